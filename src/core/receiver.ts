@@ -1,0 +1,141 @@
+// The receiver's state machine (sans-I/O). Each datagram yields one verdict saying what to write and what
+// to answer; the driver writes the payload BEFORE sending the reply, so an ACK always means "on disk".
+// The loss service's randomness is injected (a seeded PRNG from the driver), never Math.random.
+
+import { checksumMatches, decode, encodeAck, encodeFin } from './codec.js';
+
+export interface ReceiverConfig {
+  /** Classic loss service: each arriving segment from the sender is dropped with this probability. */
+  lossRate: number;
+  /** Uniform [0, 1) draws for the loss service. */
+  random: () => number;
+  /** A started transfer with no valid segment for this long gives up. */
+  idleTimeoutMs: number;
+  /** After end of file, keep re-acknowledging a retransmitted end-of-file for this long (its ACK may be lost). */
+  lingerMs: number;
+  /** Sequence number of segment 0 (0 in the classic protocol). */
+  initialSeq?: number;
+}
+
+/** Why a datagram changed nothing. */
+export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started';
+
+export type Verdict =
+  | { kind: 'ignored'; reason: IgnoreReason }
+  | { kind: 'lost'; seq: number }
+  | { kind: 'bad-checksum'; seq: number }
+  | { kind: 'delivered'; seq: number; payload: Uint8Array; reply: Uint8Array; complete: boolean }
+  | { kind: 'duplicate'; seq: number; reply: Uint8Array | undefined };
+
+export type ReceiverStatus = 'waiting' | 'receiving' | 'lingering' | 'done' | 'failed';
+
+export interface ReceiverStats {
+  bytes: number;
+  segments: number;
+  drops: number;
+  badChecksums: number;
+  duplicates: number;
+  /** Datagrams ignored: malformed, ACK-typed, from a second sender, or mid-transfer before a start. */
+  ignored: number;
+  foreign: number;
+}
+
+export class ReceiverMachine {
+  status: ReceiverStatus = 'waiting';
+  /** The sender this transfer is locked to (the driver's address:port key). */
+  peer: string | undefined;
+  readonly stats: ReceiverStats = { bytes: 0, segments: 0, drops: 0, badChecksums: 0, duplicates: 0, ignored: 0, foreign: 0 };
+  startedAt: number | undefined;
+  completedAt: number | undefined;
+
+  private expected: number;
+  private lastValidAt = 0;
+  private lingerUntil = 0;
+  /** The answer to the end-of-file segment, repeated while lingering. */
+  private eofReply: Uint8Array | undefined;
+
+  constructor(private readonly cfg: ReceiverConfig) {
+    this.expected = (cfg.initialSeq ?? 0) >>> 0;
+  }
+
+  handleDatagram(now: number, bytes: Uint8Array, from: string): Verdict {
+    const decoded = decode(bytes);
+    if (!decoded.ok) return this.ignore('malformed');
+    const seg = decoded.segment;
+    if (seg.kind === 'ack') return this.ignore('not-data');
+    if (this.peer !== undefined && from !== this.peer) {
+      this.stats.foreign++;
+      return this.ignore('foreign');
+    }
+    if (this.status === 'done' || this.status === 'failed') return this.ignore('not-started');
+
+    const seq = seg.kind === 'fin' ? 0 : seg.seq;
+    // Classic loss service: the segment is dropped before any other processing.
+    if (this.cfg.lossRate > 0 && this.cfg.random() < this.cfg.lossRate) {
+      this.stats.drops++;
+      return { kind: 'lost', seq };
+    }
+    if (seg.kind === 'data' && !checksumMatches(seg.payload, seg.checksum)) {
+      this.stats.badChecksums++;
+      return { kind: 'bad-checksum', seq };
+    }
+
+    if (this.status === 'lingering') {
+      this.lastValidAt = now;
+      this.lingerUntil = now + this.cfg.lingerMs;
+      return this.duplicate(seq, this.eofReply);
+    }
+
+    if (seg.kind === 'fin') return this.deliver(now, from, 0, new Uint8Array(0), encodeFin(), true);
+    if (seg.seq === this.expected) {
+      const eof = seg.payload.length === 0 || seg.last;
+      return this.deliver(now, from, seg.seq, seg.payload, encodeAck(seg.seq), eof);
+    }
+    // Nothing in sequence yet: there is nothing to acknowledge, and no transfer to lock onto.
+    if (this.status === 'waiting') return this.ignore('not-started');
+    this.lastValidAt = now;
+    // Out of sequence (a retransmitted duplicate, or anything else): re-ACK the last in-sequence segment.
+    return this.duplicate(seq, encodeAck(this.expected - 1));
+  }
+
+  private ignore(reason: IgnoreReason): Verdict {
+    this.stats.ignored++;
+    return { kind: 'ignored', reason };
+  }
+
+  private duplicate(seq: number, reply: Uint8Array | undefined): Verdict {
+    this.stats.duplicates++;
+    return { kind: 'duplicate', seq, reply };
+  }
+
+  private deliver(now: number, from: string, seq: number, payload: Uint8Array, reply: Uint8Array, eof: boolean): Verdict {
+    if (this.status === 'waiting') {
+      this.status = 'receiving';
+      this.peer = from;
+      this.startedAt = now;
+    }
+    this.lastValidAt = now;
+    this.expected = (seq + 1) >>> 0;
+    this.stats.bytes += payload.length;
+    this.stats.segments++;
+    if (eof) {
+      this.status = 'lingering';
+      this.completedAt = now;
+      this.lingerUntil = now + this.cfg.lingerMs;
+      this.eofReply = reply;
+    }
+    return { kind: 'delivered', seq, payload, reply, complete: eof };
+  }
+
+  handleTimeout(now: number): void {
+    if (this.status === 'lingering' && now >= this.lingerUntil) this.status = 'done';
+    else if (this.status === 'receiving' && now - this.lastValidAt >= this.cfg.idleTimeoutMs) this.status = 'failed';
+  }
+
+  /** Linger end, or the idle deadline of a started transfer; a receiver waiting for its first sender waits forever. */
+  pollTimeout(): number | undefined {
+    if (this.status === 'lingering') return this.lingerUntil;
+    if (this.status === 'receiving') return this.lastValidAt + this.cfg.idleTimeoutMs;
+    return undefined;
+  }
+}
