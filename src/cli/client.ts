@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// p2mpclient HOST... PORT FILE MSS: send FILE to every HOST over P2MP-FTP (stop-and-wait per receiver).
+
+import dns from 'node:dns/promises';
+import { Command } from 'commander';
+import { EOF_MODES, type EofMode } from '../core/sender.js';
+import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
+import { defaultThreads, startEngine, type Target } from '../transport/engine.js';
+import type { Mode } from '../transport/sender-loop.js';
+import { FileReadError, readSharedFile, type SharedFile } from '../transport/shared-file.js';
+import {
+  EXIT_FAILED,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  parseChoice,
+  parseDecimal,
+  parseMss,
+  parsePort,
+  runProgram,
+  UsageError,
+} from './args.js';
+import { formatSummary, summarize } from './summary.js';
+import { startProgress } from './progress.js';
+
+const MODES: readonly Mode[] = ['independent', 'lockstep'];
+
+interface ClientOptions {
+  mode: string;
+  eof: string;
+  timeout?: string;
+  rtoMin: string;
+  rtoMax: string;
+  giveUp: string;
+  threads?: string;
+  quiet?: boolean;
+  json?: boolean;
+  progress: boolean;
+}
+
+async function resolveHosts(hosts: string[]): Promise<Target[]> {
+  const targets: Target[] = [];
+  const seen = new Map<string, string>();
+  for (const host of hosts) {
+    let address: string;
+    try {
+      address = (await dns.lookup(host, { family: 4 })).address;
+    } catch {
+      throw new UsageError(`HOST '${host}' does not resolve to an IPv4 address`);
+    }
+    const twin = seen.get(address);
+    if (twin !== undefined) throw new UsageError(`HOST '${host}' is the same receiver as '${twin}' (${address})`);
+    seen.set(address, host);
+    targets.push({ host, address });
+  }
+  return targets;
+}
+
+async function main(args: string[], opts: ClientOptions): Promise<void> {
+  if (args.length < 4) throw new UsageError(`expected HOST... PORT FILE MSS, got ${args.length} argument(s) (see --help)`);
+  const hosts = args.slice(0, -3);
+  const [portRaw, filePath, mssRaw] = args.slice(-3) as [string, string, string];
+  const port = parsePort(portRaw);
+  const mss = parseMss(mssRaw);
+  const mode = parseChoice('--mode', opts.mode, MODES);
+  const eof = parseChoice<EofMode>('--eof', opts.eof, EOF_MODES);
+  const rto: RtoConfig = {
+    ...RTO_DEFAULTS,
+    minMs: parseDecimal('--rto-min', opts.rtoMin, { positive: true }),
+    maxMs: parseDecimal('--rto-max', opts.rtoMax, { positive: true }),
+  };
+  if (opts.timeout !== undefined) rto.fixedMs = parseDecimal('--timeout', opts.timeout, { positive: true });
+  if (rto.maxMs < rto.minMs) throw new UsageError(`--rto-max (${rto.maxMs}) must not be below --rto-min (${rto.minMs})`);
+  const giveUpMs = parseDecimal('--give-up', opts.giveUp, { positive: true }) * 1000;
+  const threads = opts.threads === undefined ? defaultThreads(hosts.length) : parseDecimal('--threads', opts.threads, { positive: true });
+  if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
+  let file: SharedFile;
+  try {
+    file = readSharedFile(filePath);
+  } catch (err) {
+    throw err instanceof FileReadError ? new UsageError(err.message) : err;
+  }
+  const targets = await resolveHosts(hosts);
+
+  const quiet = opts.quiet === true || opts.json === true;
+  const run = startEngine({
+    targets,
+    port,
+    file: file.buffer,
+    fileLength: file.length,
+    mss,
+    eof,
+    mode,
+    rto,
+    giveUpMs,
+    threads,
+    printEvents: !quiet,
+  });
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    run.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss, eof) : undefined;
+  const { results, elapsedMs } = await run.done;
+  progress?.stop();
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+
+  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted });
+  if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else process.stdout.write(formatSummary(summary));
+  process.exitCode = interrupted ? EXIT_INTERRUPTED : results.every((r) => r.status === 'done') ? EXIT_OK : EXIT_FAILED;
+}
+
+const program = new Command('p2mpclient')
+  .usage('[options] HOST... PORT FILE MSS')
+  .description(
+    [
+      'Send FILE to every HOST over P2MP-FTP: UDP with stop-and-wait ARQ, one loop per receiver.',
+      '',
+      'Arguments:',
+      '  HOST...  receivers (names or IPv4 addresses), all listening on PORT',
+      '  PORT     receivers\' UDP port, 1024 < PORT <= 65535',
+      '  FILE     the file to send (read once into shared memory)',
+      '  MSS      maximum segment size in bytes, 8 < MSS <= 2048. MSS counts the whole segment,',
+      '           8-byte header included, so each segment carries MSS - 8 data bytes (as the classic',
+      '           tool\'s README defines it; the older course text counted data bytes only).',
+      '',
+      'Prints "Timeout, sequence number = Y" on each timeout, then a summary.',
+      'Exit status: 0 all receivers complete, 1 any failed, 2 bad arguments, 130 interrupted.',
+    ].join('\n'),
+  )
+  .argument('<args...>')
+  .option('--mode <mode>', 'independent: each receiver advances on its own ACKs; lockstep: segment i+1 waits until every live receiver ACKed i (the classic)', 'independent')
+  .option('--eof <convention>', 'end-of-file convention: empty (empty DATA segment), fin (00000000 0000FFFF), last (0x5557 marker on the final segment)', 'empty')
+  .option('--timeout <ms>', 'fixed retransmission timeout (no RTT estimation, no backoff)')
+  .option('--rto-min <ms>', 'adaptive RTO floor (RFC 6298 estimator)', String(RTO_DEFAULTS.minMs))
+  .option('--rto-max <ms>', 'adaptive RTO ceiling', String(RTO_DEFAULTS.maxMs))
+  .option('--give-up <seconds>', 'declare a receiver failed after this long without an ACK', '10')
+  .option('--threads <n>', 'worker threads for the per-receiver loops (default: min(receivers, cores))')
+  .option('-q, --quiet', 'no event lines and no progress; summary only')
+  .option('--json', 'print the summary as one JSON document (implies --quiet)')
+  .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')
+  .action(main);
+
+await runProgram(program, process.argv);

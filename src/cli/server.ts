@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// p2mpserver PORT FILE P: receive one file over P2MP-FTP, dropping each arriving segment with probability P.
+
+import { randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import seedrandom from 'seedrandom';
+import { startReceiver } from '../transport/receiver-driver.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
+
+interface ServerOptions {
+  bind?: string;
+  seed?: string;
+  idleTimeout: string;
+  linger: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** FILE must be creatable: its directory exists and is writable, and FILE itself is not a directory. */
+function checkOutputPath(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new UsageError(`FILE '${file}': ${dir} is not a directory`);
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`FILE '${file}': directory ${dir} ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable'}`);
+  }
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new UsageError(`FILE '${file}' is a directory`);
+}
+
+async function main(portRaw: string, file: string, pRaw: string, opts: ServerOptions): Promise<void> {
+  const port = parsePort(portRaw);
+  const lossRate = parseLoss(pRaw);
+  checkOutputPath(file);
+  const seed = opts.seed ?? String(randomInt(2 ** 31));
+  const idleTimeoutMs = parseDecimal('--idle-timeout', opts.idleTimeout, { positive: true }) * 1000;
+  const lingerMs = parseDecimal('--linger', opts.linger) * 1000;
+  const quiet = opts.quiet === true || opts.json === true;
+  const out = process.stdout;
+
+  const run = startReceiver({
+    port,
+    bind: opts.bind,
+    file,
+    lossRate,
+    random: seedrandom(seed),
+    idleTimeoutMs,
+    lingerMs,
+    onLoss: quiet ? () => {} : (seq) => out.write(`Packet loss, sequence number = ${seq}\n`),
+    onListening: (address, boundPort) => {
+      if (!opts.json) process.stderr.write(`p2mpserver: listening on ${address}:${boundPort}, writing ${file}, P=${lossRate}, seed ${seed}\n`);
+    },
+  });
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    run.interrupt();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const r = await run.done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  const s = r.stats;
+  if (opts.json) {
+    out.write(`${JSON.stringify({ ok: r.ok, file, seed, lossRate, ...(r.ok ? { peer: r.peer, timeMs: r.elapsedMs } : { reason: r.reason, message: r.message }), ...s })}\n`);
+  } else if (r.ok) {
+    const secs = r.elapsedMs / 1000;
+    out.write(
+      `Received ${file}: ${s.bytes} bytes in ${s.segments} segments from ${r.peer} in ${secs.toFixed(3)} s` +
+        ` (${secs > 0 ? ((s.bytes * 8) / secs / 1e6).toFixed(2) : '-'} Mbit/s); drops ${s.drops}, bad checksums ${s.badChecksums},` +
+        ` duplicates ${s.duplicates}, ignored ${s.ignored}, seed ${seed}\n`,
+    );
+  }
+  if (!r.ok) process.stderr.write(`p2mpserver: ${r.message}; ${file} not written (seed ${seed})\n`);
+  process.exitCode = r.ok ? EXIT_OK : interrupted ? EXIT_INTERRUPTED : EXIT_FAILED;
+}
+
+const program = new Command('p2mpserver')
+  .usage('[options] PORT FILE P')
+  .description(
+    [
+      'Receive one file over P2MP-FTP (UDP, stop-and-wait ARQ) and write it to FILE.',
+      '',
+      'Arguments:',
+      '  PORT  UDP port to listen on, 1024 < PORT <= 65535',
+      '  FILE  where to write the file; written to a temporary file beside it and renamed',
+      '        onto FILE only when complete (an interrupted transfer leaves FILE untouched)',
+      '  P     loss probability, 0 <= P <= 1: each arriving segment is dropped with',
+      '        probability P, printing "Packet loss, sequence number = X"',
+      '',
+      'Serves one sender per transfer, then lingers briefly to re-ACK a retransmitted end of',
+      'file, prints a summary and exits. Exit status: 0 complete, 1 failed, 2 bad arguments,',
+      '130 interrupted.',
+    ].join('\n'),
+  )
+  .argument('<PORT>')
+  .argument('<FILE>')
+  .argument('<P>')
+  .option('--bind <addr>', 'bind one IPv4 address instead of all (several receivers can then share PORT on one host)')
+  .option('--seed <n>', 'seed for the loss service, so drops are reproducible (default: random, printed)')
+  .option('--idle-timeout <seconds>', 'give up a started transfer after this long without a valid segment', '30')
+  .option('--linger <seconds>', 'after end of file, keep re-ACKing a retransmitted end of file this long', '2')
+  .option('-q, --quiet', 'no loss lines (the "listening" line on stderr stays)')
+  .option('--json', 'print the summary as one JSON line (implies --quiet)')
+  .action(main);
+
+await runProgram(program, process.argv);

@@ -1,0 +1,131 @@
+// The sender's end-of-run summary, as a structure (for --json) and as a text table.
+
+import type { ReceiverResult } from '../transport/sender-loop.js';
+
+export interface SummaryInput {
+  results: ReceiverResult[];
+  elapsedMs: number;
+  fileBytes: number;
+  mss: number;
+  mode: string;
+  eof: string;
+  port: number;
+  interrupted: boolean;
+}
+
+export interface ReceiverSummary {
+  host: string;
+  address: string;
+  status: 'done' | 'failed';
+  reason: string | undefined;
+  bytes: number;
+  segmentsAcked: number;
+  segmentsTotal: number;
+  segmentsSent: number;
+  retransmissions: number;
+  timeouts: number;
+  ignored: number;
+  srttMs: number | undefined;
+  timeMs: number;
+  goodputMbps: number;
+}
+
+export interface Summary {
+  fileBytes: number;
+  mss: number;
+  mode: string;
+  eof: string;
+  port: number;
+  interrupted: boolean;
+  receivers: ReceiverSummary[];
+  total: {
+    receivers: number;
+    completed: number;
+    failed: number;
+    bytes: number;
+    segmentsSent: number;
+    retransmissions: number;
+    timeouts: number;
+    timeMs: number;
+    goodputMbps: number;
+  };
+}
+
+const mbps = (bytes: number, ms: number): number => (ms > 0 ? (bytes * 8) / (ms * 1000) : 0);
+
+const REASONS: Record<string, string> = {
+  'no-answer': 'no answer within the give-up time',
+  'port-unreachable': 'port unreachable (nothing listening)',
+  aborted: 'interrupted',
+};
+
+export function summarize(i: SummaryInput): Summary {
+  const receivers = i.results.map((r): ReceiverSummary => ({
+    host: r.host,
+    address: r.address,
+    status: r.status,
+    reason: r.error ?? (r.failReason ? (REASONS[r.failReason] ?? r.failReason) : undefined),
+    bytes: r.stats.bytesAcked,
+    segmentsAcked: r.stats.segmentsAcked,
+    segmentsTotal: r.segmentsTotal,
+    segmentsSent: r.stats.segmentsSent,
+    retransmissions: r.stats.retransmissions,
+    timeouts: r.stats.timeouts,
+    ignored: r.stats.ignored + r.stats.ackForUnsent,
+    srttMs: r.srttMs,
+    timeMs: r.elapsedMs,
+    goodputMbps: mbps(r.stats.bytesAcked, r.elapsedMs),
+  }));
+  const sum = (f: (r: ReceiverSummary) => number): number => receivers.reduce((a, r) => a + f(r), 0);
+  const completed = receivers.filter((r) => r.status === 'done').length;
+  return {
+    fileBytes: i.fileBytes,
+    mss: i.mss,
+    mode: i.mode,
+    eof: i.eof,
+    port: i.port,
+    interrupted: i.interrupted,
+    receivers,
+    total: {
+      receivers: receivers.length,
+      completed,
+      failed: receivers.length - completed,
+      bytes: sum((r) => r.bytes),
+      segmentsSent: sum((r) => r.segmentsSent),
+      retransmissions: sum((r) => r.retransmissions),
+      timeouts: sum((r) => r.timeouts),
+      timeMs: i.elapsedMs,
+      goodputMbps: mbps(sum((r) => r.bytes), i.elapsedMs),
+    },
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
+}
+
+export function formatSummary(s: Summary): string {
+  const rows = [['receiver', 'status', 'bytes', 'segments', 'retx', 'timeouts', 'srtt ms', 'time s', 'Mbit/s']];
+  for (const r of s.receivers) {
+    rows.push([
+      r.host === r.address ? r.address : `${r.host} (${r.address})`,
+      r.status === 'done' ? 'ok' : 'FAILED',
+      String(r.bytes),
+      `${r.segmentsAcked}/${r.segmentsTotal}`,
+      String(r.retransmissions),
+      String(r.timeouts),
+      r.srttMs === undefined ? '-' : r.srttMs.toFixed(3),
+      (r.timeMs / 1000).toFixed(3),
+      r.goodputMbps.toFixed(2),
+    ]);
+  }
+  const t = s.total;
+  rows.push(['total', `${t.completed}/${t.receivers} ok`, String(t.bytes), String(t.segmentsSent), String(t.retransmissions), String(t.timeouts), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)]);
+  const failures = s.receivers
+    .filter((r) => r.status === 'failed')
+    .map((r) => `FAILED ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
+    .join('');
+  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${s.mss - 8} data bytes per segment), mode ${s.mode}, eof ${s.eof}${s.interrupted ? ' (interrupted)' : ''}\n`;
+  return `${head}${table(rows)}\n${failures}`;
+}

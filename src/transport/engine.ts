@@ -1,0 +1,87 @@
+// The sender's engine: one piscina task per receiver, all reading one SharedArrayBuffer copy of the file
+// and publishing counters into one SharedState. The main thread only starts tasks, reads counters for
+// progress, relays Ctrl-C as an abort flag, and collects one result per receiver at the end.
+
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Piscina } from 'piscina';
+import type { EofMode } from '../core/sender.js';
+import type { RtoConfig } from '../core/rto.js';
+import type { Mode, ReceiverResult } from './sender-loop.js';
+import { SharedState } from './shared-state.js';
+import type { SendTask } from '../../workers/send-task.js';
+
+export interface Target {
+  host: string;
+  address: string;
+}
+
+export interface EngineOptions {
+  targets: Target[];
+  port: number;
+  file: SharedArrayBuffer;
+  fileLength: number;
+  mss: number;
+  eof: EofMode;
+  mode: Mode;
+  rto: RtoConfig;
+  giveUpMs: number;
+  /** Worker threads; loops are spread evenly over them. */
+  threads: number;
+  printEvents: boolean;
+}
+
+export interface EngineRun {
+  state: SharedState;
+  /** Resolves with one result per receiver, in the order of `targets`. */
+  done: Promise<{ results: ReceiverResult[]; elapsedMs: number }>;
+  abort(): void;
+}
+
+const WORKER = new URL('../../workers/send-task.js', import.meta.url);
+
+export function defaultThreads(receivers: number): number {
+  return Math.max(1, Math.min(receivers, os.availableParallelism()));
+}
+
+export function startEngine(o: EngineOptions): EngineRun {
+  const n = o.targets.length;
+  const state = SharedState.create(n);
+  const threads = Math.max(1, Math.min(o.threads, n));
+  // Every loop must be running at once (lockstep waits for all of them), so capacity covers all receivers.
+  const pool = new Piscina({
+    filename: WORKER.href,
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: Math.ceil(n / threads),
+    atomics: 'disabled',
+    idleTimeout: 1000,
+  });
+  const started = performance.now();
+  const tasks = o.targets.map((t, index) => {
+    const task: SendTask = {
+      index,
+      host: t.host,
+      address: t.address,
+      port: o.port,
+      mss: o.mss,
+      eof: o.eof,
+      rto: o.rto,
+      giveUpMs: o.giveUpMs,
+      mode: o.mode,
+      file: o.file,
+      fileLength: o.fileLength,
+      state: state.buffer,
+      receivers: n,
+      printEvents: o.printEvents,
+      labelEvents: n > 1,
+    };
+    return pool.run(task) as Promise<ReceiverResult>;
+  });
+  const done = Promise.all(tasks).then(async (results) => {
+    const elapsedMs = performance.now() - started;
+    await pool.destroy();
+    return { results, elapsedMs };
+  });
+  return { state, done, abort: () => state.abort() };
+}

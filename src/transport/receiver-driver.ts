@@ -1,0 +1,134 @@
+// Drives a ReceiverMachine over a UDP socket and an output file. Plumbing only: the machine decides.
+// Output is atomic: data goes to a temporary file beside FILE (created when the transfer starts) and is
+// renamed onto FILE only once the transfer is complete, so an interrupted transfer never leaves a
+// truncated FILE and never damages an existing one.
+
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ReceiverMachine, type ReceiverStats } from '../core/receiver.js';
+
+export interface ReceiverOptions {
+  port: number;
+  bind: string | undefined;
+  file: string;
+  lossRate: number;
+  random: () => number;
+  idleTimeoutMs: number;
+  lingerMs: number;
+  /** Called for each segment dropped by the loss service (the classic "Packet loss" line). */
+  onLoss: (seq: number) => void;
+  onListening: (address: string, port: number) => void;
+}
+
+export type ReceiveOutcome =
+  | { ok: true; stats: ReceiverStats; peer: string; elapsedMs: number }
+  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error'; message: string; stats: ReceiverStats };
+
+export interface ReceiveRun {
+  done: Promise<ReceiveOutcome>;
+  /** Stop now (Ctrl-C): the temporary file is removed, FILE is untouched. */
+  interrupt(): void;
+}
+
+export function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.part`);
+}
+
+export function startReceiver(o: ReceiverOptions): ReceiveRun {
+  const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs });
+  const socket = dgram.createSocket('udp4');
+  const tmp = tempPathFor(o.file);
+  let fd: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let settle: (r: ReceiveOutcome) => void = () => {};
+  const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
+  let finished = false;
+
+  const discard = (): void => {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing; the unlink below is what matters */
+      }
+      fd = undefined;
+    }
+    fs.rmSync(tmp, { force: true });
+  };
+
+  const finish = (r: ReceiveOutcome): void => {
+    if (finished) return;
+    finished = true;
+    if (timer) clearTimeout(timer);
+    try {
+      socket.close();
+    } catch {
+      /* a socket that failed to bind is not running */
+    }
+    if (!r.ok) discard();
+    settle(r);
+  };
+
+  const fail = (reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error', message: string): void =>
+    finish({ ok: false, reason, message, stats: { ...machine.stats } });
+
+  /** Make the completed temporary file FILE: flush it to disk, then rename (atomic on one filesystem). */
+  const commit = (): void => {
+    const f = fd ?? fs.openSync(tmp, 'wx', 0o644); // a zero-byte file never opened one
+    fs.fsyncSync(f);
+    fs.closeSync(f);
+    fd = undefined;
+    fs.renameSync(tmp, o.file);
+  };
+
+  // Re-armed only when the deadline moves earlier: each segment pushes the idle deadline later, and an
+  // early wake-up simply re-arms, so there is no timer churn per segment.
+  let timerAt = Number.POSITIVE_INFINITY;
+  const armTimer = (): void => {
+    const deadline = machine.pollTimeout();
+    if (deadline === undefined || deadline >= timerAt) return;
+    if (timer) clearTimeout(timer);
+    timerAt = deadline;
+    timer = setTimeout(onTimer, Math.max(0, deadline - performance.now()));
+  };
+
+  const onTimer = (): void => {
+    timer = undefined;
+    timerAt = Number.POSITIVE_INFINITY;
+    machine.handleTimeout(performance.now());
+    if (machine.status === 'done') {
+      finish({ ok: true, stats: { ...machine.stats }, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0) });
+    } else if (machine.status === 'failed') {
+      fail('idle-timeout', `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s`);
+    } else armTimer();
+  };
+
+  socket.on('message', (msg, rinfo) => {
+    if (finished) return;
+    const v = machine.handleDatagram(performance.now(), msg, `${rinfo.address}:${rinfo.port}`);
+    try {
+      if (v.kind === 'lost') o.onLoss(v.seq);
+      else if (v.kind === 'delivered') {
+        // Write first: an ACK promises the data is in the file.
+        if (fd === undefined && (v.payload.length > 0 || !v.complete)) fd = fs.openSync(tmp, 'wx', 0o644);
+        if (v.payload.length > 0) fs.writeSync(fd!, v.payload);
+        if (v.complete) commit();
+      }
+    } catch (err) {
+      fail('write-error', `cannot write ${v.kind === 'delivered' && v.complete ? o.file : tmp}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      return;
+    }
+    if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply) socket.send(v.reply, rinfo.port, rinfo.address);
+    armTimer();
+  });
+
+  socket.on('error', (err) => fail('socket-error', `socket error: ${err.message}`));
+  socket.bind({ port: o.port, address: o.bind, exclusive: true }, () => {
+    const a = socket.address();
+    o.onListening(a.address, a.port);
+  });
+
+  return { done, interrupt: () => fail('interrupted', 'interrupted') };
+}
