@@ -5,6 +5,7 @@
 import type { EofMode } from '../src/core/sender.js';
 import type { RtoConfig } from '../src/core/rto.js';
 import { runSenderLoop, type Mode, type ReceiverResult } from '../src/transport/sender-loop.js';
+import { fileSource } from '../src/transport/shared-file.js';
 import { SharedState } from '../src/transport/shared-state.js';
 
 export interface SendTask {
@@ -19,6 +20,7 @@ export interface SendTask {
   mode: Mode;
   file: SharedArrayBuffer;
   fileLength: number;
+  windowBytes: number;
   state: SharedArrayBuffer;
   receivers: number;
   printEvents: boolean;
@@ -28,7 +30,7 @@ export interface SendTask {
 export default function sendTask(t: SendTask): Promise<ReceiverResult> {
   return runSenderLoop({
     ...t,
-    file: new Uint8Array(t.file, 0, t.fileLength),
+    file: fileSource({ buffer: t.file, length: t.fileLength, windowBytes: t.windowBytes }),
     state: new SharedState(t.state, t.receivers),
   });
 }

@@ -3,11 +3,12 @@
 
 import dns from 'node:dns/promises';
 import { Command } from 'commander';
+import { HEADER_BYTES } from '../core/codec.js';
 import { EOF_MODES, type EofMode } from '../core/sender.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
 import { defaultThreads, startEngine, type Target } from '../transport/engine.js';
 import type { Mode } from '../transport/sender-loop.js';
-import { FileReadError, readSharedFile, type SharedFile } from '../transport/shared-file.js';
+import { DEFAULT_WINDOW_BYTES, FileReadError, openSharedFile } from '../transport/shared-file.js';
 import {
   EXIT_FAILED,
   EXIT_INTERRUPTED,
@@ -32,6 +33,7 @@ interface ClientOptions {
   rtoMax: string;
   giveUp: string;
   threads?: string;
+  window: string;
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
@@ -73,20 +75,22 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const giveUpMs = parseDecimal('--give-up', opts.giveUp, { positive: true }) * 1000;
   const threads = opts.threads === undefined ? defaultThreads(hosts.length) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
-  let file: SharedFile;
+  const windowBytes = Math.floor(parseDecimal('--window', opts.window, { positive: true }) * 1024 * 1024);
+  let opened: ReturnType<typeof openSharedFile>;
   try {
-    file = readSharedFile(filePath);
+    opened = openSharedFile(filePath, mss - HEADER_BYTES, windowBytes);
   } catch (err) {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
+  const file = opened.file;
   const targets = await resolveHosts(hosts);
 
   const quiet = opts.quiet === true || opts.json === true;
   const run = startEngine({
     targets,
     port,
-    file: file.buffer,
-    fileLength: file.length,
+    file,
+    advanceWindow: opened.advance,
     mss,
     eof,
     mode,
@@ -102,15 +106,17 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss, eof) : undefined;
-  const { results, elapsedMs } = await run.done;
+  const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss) : undefined;
+  const { results, elapsedMs, readError } = await run.done;
   progress?.stop();
+  opened.close();
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
 
   const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted });
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else process.stdout.write(formatSummary(summary));
+  if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
   process.exitCode = interrupted ? EXIT_INTERRUPTED : results.every((r) => r.status === 'done') ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -140,6 +146,7 @@ const program = new Command('p2mpclient')
   .option('--rto-max <ms>', 'adaptive RTO ceiling', String(RTO_DEFAULTS.maxMs))
   .option('--give-up <seconds>', 'declare a receiver failed after this long without an ACK', '10')
   .option('--threads <n>', 'worker threads for the per-receiver loops (default: min(receivers, cores))')
+  .option('--window <MiB>', 'files larger than this stream through a shared window of this size (sender memory stays bounded)', String(DEFAULT_WINDOW_BYTES / 1048576))
   .option('-q, --quiet', 'no event lines and no progress; summary only')
   .option('--json', 'print the summary as one JSON document (implies --quiet)')
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')

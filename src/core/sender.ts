@@ -10,11 +10,20 @@ export const EOF_MODES: readonly EofMode[] = ['empty', 'fin', 'last'];
 export const MSS_MIN_EXCLUSIVE = HEADER_BYTES;
 export const MSS_MAX = 2048;
 
+/**
+ * The bytes being sent. A Uint8Array is one; a bounded shared window over a larger file is another (it
+ * maps [start, end) of one segment onto its ring; the driver only lets the machine read loaded segments).
+ */
+export interface FileSource {
+  readonly length: number;
+  subarray(start: number, end: number): Uint8Array;
+}
+
 export interface SenderConfig {
   /** Whole segment size, header included: each DATA segment carries mss - 8 payload bytes. */
   mss: number;
   /** The file; may be backed by a SharedArrayBuffer shared by every receiver's machine. */
-  file: Uint8Array;
+  file: FileSource;
   eof: EofMode;
   rto: RtoConfig;
   /** No ACK progress for this long while a segment is outstanding: the receiver is declared failed. */

@@ -8,6 +8,7 @@ import { Piscina } from 'piscina';
 import type { EofMode } from '../core/sender.js';
 import type { RtoConfig } from '../core/rto.js';
 import type { Mode, ReceiverResult } from './sender-loop.js';
+import type { SharedFile } from './shared-file.js';
 import { SharedState } from './shared-state.js';
 import type { SendTask } from '../../workers/send-task.js';
 
@@ -19,8 +20,9 @@ export interface Target {
 export interface EngineOptions {
   targets: Target[];
   port: number;
-  file: SharedArrayBuffer;
-  fileLength: number;
+  file: SharedFile;
+  /** Loads further segments of a windowed file (see openSharedFile); false once nothing is left to load. */
+  advanceWindow: (state: SharedState) => boolean;
   mss: number;
   eof: EofMode;
   mode: Mode;
@@ -34,9 +36,12 @@ export interface EngineOptions {
 export interface EngineRun {
   state: SharedState;
   /** Resolves with one result per receiver, in the order of `targets`. */
-  done: Promise<{ results: ReceiverResult[]; elapsedMs: number }>;
+  done: Promise<{ results: ReceiverResult[]; elapsedMs: number; readError: string | undefined }>;
   abort(): void;
 }
+
+/** How often the main thread tops up a windowed file (a few ms: a quarter window takes far longer to drain). */
+const WINDOW_POLL_MS = 2;
 
 const WORKER = new URL('../../workers/send-task.js', import.meta.url);
 
@@ -57,6 +62,19 @@ export function startEngine(o: EngineOptions): EngineRun {
     atomics: 'disabled',
     idleTimeout: 1000,
   });
+  // Publish the loaded window before any loop starts, then keep it moving behind the slowest receiver.
+  // A read error mid-transfer (file truncated or unreadable) stops every loop; it is reported, not thrown.
+  let readError: string | undefined;
+  const advance = (): boolean => {
+    try {
+      return o.advanceWindow(state);
+    } catch (err) {
+      readError = err instanceof Error ? err.message : String(err);
+      state.abort();
+      return false;
+    }
+  };
+  const windowTimer = advance() ? setInterval(() => advance() || clearInterval(windowTimer), WINDOW_POLL_MS) : undefined;
   const started = performance.now();
   const tasks = o.targets.map((t, index) => {
     const task: SendTask = {
@@ -69,8 +87,9 @@ export function startEngine(o: EngineOptions): EngineRun {
       rto: o.rto,
       giveUpMs: o.giveUpMs,
       mode: o.mode,
-      file: o.file,
-      fileLength: o.fileLength,
+      file: o.file.buffer,
+      fileLength: o.file.length,
+      windowBytes: o.file.windowBytes,
       state: state.buffer,
       receivers: n,
       printEvents: o.printEvents,
@@ -80,8 +99,9 @@ export function startEngine(o: EngineOptions): EngineRun {
   });
   const done = Promise.all(tasks).then(async (results) => {
     const elapsedMs = performance.now() - started;
+    clearInterval(windowTimer);
     await pool.destroy();
-    return { results, elapsedMs };
+    return { results, elapsedMs, readError };
   });
   return { state, done, abort: () => state.abort() };
 }

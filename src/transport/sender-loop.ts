@@ -9,7 +9,7 @@
 
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { SenderMachine, type EofMode, type FailReason, type SenderStats } from '../core/sender.js';
+import { SenderMachine, type EofMode, type FailReason, type FileSource, type SenderStats } from '../core/sender.js';
 import type { RtoConfig } from '../core/rto.js';
 import { SharedState, Slot, Status } from './shared-state.js';
 
@@ -25,7 +25,7 @@ export interface LoopOptions {
   rto: RtoConfig;
   giveUpMs: number;
   mode: Mode;
-  file: Uint8Array;
+  file: FileSource;
   state: SharedState;
   /** Print "Timeout, sequence number = Y" lines. */
   printEvents: boolean;
@@ -56,6 +56,7 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let waitingAtBarrier = false;
+  const lockstep = o.mode === 'lockstep';
   let socketError: string | undefined;
   let finished = false;
 
@@ -77,7 +78,7 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
       if (timer) clearTimeout(timer);
       publish();
       o.state.set(o.index, Slot.status, machine.status === 'done' ? Status.done : Status.failed);
-      if (o.mode === 'lockstep') o.state.advanceLimit();
+      if (lockstep) o.state.advanceLimit();
       socket.close();
       resolve({
         index: o.index,
@@ -107,6 +108,7 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
       if (finished) return;
       if (o.state.aborted) machine.fail('aborted');
       const now = performance.now();
+      machine.setLimit(o.state.allowed(lockstep));
       let changed = false;
       let acked = false;
       for (let out = machine.pollTransmit(now); out; out = machine.pollTransmit(now)) socket.send(out);
@@ -116,7 +118,7 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
         else if (ev.type === 'timeout' && o.printEvents) process.stdout.write(`Timeout, sequence number = ${ev.seq}${label}\n`);
       }
       if (changed) publish();
-      if (acked && o.mode === 'lockstep') o.state.advanceLimit();
+      if (acked && lockstep) o.state.advanceLimit();
       if (machine.status !== 'sending') {
         finish();
         return;
@@ -129,20 +131,13 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
         timerAt = deadline;
         timer = setTimeout(onTimer, Math.max(0, deadline - now));
       }
-      if (o.mode === 'lockstep' && !machine.inFlight && !waitingAtBarrier) {
-        const want = machine.acked;
-        const limit = o.state.limit;
-        if (limit >= want) {
-          machine.setLimit(limit);
+      if (!machine.inFlight && !waitingAtBarrier) {
+        // Nothing in flight and not finished: the next segment waits for the lockstep barrier or the window.
+        waitingAtBarrier = true;
+        void o.state.waitUntilAllowed(machine.acked, lockstep).then(() => {
+          waitingAtBarrier = false;
           pump();
-        } else {
-          waitingAtBarrier = true;
-          void o.state.waitForLimit(want).then(() => {
-            waitingAtBarrier = false;
-            machine.setLimit(o.state.limit);
-            pump();
-          });
-        }
+        });
       }
     };
 
@@ -160,7 +155,6 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
     });
     void o.state.waitForAbort().then(pump);
 
-    if (o.mode === 'lockstep') machine.setLimit(0);
     socket.connect(o.port, o.address, () => pump());
   });
 }

@@ -1,41 +1,115 @@
-// The file to send, read once into a SharedArrayBuffer that every worker thread views without copying.
+// The file to send, in one SharedArrayBuffer that every worker thread views without copying.
+// A file up to the window size is read whole. A larger one streams through a bounded ring of whole
+// segments: the main thread loads segment j into slot j mod S only once every live receiver has
+// acknowledged segment j - S, and loops may send only loaded segments (SharedState.windowEnd), so sender
+// memory stays at the window size whatever the file size. Fast receivers run at most S segments ahead
+// of the slowest live one.
 
 import fs from 'node:fs';
+import type { FileSource } from '../core/sender.js';
+import type { SharedState } from './shared-state.js';
 
 export interface SharedFile {
   buffer: SharedArrayBuffer;
+  /** File size in bytes. */
   length: number;
+  /** Bytes of the file the buffer holds at once: the whole file, or a whole number of segments. */
+  windowBytes: number;
 }
 
-/** Largest file held in shared memory (the typed-array limit of Node 20). */
-export const SHARED_FILE_MAX_BYTES = 2 ** 32 - 1;
+export const DEFAULT_WINDOW_BYTES = 256 * 1024 * 1024;
 
 export class FileReadError extends Error {}
 
-export function readSharedFile(path: string): SharedFile {
+function describe(path: string, err: unknown): FileReadError {
+  if (err instanceof FileReadError) return err;
+  return new FileReadError(`FILE '${path}' cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+}
+
+/** A view of the shared buffer as the sender machine's FileSource. */
+export function fileSource(f: SharedFile): FileSource {
+  const bytes = new Uint8Array(f.buffer, 0, f.windowBytes);
+  if (f.windowBytes >= f.length) return bytes;
+  return {
+    length: f.length,
+    // A segment never straddles the ring's end, because the ring holds a whole number of segments.
+    subarray(start: number, end: number): Uint8Array {
+      const stop = Math.min(end, f.length);
+      if (start >= stop) return new Uint8Array(0);
+      const at = start % f.windowBytes;
+      return bytes.subarray(at, at + (stop - start));
+    },
+  };
+}
+
+/**
+ * Open FILE and load its first window. `advance(state)` publishes what is loaded and loads further
+ * segments as the slowest live receiver moves on; call it once before the loops start, then
+ * periodically until it returns false (whole file loaded, or no live receiver left).
+ */
+export function openSharedFile(path: string, payloadBytes: number, windowLimit = DEFAULT_WINDOW_BYTES): { file: SharedFile; advance(state: SharedState): boolean; close(): void } {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
   } catch (err) {
-    throw new FileReadError(`FILE '${path}' cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw describe(path, err);
   }
+  let closed = false;
+  const close = (): void => {
+    if (!closed) fs.closeSync(fd);
+    closed = true;
+  };
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new FileReadError(`FILE '${path}' is not a regular file`);
-    if (st.size > SHARED_FILE_MAX_BYTES) throw new FileReadError(`FILE '${path}' is ${st.size} bytes; the limit is ${SHARED_FILE_MAX_BYTES}`);
-    const buffer = new SharedArrayBuffer(st.size);
-    const view = new Uint8Array(buffer);
-    let off = 0;
-    while (off < st.size) {
-      const n = fs.readSync(fd, view, off, st.size - off, off);
-      if (n === 0) throw new FileReadError(`FILE '${path}' shrank while being read`);
-      off += n;
-    }
-    return { buffer, length: st.size };
+    const windowBytes = st.size <= windowLimit ? st.size : Math.max(1, Math.floor(windowLimit / payloadBytes)) * payloadBytes;
+    const file: SharedFile = { buffer: new SharedArrayBuffer(windowBytes), length: st.size, windowBytes };
+    const ring = new Uint8Array(file.buffer);
+    const dataSegments = Math.ceil(st.size / payloadBytes);
+    const slots = windowBytes / payloadBytes;
+    let loaded = 0; // segments [0, loaded) have been read into the ring
+
+    const read = (fromByte: number, toByte: number): void => {
+      for (let pos = fromByte; pos < toByte; ) {
+        const at = pos % windowBytes;
+        const want = Math.min(toByte - pos, windowBytes - at);
+        const n = fs.readSync(fd, ring, at, want, pos);
+        if (n === 0) throw new FileReadError(`FILE '${path}' shrank while being read`);
+        pos += n;
+      }
+    };
+    const loadUpTo = (target: number): void => {
+      read(loaded * payloadBytes, Math.min(st.size, target * payloadBytes));
+      loaded = target;
+    };
+
+    loadUpTo(Math.min(dataSegments, slots));
+    if (loaded >= dataSegments) close();
+
+    let published = -1;
+    const advance = (state: SharedState): boolean => {
+      if (loaded < dataSegments) {
+        const slowest = state.slowestLive();
+        if (!Number.isFinite(slowest)) return false; // nobody left to send to
+        const target = Math.min(dataSegments, slowest + slots);
+        // Refill in chunks of at least a quarter window, not a segment at a time.
+        if (target > loaded && (target === dataSegments || target - loaded >= slots / 4)) {
+          try {
+            loadUpTo(target);
+          } catch (err) {
+            throw describe(path, err);
+          }
+          if (loaded >= dataSegments) close();
+        }
+      }
+      const end = loaded >= dataSegments ? Number.POSITIVE_INFINITY : loaded;
+      if (end !== published) state.setWindowEnd(end);
+      published = end;
+      return loaded < dataSegments;
+    };
+    return { file, advance, close };
   } catch (err) {
-    if (err instanceof FileReadError) throw err;
-    throw new FileReadError(`FILE '${path}' cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  } finally {
-    fs.closeSync(fd);
+    close();
+    throw describe(path, err);
   }
 }

@@ -1,12 +1,16 @@
 // Counters shared by every per-receiver loop and the main thread, in one SharedArrayBuffer. Loops write
-// their own slots with Atomics; the main thread reads them for progress (no message per segment), and the
-// lockstep barrier is a single monotonic LIMIT slot that loops wait on with Atomics.waitAsync.
+// their own slots with Atomics; the main thread reads them for progress (no message per segment).
+// Two things bound which segment a loop may send: the lockstep barrier (a monotonic LIMIT slot) and, for
+// files streamed through a bounded window, WINDOW_END (segments loaded so far). Whoever moves either bumps
+// GEN and notifies it; a waiting loop sleeps on GEN with Atomics.waitAsync, so no wake-up is ever missed.
 
 import { lockstepLimit } from '../core/lockstep.js';
 
 const HEADER_SLOTS = 4;
 const ABORT = 0;
 const LIMIT = 1;
+const GEN = 2;
+const WINDOW_END = 3;
 /** Per-receiver slots. */
 export const Slot = {
   status: 0,
@@ -41,7 +45,9 @@ export class SharedState {
   }
 
   static create(receivers: number): SharedState {
-    return new SharedState(new SharedArrayBuffer((HEADER_SLOTS + receivers * SLOTS) * 4), receivers);
+    const state = new SharedState(new SharedArrayBuffer((HEADER_SLOTS + receivers * SLOTS) * 4), receivers);
+    Atomics.store(state.view, WINDOW_END, UNLIMITED);
+    return state;
   }
 
   private at(r: number, slot: number): number {
@@ -63,7 +69,12 @@ export class SharedState {
   abort(): void {
     Atomics.store(this.view, ABORT, 1);
     Atomics.notify(this.view, ABORT);
-    Atomics.notify(this.view, LIMIT); // loops waiting at the barrier must see the abort too
+    this.bump(); // loops waiting at the barrier must see the abort too
+  }
+
+  private bump(): void {
+    Atomics.add(this.view, GEN, 1);
+    Atomics.notify(this.view, GEN);
   }
 
   /** Resolves when abort() is called (a one-shot wake-up instead of polling a flag). */
@@ -71,9 +82,34 @@ export class SharedState {
     while (!this.aborted) await Atomics.waitAsync(this.view, ABORT, 0).value;
   }
 
-  get limit(): number {
-    const v = Atomics.load(this.view, LIMIT);
+  private slot(i: number): number {
+    const v = Atomics.load(this.view, i);
     return v === UNLIMITED ? Number.POSITIVE_INFINITY : v;
+  }
+
+  /** Segments [0, windowEnd) are loaded in the shared file window. */
+  get windowEnd(): number {
+    return this.slot(WINDOW_END);
+  }
+
+  setWindowEnd(end: number): void {
+    Atomics.store(this.view, WINDOW_END, Math.min(end, UNLIMITED));
+    this.bump();
+  }
+
+  /** The highest segment index a loop may send now. */
+  allowed(lockstep: boolean): number {
+    const limit = lockstep ? this.slot(LIMIT) : Number.POSITIVE_INFINITY;
+    return Math.min(limit, this.windowEnd - 1);
+  }
+
+  /** Lowest ACK count over live receivers: everything below it is done with by everybody. */
+  slowestLive(): number {
+    for (let r = 0; r < this.receivers; r++) {
+      this.liveScratch[r] = this.get(r, Slot.status) === Status.sending;
+      this.ackedScratch[r] = this.get(r, Slot.acked);
+    }
+    return lockstepLimit(this.ackedScratch, this.liveScratch);
   }
 
   /**
@@ -82,29 +118,25 @@ export class SharedState {
    * sequentially consistent Atomics guarantee the last of two concurrent updaters sees both ACKs.
    */
   advanceLimit(): void {
-    for (let r = 0; r < this.receivers; r++) {
-      this.liveScratch[r] = this.get(r, Slot.status) === Status.sending;
-      this.ackedScratch[r] = this.get(r, Slot.acked);
-    }
-    const computed = lockstepLimit(this.ackedScratch, this.liveScratch);
+    const computed = this.slowestLive();
     const next = Number.isFinite(computed) ? Math.min(computed, UNLIMITED) : UNLIMITED;
     let cur = Atomics.load(this.view, LIMIT);
     while (cur < next) {
       const seen = Atomics.compareExchange(this.view, LIMIT, cur, next);
       if (seen === cur) {
-        Atomics.notify(this.view, LIMIT);
+        this.bump();
         return;
       }
       cur = seen;
     }
   }
 
-  /** Resolves once the limit is at least `index` (or the run is aborted). */
-  async waitForLimit(index: number): Promise<void> {
+  /** Resolves once segment `index` may be sent (or the run is aborted). */
+  async waitUntilAllowed(index: number, lockstep: boolean): Promise<void> {
     for (;;) {
-      const cur = Atomics.load(this.view, LIMIT);
-      if ((cur === UNLIMITED || cur >= index) || this.aborted) return;
-      await Atomics.waitAsync(this.view, LIMIT, cur).value;
+      const gen = Atomics.load(this.view, GEN);
+      if (this.allowed(lockstep) >= index || this.aborted) return;
+      await Atomics.waitAsync(this.view, GEN, gen).value;
     }
   }
 }
