@@ -2,6 +2,7 @@
 // p2mpserver PORT FILE P: receive one file over P2MP-FTP, dropping each arriving segment with probability P.
 
 import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -32,10 +33,33 @@ function checkOutputPath(file: string): void {
   if (st?.isDirectory()) throw new UsageError(`FILE '${file}' is a directory`);
 }
 
+/**
+ * --bind must name an IPv4 address of this host: probe it with a throw-away socket on an ephemeral port, so a
+ * typo or a foreign address is a usage error (exit 2) rather than a socket error after start-up.
+ */
+async function checkBindAddress(addr: string): Promise<void> {
+  if (addr.trim() === '') throw new UsageError(`--bind needs an IPv4 address, got ''`);
+  const probe = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind({ port: 0, address: addr, exclusive: true }, () => resolve());
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRNOTAVAIL') throw new UsageError(`--bind '${addr}' is not an IPv4 address of this host`);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EINVAL') throw new UsageError(`--bind '${addr}' is not an IPv4 address (nor a name of one)`);
+    throw new UsageError(`--bind '${addr}': ${code ?? String(err)}`);
+  } finally {
+    probe.close();
+  }
+}
+
 async function main(portRaw: string, file: string, pRaw: string, opts: ServerOptions): Promise<void> {
   const port = parsePort(portRaw);
   const lossRate = parseLoss(pRaw);
   checkOutputPath(file);
+  if (opts.bind !== undefined) await checkBindAddress(opts.bind);
   const seed = opts.seed ?? String(randomInt(2 ** 31));
   const idleTimeoutMs = parseDecimal('--idle-timeout', opts.idleTimeout, { positive: true }) * 1000;
   const lingerMs = parseDecimal('--linger', opts.linger) * 1000;
@@ -52,7 +76,7 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     lingerMs,
     onLoss: quiet ? () => {} : (seq) => out.write(`Packet loss, sequence number = ${seq}\n`),
     onListening: (address, boundPort) => {
-      if (!opts.json) process.stderr.write(`p2mpserver: listening on ${address}:${boundPort}, writing ${file}, P=${lossRate}, seed ${seed}\n`);
+      process.stderr.write(`p2mpserver: listening on ${address}:${boundPort}, writing ${file}, P=${lossRate}, seed ${seed}\n`);
     },
   });
   let interrupted = false;

@@ -129,7 +129,8 @@ export class ReceiverMachine {
 
   handleTimeout(now: number): void {
     if (this.status === 'lingering' && now >= this.lingerUntil) this.status = 'done';
-    else if (this.status === 'receiving' && now - this.lastValidAt >= this.cfg.idleTimeoutMs) this.status = 'failed';
+    // Compared exactly as pollTimeout() computes it, so a wake-up at that instant always fires (no float rounding gap).
+    else if (this.status === 'receiving' && now >= this.lastValidAt + this.cfg.idleTimeoutMs) this.status = 'failed';
   }
 
   /** Linger end, or the idle deadline of a started transfer; a receiver waiting for its first sender waits forever. */

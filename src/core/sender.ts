@@ -201,7 +201,9 @@ export class SenderMachine {
 
   handleTimeout(now: number): void {
     if (!this.inFlight) return;
-    if (now - this.waitingSince >= this.cfg.giveUpMs) {
+    // Same expression as pollTimeout(): `now - since >= giveUp` can be false at exactly since + giveUp (rounding),
+    // and a driver woken at pollTimeout() would then spin at that instant forever.
+    if (now >= this.waitingSince + this.cfg.giveUpMs) {
       this.fail('no-answer');
       return;
     }

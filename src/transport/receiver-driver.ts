@@ -36,6 +36,26 @@ export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.part`);
 }
 
+/**
+ * write(2) may write fewer bytes than asked without failing — a filesystem filling up mid-buffer does exactly
+ * that — so loop until the whole payload is written; the next write then reports the error (ENOSPC).
+ */
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length; ) {
+    const n = fs.writeSync(fd, data, off, data.length - off);
+    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    off += n;
+  }
+}
+
+/** "ENOSPC (no space left on device)" from a Node fs error, or the error's text. */
+function describeError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code !== 'string') return String(err);
+  const text = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message ?? '')?.[1];
+  return text ? `${text} (${e.code})` : e.code;
+}
+
 export function startReceiver(o: ReceiverOptions): ReceiveRun {
   const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs });
   const socket = dgram.createSocket('udp4');
@@ -107,17 +127,23 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
 
   socket.on('message', (msg, rinfo) => {
     if (finished) return;
+    // Source port 0 (only a raw socket can send it) cannot be answered — dgram refuses to send there — so such
+    // a datagram can never come from a sender; counting it as ignored keeps it from starting a transfer.
+    if (rinfo.port === 0) {
+      machine.stats.ignored++;
+      return;
+    }
     const v = machine.handleDatagram(performance.now(), msg, `${rinfo.address}:${rinfo.port}`);
     try {
       if (v.kind === 'lost') o.onLoss(v.seq);
       else if (v.kind === 'delivered') {
         // Write first: an ACK promises the data is in the file.
         if (fd === undefined && (v.payload.length > 0 || !v.complete)) fd = fs.openSync(tmp, 'wx', 0o644);
-        if (v.payload.length > 0) fs.writeSync(fd!, v.payload);
+        if (v.payload.length > 0) writeAll(fd!, v.payload);
         if (v.complete) commit();
       }
     } catch (err) {
-      fail('write-error', `cannot write ${v.kind === 'delivered' && v.complete ? o.file : tmp}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      fail('write-error', `cannot write ${v.kind === 'delivered' && v.complete ? o.file : tmp}: ${describeError(err)}`);
       return;
     }
     if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply) socket.send(v.reply, rinfo.port, rinfo.address);
