@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// `npm run sim`: one simulated transfer, printed for people (or --json for machines). Wall time is read here,
+// and only here, to report simulator speed; --no-wall leaves it out so equal seeds print equal bytes.
+
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { EOF_MODES } from '../src/core/sender.js';
+import { RTO_DEFAULTS } from '../src/core/rto.js';
+import {
+  parseCrash,
+  parseDuration,
+  parseInteger,
+  parseNumber,
+  parseProbability,
+  parseSize,
+  parseSlow,
+  slowOverrides,
+  type CrashSpec,
+  type SlowGroup,
+} from './args.js';
+import { DEFAULT_LINK, DEFAULT_OPTIONS, type Mode, type ScenarioInput } from './options.js';
+import { formatText, summarize } from './report.js';
+import { runScenario } from './scenario.js';
+import type { CorruptScope } from './network.js';
+import type { EofMode } from '../src/core/sender.js';
+
+interface CliOptions {
+  seed: string;
+  receivers: number;
+  mode: Mode;
+  p: number;
+  fileSize: number;
+  mss: number;
+  eof: EofMode;
+  rto: string;
+  rtoInitial: number;
+  rtoMin: number;
+  rtoMax: number;
+  delay: number;
+  jitter: number;
+  loss: number;
+  ackLoss: number;
+  dup: number;
+  corrupt: number;
+  corruptScope: CorruptScope;
+  bandwidth: number;
+  slow: SlowGroup[];
+  crash: CrashSpec[];
+  giveUp: number;
+  idleTimeout: number;
+  linger: number;
+  faultUntil?: number;
+  initialSeq: number;
+  maxEvents: number;
+  replay?: string;
+  json: boolean;
+  wall: boolean;
+}
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** Exit codes: 0 ok, 1 invariant violated, 2 usage error, 3 the run did not terminate (deadline / event budget). */
+export const EXIT_VIOLATION = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_NOT_TERMINATED = 3;
+
+function program(io: CliIo): Command {
+  const d = DEFAULT_OPTIONS;
+  return new Command()
+    .name('npm run sim --')
+    .description('Deterministic discrete-event simulation of one P2MP-FTP transfer (virtual time, seeded faults).')
+    .option('--seed <seed>', 'run seed: same seed and options, same output', String(d.seed))
+    .option('-n, --receivers <n>', 'number of receivers', parseInteger, d.receivers)
+    .addOption(new Option('--mode <mode>', 'independent: one stop-and-wait flow per receiver; lockstep: segment i+1 waits for every ACK of i').choices(['independent', 'lockstep']).default(d.mode))
+    .option('-p, --p <P>', "receivers' loss service probability", parseProbability, d.lossRate)
+    .option('--file-size <size>', 'file size (seeded bytes), e.g. 1MiB, 64KiB, 1000', parseSize, d.fileBytes)
+    .option('--mss <bytes>', 'segment size including the 8-byte header', parseInteger, d.mss)
+    .addOption(new Option('--eof <mode>', 'end-of-file marker').choices([...EOF_MODES]).default(d.eof))
+    .option('--rto <ms|adaptive>', 'fixed retransmission timeout (enables the analytical expectation) or adaptive (RFC 6298)', 'adaptive')
+    .option('--rto-initial <ms>', 'adaptive RTO before the first sample', parseDuration, RTO_DEFAULTS.initialMs)
+    .option('--rto-min <ms>', 'adaptive RTO lower bound', parseDuration, RTO_DEFAULTS.minMs)
+    .option('--rto-max <ms>', 'adaptive RTO upper bound (after backoff)', parseDuration, RTO_DEFAULTS.maxMs)
+    .option('--delay <ms>', 'one-way delay, each direction', parseDuration, DEFAULT_LINK.delayMs)
+    .option('--jitter <ms>', 'extra uniform random delay per packet (reorders packets)', parseDuration, DEFAULT_LINK.jitterMs)
+    .option('--loss <prob>', 'network loss of DATA (on top of the loss service P)', parseProbability, 0)
+    .option('--ack-loss <prob>', 'network loss of ACKs', parseProbability, 0)
+    .option('--dup <prob>', 'duplication probability, each direction', parseProbability, 0)
+    .option('--corrupt <prob>', 'single-bit corruption probability, each direction', parseProbability, 0)
+    .addOption(new Option('--corrupt-scope <scope>', 'checked: bits the protocol checks; any: every bit (the classic header is not checksummed)').choices(['checked', 'any']).default(d.corruptScope))
+    .option('--bandwidth <Mbit/s>', 'link rate for serialization delay; 0 = unlimited', parseNumber, 0)
+    .option('--slow <count:delay>', 'give COUNT receivers (the last ones) this one-way delay; repeatable, e.g. --slow 5:200ms', parseSlow, [])
+    .option('--crash <receiver@time>', 'receiver disappears at that virtual time; repeatable, e.g. --crash 3@2s', parseCrash, [])
+    .option('--give-up <ms>', 'sender declares a receiver failed after this long without an ACK', parseDuration, d.giveUpMs)
+    .option('--idle-timeout <ms>', 'receiver gives up after this long without a valid segment', parseDuration, d.idleTimeoutMs)
+    .option('--linger <ms>', 'receiver keeps re-acknowledging end of file this long', parseDuration, d.lingerMs)
+    .option('--fault-until <ms>', 'link faults (loss, dup, corruption) stop at this virtual time', parseDuration)
+    .option('--initial-seq <n>', 'sequence number of segment 0 (try 4294967290 to cross the wrap)', parseInteger, d.initialSeq)
+    .option('--max-events <n>', 'stop after this many events', parseInteger, d.maxEvents)
+    .option('--replay <json>', 'run exactly this scenario (a ScenarioInput JSON, e.g. a property counterexample); other run options are ignored')
+    .option('--json', 'print one JSON object', false)
+    .option('--no-wall', 'omit wall-clock figures (output then depends only on seed and options)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+}
+
+function toInput(c: CliOptions): ScenarioInput {
+  if (c.replay !== undefined) return JSON.parse(c.replay) as ScenarioInput;
+  const fixed = c.rto === 'adaptive' ? null : parseDuration(c.rto);
+  const link = { jitterMs: c.jitter, duplicate: c.dup, corrupt: c.corrupt, bandwidthMbps: c.bandwidth, delayMs: c.delay };
+  return {
+    seed: /^\d{1,15}$/.test(c.seed) ? Number(c.seed) : c.seed,
+    receivers: c.receivers,
+    mode: c.mode,
+    lossRate: c.p,
+    fileBytes: c.fileSize,
+    mss: c.mss,
+    eof: c.eof,
+    initialSeq: c.initialSeq,
+    rto: { fixedMs: fixed, initialMs: c.rtoInitial, minMs: c.rtoMin, maxMs: c.rtoMax },
+    giveUpMs: c.giveUp,
+    idleTimeoutMs: c.idleTimeout,
+    lingerMs: c.linger,
+    down: { ...link, loss: c.loss },
+    up: { ...link, loss: c.ackLoss },
+    corruptScope: c.corruptScope,
+    delayOverrideMs: slowOverrides(c.receivers, c.slow),
+    faultUntilMs: c.faultUntil ?? null,
+    crashes: c.crash,
+    maxEvents: c.maxEvents,
+  };
+}
+
+/** Run the CLI on `argv` (arguments only, no node/script), writing through `io`; returns the exit code. */
+export function main(argv: readonly string[], io: CliIo): number {
+  let input: ScenarioInput;
+  let c: CliOptions;
+  try {
+    const cmd = program(io).parse([...argv], { from: 'user' });
+    c = cmd.opts<CliOptions>();
+    input = toInput(c);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    io.err(`${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_USAGE;
+  }
+  let result;
+  const started = performance.now();
+  try {
+    // The received bytes are not printed; not keeping them saves a buffer per receiver (the observer still
+    // checks every written byte against the file).
+    result = runScenario(input, false);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    io.err(`${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  const ms = performance.now() - started;
+  const summary = summarize(result, c.wall ? { ms, eventsPerSecond: result.eventsProcessed / (ms / 1000) } : undefined);
+  io.out(c.json ? `${JSON.stringify(summary, null, 2)}\n` : formatText(summary));
+  if (result.violationCount > 0) return EXIT_VIOLATION;
+  return result.stoppedBy === 'all-terminal' ? 0 : EXIT_NOT_TERMINATED;
+}
+
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  process.exitCode = main(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  });
+}

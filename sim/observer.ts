@@ -1,0 +1,150 @@
+// Invariant checks, made from outside the machines: the observer sees every datagram the driver moves and every
+// event the machines emit, and keeps its own model of what is legal. It never changes the run.
+
+import { Buffer } from 'node:buffer';
+import { HEADER_BYTES, TYPE_FIN } from '../src/core/codec.js';
+
+export type ViolationKind =
+  | 'duplicate-write' // a receiver wrote a segment it had already written
+  | 'out-of-order-write' // a receiver wrote a segment before its predecessor
+  | 'corrupted-write' // a datagram the network corrupted was written
+  | 'wrong-bytes-write' // written bytes differ from the file at that offset
+  | 'multiple-unacked' // a sender transmitted a second segment while another was unacknowledged
+  | 'lockstep-barrier' // segment i+1 reached a receiver before every live receiver's ACK of i was accepted
+  | 'ack-for-unsent' // an honest (uncorrupted) ACK named a segment never sent
+  | 'ack-accepted-unwritten' // a sender accepted an ACK for a segment its receiver never wrote
+  | 'acked-not-outstanding' // a sender reported an ACK for a segment that was not in flight
+  | 'timer-livelock'; // a machine woken at its pollTimeout() asked to be woken again at (or before) that instant
+
+export interface Violation {
+  kind: ViolationKind;
+  receiver: number;
+  timeMs: number;
+  detail: string;
+}
+
+/** What the observer may ask the driver about the senders (for the lockstep check). */
+export interface SenderView {
+  acked(r: number): number;
+  live(r: number): boolean;
+}
+
+const MAX_RECORDED = 50;
+
+function readSeq(bytes: Uint8Array): number {
+  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+}
+
+function isFin(bytes: Uint8Array): boolean {
+  return bytes.length >= HEADER_BYTES && ((bytes[6]! << 8) | bytes[7]!) === TYPE_FIN;
+}
+
+export class Observer {
+  readonly violations: Violation[] = [];
+  /** Total violations, including those not recorded beyond MAX_RECORDED. */
+  count = 0;
+  /** Segments written so far, per receiver (= index of the next segment it may write). */
+  readonly written: number[];
+  /** Bytes written so far, per receiver. */
+  readonly writtenBytes: number[];
+  /** Writes that were out of order, duplicated, corrupted or wrong, per receiver. */
+  private readonly faultyWrites: number[];
+  /** Index of the segment each sender has in flight, or -1. */
+  private readonly outstanding: number[];
+  /** A lower bound of min(acked) over live senders; both only grow, so it stays a lower bound. */
+  private barrierFloor = 0;
+  private readonly payloadBytes: number;
+  private readonly fileBuffer: Buffer;
+
+  constructor(
+    receivers: number,
+    private readonly file: Uint8Array,
+    mss: number,
+    private readonly total: number,
+    private readonly initialSeq: number,
+    private readonly lockstep: boolean,
+    private readonly senders: SenderView,
+    /** Where each receiver's written bytes go (the simulated disk); undefined = check but do not keep. */
+    private readonly disks: Uint8Array[] | undefined,
+  ) {
+    this.written = new Array<number>(receivers).fill(0);
+    this.writtenBytes = new Array<number>(receivers).fill(0);
+    this.outstanding = new Array<number>(receivers).fill(-1);
+    this.faultyWrites = new Array<number>(receivers).fill(0);
+    this.payloadBytes = mss - HEADER_BYTES;
+    this.fileBuffer = Buffer.from(file.buffer, file.byteOffset, file.length);
+  }
+
+  private report(kind: ViolationKind, receiver: number, timeMs: number, detail: string): void {
+    this.count++;
+    if (this.violations.length < MAX_RECORDED) this.violations.push({ kind, receiver, timeMs, detail });
+  }
+
+  /** Index of a segment as named by its header (FIN is always the last segment). */
+  indexOf(bytes: Uint8Array): number {
+    return isFin(bytes) ? this.total - 1 : (readSeq(bytes) - this.initialSeq) >>> 0;
+  }
+
+  /** The sender for receiver r put a DATA/FIN datagram on the wire. */
+  onTransmit(r: number, now: number, bytes: Uint8Array): void {
+    const index = this.indexOf(bytes);
+    const out = this.outstanding[r]!;
+    if (out !== -1 && out !== index) this.report('multiple-unacked', r, now, `sent ${index} while ${out} unacked`);
+    this.outstanding[r] = index;
+  }
+
+  /** The sender for receiver r accepted the ACK of segment `index`. */
+  onAcked(r: number, now: number, index: number): void {
+    if (this.outstanding[r] !== index) this.report('acked-not-outstanding', r, now, `acked ${index}, in flight ${this.outstanding[r]}`);
+    this.outstanding[r] = -1;
+    if (this.written[r]! <= index) this.report('ack-accepted-unwritten', r, now, `acked ${index}, receiver wrote ${this.written[r]}`);
+  }
+
+  /** A DATA/FIN datagram reached receiver r (before the receiver handles it). */
+  onArrival(r: number, now: number, bytes: Uint8Array, corrupted: boolean, receivers: number): void {
+    if (!this.lockstep || corrupted) return;
+    const index = this.indexOf(bytes);
+    if (index <= this.barrierFloor) return;
+    let floor = Number.POSITIVE_INFINITY;
+    for (let q = 0; q < receivers; q++) if (this.senders.live(q)) floor = Math.min(floor, this.senders.acked(q));
+    this.barrierFloor = floor;
+    if (index > floor) this.report('lockstep-barrier', r, now, `segment ${index} arrived, min live acked ${floor}`);
+  }
+
+  /** Receiver r delivered `payload` as the segment with sequence number `seq`; the driver writes it here. */
+  onWrite(r: number, now: number, bytes: Uint8Array, corrupted: boolean, seq: number, payload: Uint8Array): void {
+    const index = isFin(bytes) ? this.total - 1 : (seq - this.initialSeq) >>> 0;
+    const expected = this.written[r]!;
+    if (corrupted) this.report('corrupted-write', r, now, `segment ${index} written from a corrupted datagram`);
+    if (index < expected) this.report('duplicate-write', r, now, `segment ${index} written again`);
+    else if (index > expected) this.report('out-of-order-write', r, now, `segment ${index} written, expected ${expected}`);
+    if (corrupted || index !== expected) this.faultyWrites[r]!++;
+    this.written[r] = Math.max(expected, index + 1);
+    if (payload.length === 0) return;
+    const offset = index * this.payloadBytes;
+    const end = offset + payload.length;
+    // Buffer#compare takes the payload as a plain Uint8Array: a native memcmp with no per-segment allocation.
+    if (end > this.file.length || this.fileBuffer.compare(payload, 0, payload.length, offset, end) !== 0) {
+      this.faultyWrites[r]!++;
+      this.report('wrong-bytes-write', r, now, `segment ${index} bytes differ from the file`);
+      return;
+    }
+    this.disks?.[r]!.set(payload, offset);
+    this.writtenBytes[r] = Math.max(this.writtenBytes[r]!, offset + payload.length);
+  }
+
+  /** Whether receiver r wrote exactly the file: every segment in order, every byte checked against the file. */
+  wroteWholeFile(r: number): boolean {
+    return this.faultyWrites[r] === 0 && this.writtenBytes[r] === this.file.length;
+  }
+
+  /** Machine `which` of receiver r handled its timeout at `now` and still wants a wake-up no later than now. */
+  onTimerLivelock(which: 'sender' | 'receiver', r: number, now: number): void {
+    this.report('timer-livelock', r, now, `${which} handled its timeout at ${now} ms and asked to be woken at ${now} ms again`);
+  }
+
+  /** An uncorrupted ACK made sender r count an ACK for a segment never sent. */
+  onAckForUnsent(r: number, now: number): void {
+    this.report('ack-for-unsent', r, now, 'an honest ACK named a segment never sent');
+  }
+}

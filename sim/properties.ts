@@ -1,0 +1,183 @@
+// The protocol's properties, as fast-check properties over whole simulated transfers. Shared by the vitest suite
+// (test/sim.property.test.ts) and the CI fuzzer (sim/fuzz.ts), so both check exactly the same things.
+//
+// Arbitraries produce a plain ScenarioInput, so a shrunk counterexample is JSON that replays with
+// `npm run sim -- --replay '<json>'`. The seed does not shrink meaningfully (a new seed is a new world), but
+// receivers, sizes, rates and delays do.
+
+import fc from 'fast-check';
+import { HEADER_BYTES } from '../src/core/codec.js';
+import { MSS_MAX, MSS_MIN_EXCLUSIVE, type EofMode } from '../src/core/sender.js';
+import { maxRttMs } from './bounds.js';
+import type { LinkOptions } from './network.js';
+import { resolveOptions, type Mode, type ScenarioInput } from './options.js';
+import { runScenario, type ScenarioResult } from './scenario.js';
+
+/** Receivers x segments per generated case: keeps one case at a few ms on average (sizes still span the ranges). */
+export const SEGMENT_BUDGET = 10_000;
+export const MAX_FILE_BYTES = 64 * 1024;
+export const MAX_RECEIVERS = 16;
+export const MAX_LOSS_RATE = 0.6;
+/** Honest receivers must never be given up on, so give-up, idle and linger timers are effectively infinite. */
+const NEVER_MS = 1e12;
+
+const EOFS: readonly EofMode[] = ['empty', 'fin', 'last'];
+
+/** Uniform on [min, max] at a 1e-6 resolution; fc.double is deliberately skewed towards tiny values, not wanted here. */
+const uniform = (min: number, max: number): fc.Arbitrary<number> =>
+  fc.integer({ min: 0, max: 1_000_000 }).map((i) => min + ((max - min) * i) / 1_000_000);
+
+/** A rate or delay: often exactly 0 (the fault is off), otherwise uniform up to max. */
+const upTo = (max: number): fc.Arbitrary<number> =>
+  fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: uniform(0, max), weight: 3 });
+const prob = upTo;
+const ms = upTo;
+
+export const linkArbitrary: fc.Arbitrary<LinkOptions> = fc.record({
+  delayMs: ms(50),
+  jitterMs: ms(30),
+  loss: prob(0.3),
+  duplicate: prob(0.3),
+  corrupt: prob(0.3),
+  // Slow links only down to 1 Mbit/s: a 2 KiB segment then takes ~17 ms, below the smallest fixed RTO, so
+  // spurious retransmissions cannot pile up in the link queue without bound.
+  bandwidthMbps: fc.oneof(fc.constant(0), uniform(1, 100)),
+});
+
+const rtoArbitrary = fc.oneof(
+  fc.record({
+    fixedMs: fc.constant(null),
+    initialMs: fc.integer({ min: 1, max: 1000 }),
+    minMs: fc.integer({ min: 1, max: 50 }),
+    maxMs: fc.integer({ min: 200, max: 2000 }),
+    granularityMs: fc.constant(1),
+  }),
+  fc.record({
+    fixedMs: fc.integer({ min: 20, max: 400 }),
+    initialMs: fc.constant(200),
+    minMs: fc.constant(5),
+    maxMs: fc.constant(2000),
+    granularityMs: fc.constant(1),
+  }),
+);
+
+const initialSeqArbitrary = fc.oneof(
+  fc.constant(0),
+  // Near 2^32 so that short transfers cross the sequence-number wrap.
+  fc.integer({ min: 0xffffffff - 64, max: 0xffffffff }),
+  fc.nat({ max: 0xffffffff }),
+);
+
+/** How the file size relates to the payload size: arbitrary, an exact multiple (EOF edge cases), or empty. */
+const fileShape = fc.oneof(
+  { arbitrary: uniform(0, 1).map((f) => ({ kind: 'any' as const, f })), weight: 4 },
+  { arbitrary: uniform(0, 1).map((f) => ({ kind: 'multiple' as const, f })), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'empty' as const, f: 0 }), weight: 1 },
+);
+
+function fileBytesFor(shape: { kind: 'any' | 'multiple' | 'empty'; f: number }, mss: number, receivers: number): number {
+  const payload = mss - HEADER_BYTES;
+  const maxSegments = Math.max(1, Math.floor(SEGMENT_BUDGET / receivers) - 1);
+  const max = Math.min(MAX_FILE_BYTES, maxSegments * payload);
+  if (shape.kind === 'empty') return 0;
+  if (shape.kind === 'multiple') return Math.floor((shape.f * max) / payload) * payload;
+  return Math.floor(shape.f * max);
+}
+
+const commonFields = {
+  seed: fc.nat(),
+  receivers: fc.integer({ min: 1, max: MAX_RECEIVERS }),
+  lossRate: prob(MAX_LOSS_RATE),
+  mss: fc.oneof(fc.integer({ min: MSS_MIN_EXCLUSIVE + 1, max: MSS_MAX }), fc.constantFrom(MSS_MIN_EXCLUSIVE + 1, 10, 500, MSS_MAX)),
+  file: fileShape,
+  eof: fc.constantFrom(...EOFS),
+  initialSeq: initialSeqArbitrary,
+  rto: rtoArbitrary,
+  down: linkArbitrary,
+  up: linkArbitrary,
+  slowPaths: fc.array(fc.option(uniform(0, 100), { nil: null }), { maxLength: MAX_RECEIVERS }),
+  faultUntilMs: upTo(10_000),
+};
+
+type Common = { [K in keyof typeof commonFields]: (typeof commonFields)[K] extends fc.Arbitrary<infer T> ? T : never };
+
+function toInput(c: Common, mode: Mode): ScenarioInput {
+  return {
+    seed: c.seed,
+    receivers: c.receivers,
+    mode,
+    lossRate: c.lossRate,
+    fileBytes: fileBytesFor(c.file, c.mss, c.receivers),
+    mss: c.mss,
+    eof: c.eof,
+    initialSeq: c.initialSeq,
+    rto: c.rto,
+    giveUpMs: NEVER_MS,
+    idleTimeoutMs: NEVER_MS,
+    lingerMs: NEVER_MS,
+    down: c.down,
+    up: c.up,
+    corruptScope: 'checked',
+    delayOverrideMs: c.slowPaths.slice(0, c.receivers),
+    faultUntilMs: c.faultUntilMs,
+    crashes: [],
+  };
+}
+
+/** Any honest transfer: all faults on the links during a bounded faulty phase, no give-up. */
+export function scenarioArbitrary(mode: Mode): fc.Arbitrary<ScenarioInput> {
+  return fc.record(commonFields).map((c) => toInput(c, mode));
+}
+
+/**
+ * Some receivers vanish mid-transfer. The RTO is fixed and give-up is 300 attempts, so the senders of crashed
+ * receivers fail while honest ones (each attempt succeeds with probability >= 0.4 * 0.7^4) fail with negligible
+ * probability (< 1e-10 per case).
+ */
+export function crashArbitrary(mode: Mode): fc.Arbitrary<ScenarioInput> {
+  return fc
+    .record({
+      ...commonFields,
+      rto: fc.integer({ min: 20, max: 400 }),
+      crashes: fc.array(fc.record({ receiver: fc.nat({ max: MAX_RECEIVERS - 1 }), atMs: uniform(0, 5_000) }), { minLength: 1, maxLength: 4 }),
+    })
+    .map(({ rto, crashes, ...c }) => {
+      const input = toInput({ ...c, rto: { fixedMs: rto, initialMs: 200, minMs: 5, maxMs: 2000, granularityMs: 1 } }, mode);
+      input.crashes = crashes.filter((x) => x.receiver < c.receivers);
+      if (input.crashes.length === 0) input.crashes = [{ receiver: crashes[0]!.receiver % c.receivers, atMs: crashes[0]!.atMs }];
+      input.giveUpMs = 300 * (rto + maxRttMs(resolveOptions(input)));
+      return input;
+    });
+}
+
+/** Every property, as a list of problems (empty = the run is correct). */
+export function scenarioProblems(result: ScenarioResult): string[] {
+  const problems: string[] = [];
+  for (const v of result.violations) problems.push(`${v.kind} (receiver ${v.receiver}, t=${v.timeMs} ms): ${v.detail}`);
+  if (result.violationCount > result.violations.length) problems.push(`... ${result.violationCount - result.violations.length} more violations`);
+  if (result.stoppedBy !== 'all-terminal') {
+    problems.push(`did not terminate: stopped by ${result.stoppedBy} at ${result.endMs} ms (liveness deadline ${result.deadlineMs} ms)`);
+  }
+  for (const x of result.receivers) {
+    if (x.crashed) {
+      if (x.senderStatus === 'sending') problems.push(`receiver ${x.index} crashed but its sender is still sending`);
+      continue;
+    }
+    if (x.senderStatus !== 'done') problems.push(`receiver ${x.index}: sender ${x.senderStatus}${x.failReason ? ` (${x.failReason})` : ''}`);
+    if (x.completedAtMs === undefined) problems.push(`receiver ${x.index} never wrote the end of file (status ${x.receiverStatus})`);
+    if (!x.fileMatches) problems.push(`receiver ${x.index}: file differs (${x.received?.length ?? '?'} of ${result.file.length} bytes)`);
+    if (x.ackForUnsent !== 0 && result.options.corruptScope === 'checked') {
+      problems.push(`receiver ${x.index}: sender counted ${x.ackForUnsent} ACKs for unsent segments`);
+    }
+  }
+  return problems;
+}
+
+/** Run one case and throw with every problem found (fast-check reports the message with the counterexample). */
+export function checkScenario(input: ScenarioInput): void {
+  const problems = scenarioProblems(runScenario(input));
+  if (problems.length > 0) throw new Error(`${problems.length} problem(s):\n  ${problems.join('\n  ')}\nreplay: npm run sim -- --replay '${JSON.stringify(input)}'`);
+}
+
+export const scenarioProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> => fc.property(scenarioArbitrary(mode), checkScenario);
+export const crashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> => fc.property(crashArbitrary(mode), checkScenario);
