@@ -1,7 +1,20 @@
 // Parsers for the simulator's command-line values. They throw commander's InvalidArgumentError, which commander
 // reports as a usage error naming the option.
 
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from 'commander';
+
+/** True when the module at `moduleUrl` is the script node was started with (so tests can import it without running it). */
+export function isEntryPoint(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return moduleUrl === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
 
 export function parseNumber(text: string): number {
   const x = Number(text);

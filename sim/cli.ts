@@ -2,13 +2,12 @@
 // `npm run sim`: one simulated transfer, printed for people (or --json for machines). Wall time is read here,
 // and only here, to report simulator speed; --no-wall leaves it out so equal seeds print equal bytes.
 
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { EOF_MODES } from '../src/core/sender.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import {
   parseCrash,
+  isEntryPoint,
   parseDuration,
   parseInteger,
   parseNumber,
@@ -165,17 +164,7 @@ export function main(argv: readonly string[], io: CliIo): number {
   return result.stoppedBy === 'all-terminal' ? 0 : EXIT_NOT_TERMINATED;
 }
 
-function isEntry(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntry()) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = main(process.argv.slice(2), {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),

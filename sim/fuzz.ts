@@ -6,10 +6,8 @@
 // Wall time and fresh seeds are read here (this is an entry point, not simulator logic).
 
 import { randomInt } from 'node:crypto';
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { parseInteger, parseNumber } from './args.js';
+import { isEntryPoint, parseInteger, parseNumber } from './args.js';
 import { PROPERTIES, propertyNamed, type PropertyEntry } from './registry.js';
 
 interface FuzzOptions {
@@ -110,17 +108,7 @@ export function main(argv: readonly string[], io: FuzzIo): number {
   return 0;
 }
 
-function isEntry(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntry()) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = main(process.argv.slice(2), {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),

@@ -2,29 +2,17 @@
 // since a loop mostly waits. The file and the counters arrive as SharedArrayBuffers: visible to every
 // thread, never copied per receiver.
 
-import type { EofMode } from '../src/core/sender.js';
-import type { RtoConfig } from '../src/core/rto.js';
-import { runSenderLoop, type Mode, type ReceiverResult } from '../src/transport/sender-loop.js';
+import { runSenderLoop, type LoopOptions, type ReceiverResult } from '../src/transport/sender-loop.js';
 import { fileSource } from '../src/transport/shared-file.js';
 import { SharedState } from '../src/transport/shared-state.js';
 
-export interface SendTask {
-  index: number;
-  host: string;
-  address: string;
-  port: number;
-  mss: number;
-  eof: EofMode;
-  rto: RtoConfig;
-  giveUpMs: number;
-  mode: Mode;
+/** The loop's options as they cross to the worker: the file and counters as SharedArrayBuffers. */
+export interface SendTask extends Omit<LoopOptions, 'file' | 'state'> {
   file: SharedArrayBuffer;
   fileLength: number;
   windowBytes: number;
   state: SharedArrayBuffer;
   receivers: number;
-  printEvents: boolean;
-  labelEvents: boolean;
 }
 
 export default function sendTask(t: SendTask): Promise<ReceiverResult> {

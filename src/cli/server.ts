@@ -21,6 +21,9 @@ interface ServerOptions {
 
 /** FILE must be creatable: its directory exists and is writable, and FILE itself is not a directory. */
 function checkOutputPath(file: string): void {
+  // 'out/' or 'out/.' can only ever be a directory: catch it now, not when the finished file is renamed.
+  if (file === '') throw new UsageError('FILE must not be empty');
+  if (/\/$/.test(file) || ['.', '..'].includes(path.basename(file))) throw new UsageError(`FILE '${file}' names a directory, not a file`);
   const dir = path.dirname(path.resolve(file));
   try {
     if (!fs.statSync(dir).isDirectory()) throw new UsageError(`FILE '${file}': ${dir} is not a directory`);

@@ -30,13 +30,7 @@ export interface ReceiverSummary {
   goodputMbps: number;
 }
 
-export interface Summary {
-  fileBytes: number;
-  mss: number;
-  mode: string;
-  eof: string;
-  port: number;
-  interrupted: boolean;
+export interface Summary extends Omit<SummaryInput, 'results' | 'elapsedMs'> {
   receivers: ReceiverSummary[];
   total: {
     receivers: number;
@@ -46,6 +40,7 @@ export interface Summary {
     segmentsSent: number;
     retransmissions: number;
     timeouts: number;
+    ignored: number;
     timeMs: number;
     goodputMbps: number;
   };
@@ -78,13 +73,9 @@ export function summarize(i: SummaryInput): Summary {
   }));
   const sum = (f: (r: ReceiverSummary) => number): number => receivers.reduce((a, r) => a + f(r), 0);
   const completed = receivers.filter((r) => r.status === 'done').length;
+  const { results: _results, elapsedMs: _elapsed, ...run } = i;
   return {
-    fileBytes: i.fileBytes,
-    mss: i.mss,
-    mode: i.mode,
-    eof: i.eof,
-    port: i.port,
-    interrupted: i.interrupted,
+    ...run,
     receivers,
     total: {
       receivers: receivers.length,
@@ -94,6 +85,7 @@ export function summarize(i: SummaryInput): Summary {
       segmentsSent: sum((r) => r.segmentsSent),
       retransmissions: sum((r) => r.retransmissions),
       timeouts: sum((r) => r.timeouts),
+      ignored: sum((r) => r.ignored),
       timeMs: i.elapsedMs,
       goodputMbps: mbps(sum((r) => r.bytes), i.elapsedMs),
     },
@@ -106,7 +98,7 @@ function table(rows: string[][]): string {
 }
 
 export function formatSummary(s: Summary): string {
-  const rows = [['receiver', 'status', 'bytes', 'segments', 'retx', 'timeouts', 'srtt ms', 'time s', 'Mbit/s']];
+  const rows = [['receiver', 'status', 'bytes', 'segments', 'retx', 'timeouts', 'ignored', 'srtt ms', 'time s', 'Mbit/s']];
   for (const r of s.receivers) {
     rows.push([
       r.host === r.address ? r.address : `${r.host} (${r.address})`,
@@ -115,13 +107,14 @@ export function formatSummary(s: Summary): string {
       `${r.segmentsAcked}/${r.segmentsTotal}`,
       String(r.retransmissions),
       String(r.timeouts),
+      String(r.ignored),
       r.srttMs === undefined ? '-' : r.srttMs.toFixed(3),
       (r.timeMs / 1000).toFixed(3),
       r.goodputMbps.toFixed(2),
     ]);
   }
   const t = s.total;
-  rows.push(['total', `${t.completed}/${t.receivers} ok`, String(t.bytes), String(t.segmentsSent), String(t.retransmissions), String(t.timeouts), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)]);
+  rows.push(['total', `${t.completed}/${t.receivers} ok`, String(t.bytes), String(t.segmentsSent), String(t.retransmissions), String(t.timeouts), String(t.ignored), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)]);
   const failures = s.receivers
     .filter((r) => r.status === 'failed')
     .map((r) => `FAILED ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)

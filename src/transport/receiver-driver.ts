@@ -36,6 +36,35 @@ export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.part`);
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * A receiver killed outright (SIGKILL, power loss) cannot remove its temporary file; the next receiver
+ * for the same FILE removes those whose process no longer exists.
+ */
+function removeStaleTemps(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // the directory was checked at start-up; nothing to clean if it cannot be listed
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.part')) continue;
+    const pid = Number(name.slice(prefix.length, -'.part'.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
 /**
  * write(2) may write fewer bytes than asked without failing — a filesystem filling up mid-buffer does exactly
  * that — so loop until the whole payload is written; the next write then reports the error (ENOSPC).
@@ -60,6 +89,7 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
   const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs });
   const socket = dgram.createSocket('udp4');
   const tmp = tempPathFor(o.file);
+  removeStaleTemps(o.file);
   let fd: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   let settle: (r: ReceiveOutcome) => void = () => {};

@@ -50,7 +50,9 @@ export function fileSource(f: SharedFile): FileSource {
 export function openSharedFile(path: string, payloadBytes: number, windowLimit = DEFAULT_WINDOW_BYTES): { file: SharedFile; advance(state: SharedState): boolean; close(): void } {
   let fd: number;
   try {
-    fd = fs.openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO for reading would otherwise block until a writer appears; it is then
+    // refused below as not a regular file (the flag has no effect on reads of regular files).
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
     throw describe(path, err);
   }

@@ -1,0 +1,308 @@
+// Helpers for the reliability suite (issue 6): seeds that are printed on failure, root/tool checks, a
+// seeded generator of hostile datagrams, a UDP relay that can inject traffic from either end's address,
+// and small waiting utilities. Only ever talks to 127.0.0.0/8.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createCipheriv, createHash } from 'node:crypto';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import seedrandom from 'seedrandom';
+import { onTestFailed } from 'vitest';
+import { checksum, encodeAck, encodeData, encodeFin, MAX_DATAGRAM_BYTES, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from '../../src/core/codec.js';
+
+export type Rng = () => number;
+
+/**
+ * The seed for one test: P2MP_SEED overrides the default, and it is printed if the test fails, so a failure
+ * replays with `P2MP_SEED=<seed> npx vitest run <file> -t <name>`.
+ */
+export function testSeed(name: string): string {
+  const seed = process.env.P2MP_SEED ?? `${name}-1`;
+  onTestFailed(() => {
+    console.error(`[reliability] test '${name}' failed with seed '${seed}' (replay: P2MP_SEED='${seed}')`);
+  });
+  return seed;
+}
+
+export function rng(seed: string): Rng {
+  return seedrandom(seed);
+}
+
+export const randInt = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+
+export function randBytes(r: Rng, n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
+  return b;
+}
+
+export const isRoot = process.getuid?.() === 0;
+
+export function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Why a root-only test cannot run here, or undefined when it can. */
+export function rootSkipReason(...commands: string[]): string | undefined {
+  if (!isRoot) return 'needs root (run as root, e.g. in CI)';
+  const missing = commands.filter((c) => !hasCommand(c));
+  return missing.length > 0 ? `needs ${missing.join(', ')} (not installed)` : undefined;
+}
+
+/**
+ * Seeded file content of any size, fast (AES-256-CTR keystream keyed by the seed): 1 GiB takes seconds,
+ * where a per-byte PRNG would take minutes. Written in 8 MiB chunks, never held whole.
+ */
+export function writeSeededFile(file: string, size: number, seed: string): void {
+  const key = createHash('sha256').update(seed).digest();
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  const zeros = Buffer.alloc(8 << 20);
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (let left = size; left > 0; ) {
+      const n = Math.min(left, zeros.length);
+      const chunk = cipher.update(zeros.subarray(0, n));
+      for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+      left -= n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** sha256 of a file of any size, streamed. */
+export async function sha256Stream(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 8 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Names in a directory, sorted (to compare "before" and "after": nothing written means the same list). */
+export function listing(dir: string): string[] {
+  return fs.readdirSync(dir).sort();
+}
+
+/** Temporary files the receiver driver leaves while a transfer is in progress (`.FILE.PID.part`). */
+export function partFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((n) => n.endsWith('.part'));
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `cond` every 10 ms until it holds; throws after `limitMs` with `what` (a bound, not a timing assertion). */
+export async function waitFor(what: string, cond: () => boolean, limitMs = 20_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`gave up waiting for ${what} after ${limitMs} ms`);
+    await sleep(10);
+  }
+}
+
+export async function udpSocket(address: string, port = 0): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(port, address, () => {
+      s.off('error', reject);
+      resolve();
+    });
+  });
+  // A burst can hit a closed port (ICMP -> ECONNREFUSED on later sends) or a full buffer; neither matters here.
+  s.on('error', () => {});
+  return s;
+}
+
+export const closeSocket = (s: dgram.Socket): Promise<void> => new Promise((r) => s.close(() => r()));
+
+// ---------------------------------------------------------------------------------------------------------
+// Hostile datagrams
+
+/** What a datagram is, for the tallies a test reports. */
+export type GarbageKind =
+  | 'random'
+  | 'short'
+  | 'oversized'
+  | 'type-sweep'
+  | 'bad-checksum'
+  | 'huge-seq'
+  | 'ack'
+  | 'bad-ack'
+  | 'spoof-data'
+  | 'spoof-eof';
+
+export interface Garbage {
+  kind: GarbageKind;
+  bytes: Buffer;
+}
+
+function header(seq: number, field: number, type: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32BE(seq >>> 0, 0);
+  b.writeUInt16BE(field & 0xffff, 4);
+  b.writeUInt16BE(type & 0xffff, 6);
+  return b;
+}
+
+const HUGE_SEQS = [0xffffffff, 0xfffffffe, 0x80000000, 0x7fffffff, 0x10000000, 0xdeadbeef];
+
+/**
+ * Generates hostile datagrams from a seed. `expectedSeq()` is the sequence number the receiver currently
+ * waits for (as far as the caller can tell), so corrupt segments can aim right at it.
+ *
+ * `target` decides what may be generated without breaking the protocol's (documented) trust model:
+ *  - 'receiver-from-stranger': anything, including perfectly valid DATA/LAST/FIN for the expected seq —
+ *    the receiver must ignore every datagram from an address:port other than its sender's.
+ *  - 'receiver-from-peer': injected from the sender's own address:port (an on-path attacker). The classic
+ *    header has no authentication, so a valid DATA at the expected seq or a FIN (which carries no seq)
+ *    would be accepted by any implementation; those two are never generated. Everything else — wrong
+ *    checksums aimed at the expected seq, valid checksums at far seqs, ACKs, junk — must not reach the file.
+ *  - 'sender-from-receiver': injected from the receiver's address:port towards the sender. Never an ACK
+ *    for a segment that may be in flight (that, too, is unauthenticated by design); everything generated
+ *    must be counted by the sender as ignored (not an ACK, malformed, or an ACK for a segment never sent).
+ */
+export function garbageSource(seed: string, target: 'receiver-from-stranger' | 'receiver-from-peer' | 'sender-from-receiver', expectedSeq: () => number) {
+  const r = rng(seed);
+  let sweep = randInt(r, 0, 0xffff);
+  const farSeq = (): number => HUGE_SEQS[randInt(r, 0, HUGE_SEQS.length - 1)]! ^ (target === 'sender-from-receiver' ? 0 : randInt(r, 0, 1));
+  const nearSeq = (): number => (expectedSeq() + randInt(r, -2, 2)) >>> 0;
+
+  return (): Garbage => {
+    const roll = r();
+    const payload = (): Buffer => randBytes(r, randInt(r, 0, 600));
+    if (roll < 0.12) return { kind: 'random', bytes: randBytes(r, randInt(r, 0, 1500)) };
+    if (roll < 0.2) return { kind: 'short', bytes: randBytes(r, randInt(r, 0, 7)) };
+    if (roll < 0.21) return { kind: 'oversized', bytes: randBytes(r, r() < 0.5 ? MAX_DATAGRAM_BYTES : randInt(r, 9000, 20000)) };
+    if (roll < 0.4) {
+      // Every type value in turn, with a header that is otherwise plausible.
+      let type = sweep++ & 0xffff;
+      const seq = nearSeq();
+      if (target === 'sender-from-receiver' && type === TYPE_ACK) type = TYPE_ACK ^ 1;
+      const body = type === TYPE_ACK || type === TYPE_FIN ? Buffer.alloc(randInt(r, 1, 8)) : payload();
+      if (target === 'receiver-from-peer' && (type === TYPE_DATA || type === TYPE_LAST)) {
+        // A well-formed DATA/LAST from the peer at a near seq must have a wrong checksum.
+        return { kind: 'type-sweep', bytes: Buffer.concat([header(seq, checksum(body) ^ 0x0101, type), body]) };
+      }
+      return { kind: 'type-sweep', bytes: Buffer.concat([header(seq, randInt(r, 0, 0xffff), type), body]) };
+    }
+    if (roll < 0.55) {
+      // Wrong checksum, aimed at the expected seq (or right beside it).
+      const body = randBytes(r, randInt(r, 1, 600));
+      const type = r() < 0.8 ? TYPE_DATA : TYPE_LAST;
+      return { kind: 'bad-checksum', bytes: Buffer.concat([header(nearSeq(), checksum(body) ^ (1 + randInt(r, 0, 0xfffe)), type), body]) };
+    }
+    if (roll < 0.67) {
+      // Huge and wrapped sequence numbers with valid checksums.
+      const body = payload();
+      return { kind: 'huge-seq', bytes: Buffer.from(encodeData(farSeq(), body, r() < 0.3)) };
+    }
+    if (roll < 0.77) {
+      // Valid-looking ACKs (to a receiver: not data; to the sender: for a segment never sent).
+      const seq = target === 'sender-from-receiver' ? farSeq() : nearSeq();
+      return { kind: 'ack', bytes: Buffer.from(encodeAck(seq)) };
+    }
+    if (roll < 0.85) {
+      // Malformed ACKs and FINs: a payload, a non-zero middle field, a FIN with a seq.
+      const which = randInt(r, 0, 2);
+      const bytes =
+        which === 0
+          ? Buffer.concat([header(nearSeq(), 0, TYPE_ACK), randBytes(r, randInt(r, 1, 40))])
+          : which === 1
+            ? header(nearSeq(), randInt(r, 1, 0xffff), TYPE_ACK)
+            : header(randInt(r, 1, 0xffff), 0, TYPE_FIN);
+      return { kind: 'bad-ack', bytes };
+    }
+    if (target === 'receiver-from-stranger') {
+      // Perfectly valid segments for the very seq the receiver waits for, or an end of file: a splice attempt.
+      const k = r();
+      if (k < 0.7) return { kind: 'spoof-data', bytes: Buffer.from(encodeData(nearSeq(), payload())) };
+      if (k < 0.85) return { kind: 'spoof-eof', bytes: Buffer.from(encodeData(expectedSeq(), Buffer.alloc(0))) };
+      return { kind: 'spoof-eof', bytes: Buffer.from(r() < 0.5 ? encodeFin() : encodeData(expectedSeq(), payload(), true)) };
+    }
+    if (target === 'sender-from-receiver') {
+      // DATA sent to the sender (valid segments of any kind are still not ACKs), and a FIN (not an ACK in --eof empty).
+      return { kind: 'spoof-data', bytes: Buffer.from(r() < 0.9 ? encodeData(randInt(r, 0, 0xffffffff), payload()) : encodeFin()) };
+    }
+    return { kind: 'random', bytes: randBytes(r, randInt(r, 8, 64)) };
+  };
+}
+
+export function tally(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A UDP relay: the sender talks to `front` (the receiver's address as the sender knows it); the relay
+// forwards to the real receiver from `back` (which the receiver takes for its sender). It tracks the
+// receiver's last ACK, so it knows when the transfer has started and which seq is expected next, and it
+// can inject datagrams from either socket — i.e. from exactly the address:port each end trusts.
+
+export class Relay {
+  /** The sender's address:port, once it has written to the relay. */
+  client: { address: string; port: number } | undefined;
+  /** Seq of the receiver's latest ACK (undefined before the first one): the transfer has started. */
+  lastAck: number | undefined;
+  forwarded = { toReceiver: 0, toSender: 0 };
+
+  private constructor(
+    readonly front: dgram.Socket,
+    readonly back: dgram.Socket,
+    private readonly receiver: { address: string; port: number },
+  ) {
+    front.on('message', (msg, rinfo) => {
+      this.client = { address: rinfo.address, port: rinfo.port };
+      this.forwarded.toReceiver++;
+      back.send(msg, receiver.port, receiver.address);
+    });
+    back.on('message', (msg, rinfo) => {
+      if (rinfo.address !== receiver.address || rinfo.port !== receiver.port || !this.client) return;
+      if (msg.length === 8 && msg.readUInt16BE(6) === TYPE_ACK) this.lastAck = msg.readUInt32BE(0);
+      this.forwarded.toSender++;
+      front.send(msg, this.client.port, this.client.address);
+    });
+  }
+
+  static async open(frontAddress: string, port: number, backAddress: string, receiverAddress: string): Promise<Relay> {
+    const front = await udpSocket(frontAddress, port);
+    const back = await udpSocket(backAddress, 0);
+    return new Relay(front, back, { address: receiverAddress, port });
+  }
+
+  /** The seq the receiver expects next (0 before the transfer started). */
+  expectedSeq(): number {
+    return this.lastAck === undefined ? 0 : (this.lastAck + 1) >>> 0;
+  }
+
+  injectToSender(bytes: Buffer): boolean {
+    if (!this.client) return false;
+    this.front.send(bytes, this.client.port, this.client.address);
+    return true;
+  }
+
+  injectToReceiver(bytes: Buffer): void {
+    this.back.send(bytes, this.receiver.port, this.receiver.address);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([closeSocket(this.front), closeSocket(this.back)]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Raw UDP (root only): datagrams with a source port of 0, which no ordinary socket can send. Perl is part of
+// every Debian/Ubuntu base system (perl-base), so no extra package is needed.
+
+const RAW_UDP_PERL = `
+use strict; use Socket;
+my ($src, $dst, $dport, @hex) = @ARGV;
+socket(my $s, PF_INET, SOCK_RAW, 17) or die "socket: $!";
+bind($s, sockaddr_in(0, inet_aton($src))) or die "bind: $!";
+for my $h (@hex) {
+  my $p = pack('H*', $h);
+  send($s, pack('nnnn', 0, $dport, 8 + length($p), 0) . $p, 0, sockaddr_in(0, inet_aton($dst))) or die "send: $!";
+}
+`;
+
+/** Send each payload as a UDP datagram with source port 0 from `src` to dst:port (needs root and perl). */
+export function sendFromPortZero(src: string, dst: string, port: number, payloads: Buffer[]): void {
+  execFileSync('perl', ['-e', RAW_UDP_PERL, src, dst, String(port), ...payloads.map((p) => p.toString('hex'))], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
