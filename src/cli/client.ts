@@ -73,7 +73,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   if (opts.timeout !== undefined) rto.fixedMs = parseDecimal('--timeout', opts.timeout, { positive: true });
   if (rto.maxMs < rto.minMs) throw new UsageError(`--rto-max (${rto.maxMs}) must not be below --rto-min (${rto.minMs})`);
   const giveUpMs = parseDecimal('--give-up', opts.giveUp, { positive: true }) * 1000;
-  const threads = opts.threads === undefined ? defaultThreads(hosts.length) : parseDecimal('--threads', opts.threads, { positive: true });
+  const threads = opts.threads === undefined ? defaultThreads(hosts.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
   const windowBytes = Math.floor(parseDecimal('--window', opts.window, { positive: true }) * 1024 * 1024);
   let opened: ReturnType<typeof openSharedFile>;
@@ -145,7 +145,7 @@ const program = new Command('p2mpclient')
   .option('--rto-min <ms>', 'adaptive RTO floor (RFC 6298 estimator)', String(RTO_DEFAULTS.minMs))
   .option('--rto-max <ms>', 'adaptive RTO ceiling', String(RTO_DEFAULTS.maxMs))
   .option('--give-up <seconds>', 'declare a receiver failed after this long without an ACK', '10')
-  .option('--threads <n>', 'worker threads for the per-receiver loops (default: min(receivers, cores))')
+  .option('--threads <n>', 'worker threads for the per-receiver loops (default: min(receivers, cores) in independent mode, 1 in lockstep, as measured)')
   .option('--window <MiB>', 'files larger than this stream through a shared window of this size (sender memory stays bounded)', String(DEFAULT_WINDOW_BYTES / 1048576))
   .option('-q, --quiet', 'no event lines and no progress; summary only')
   .option('--json', 'print the summary as one JSON document (implies --quiet)')

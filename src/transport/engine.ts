@@ -45,7 +45,12 @@ const WINDOW_POLL_MS = 2;
 
 const WORKER = new URL('../../workers/send-task.js', import.meta.url);
 
-export function defaultThreads(receivers: number): number {
+/**
+ * Measured on loopback (BENCHMARKS.md, "threads"): independent loops gain from a thread per core; in lockstep
+ * the barrier's cross-thread wake-ups cost more than a second thread gains, so all loops share one.
+ */
+export function defaultThreads(receivers: number, mode: Mode): number {
+  if (mode === 'lockstep') return 1;
   return Math.max(1, Math.min(receivers, os.availableParallelism()));
 }
 

@@ -124,12 +124,19 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
         return;
       }
       // One timer per loop, re-armed only when the deadline moves earlier: ACKs push the deadline later,
-      // so an early wake-up just re-arms (far fewer timer operations than one per segment).
+      // so an early wake-up just re-arms (far fewer timer operations than one per segment). Delays are
+      // whole milliseconds, rounded up: Node's timers have 1 ms resolution, so a fractional delay fires
+      // before the deadline and costs a wasted wake-up. With nothing in flight (waiting at the lockstep
+      // barrier) there is nothing to time, so the timer is cancelled instead of firing for nothing.
       const deadline = machine.pollTimeout();
-      if (deadline !== undefined && deadline < timerAt) {
+      if (deadline === undefined) {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        timerAt = Number.POSITIVE_INFINITY;
+      } else if (deadline < timerAt) {
         if (timer) clearTimeout(timer);
         timerAt = deadline;
-        timer = setTimeout(onTimer, Math.max(0, deadline - now));
+        timer = setTimeout(onTimer, Math.max(1, Math.ceil(deadline - now)));
       }
       if (!machine.inFlight && !waitingAtBarrier) {
         // Nothing in flight and not finished: the next segment waits for the lockstep barrier or the window.

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// Per-segment micro-costs, in one thread, no waiting: what the sender and the receiver do for each segment,
+// piece by piece (codec, machines, file write, UDP send). CPU-bound, so far less sensitive to other load
+// on the machine than the loopback transfers. Medians over several rounds, nanoseconds per operation.
+//
+//   node dist/bench/micro.js [--mss 1000] [--rounds 7] [--json]
+
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { checksum, checksumMatches, decode, encodeAck, encodeData } from '../src/core/codec.js';
+import { ReceiverMachine } from '../src/core/receiver.js';
+import { SenderMachine } from '../src/core/sender.js';
+import { RTO_DEFAULTS } from '../src/core/rto.js';
+import { describeMachine, machine, mdTable, median } from './common.js';
+
+interface Result {
+  name: string;
+  nsPerOp: number;
+  all: number[];
+}
+
+function bench(name: string, rounds: number, opsPerRound: number, fn: (i: number) => void): Result {
+  for (let i = 0; i < Math.min(opsPerRound, 20000); i++) fn(i); // warm up the JIT
+  const all: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < opsPerRound; i++) fn(i);
+    all.push(((performance.now() - t0) * 1e6) / opsPerRound);
+  }
+  return { name, nsPerOp: median(all), all };
+}
+
+async function benchAsync(name: string, rounds: number, opsPerRound: number, fn: (i: number) => void, settle: () => Promise<void>): Promise<Result> {
+  for (let i = 0; i < 2000; i++) fn(i);
+  await settle();
+  const all: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < opsPerRound; i++) fn(i);
+    await settle();
+    all.push(((performance.now() - t0) * 1e6) / opsPerRound);
+  }
+  return { name, nsPerOp: median(all), all };
+}
+
+let sink = 0;
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const arg = (k: string, d: string): string => {
+    const i = args.indexOf(k);
+    return i >= 0 ? args[i + 1]! : d;
+  };
+  const mss = Number(arg('--mss', '1000'));
+  const rounds = Number(arg('--rounds', '7'));
+  const json = args.includes('--json');
+  const payloadBytes = mss - 8;
+  const file = new Uint8Array(payloadBytes * 4096);
+  for (let i = 0; i < file.length; i++) file[i] = (i * 2654435761) >>> 24;
+  const payload = file.subarray(0, payloadBytes);
+  const seg = encodeData(7, payload);
+  const ack = encodeAck(7);
+  const results: Result[] = [];
+  const N = 200_000;
+
+  results.push(bench(`checksum (${payloadBytes} bytes)`, rounds, N, () => (sink ^= checksum(payload))));
+  results.push(bench(`checksumMatches (${payloadBytes} bytes)`, rounds, N, () => (sink ^= checksumMatches(payload, 0x1234) ? 1 : 0)));
+  results.push(bench(`encodeData (${mss}-byte segment: alloc + checksum + copy)`, rounds, N, (i) => (sink ^= encodeData(i, payload).length)));
+  results.push(bench('new Uint8Array(MSS) alone', rounds, N, () => (sink ^= new Uint8Array(mss).length)));
+  results.push(bench('encodeAck', rounds, N, (i) => (sink ^= encodeAck(i).length)));
+  results.push(bench('decode (DATA)', rounds, N, () => (sink ^= decode(seg).ok ? 1 : 0)));
+  results.push(bench('decode (ACK)', rounds, N, () => (sink ^= decode(ack).ok ? 1 : 0)));
+
+  // The receiver machine per in-sequence segment (decode, checksum, verdict, ACK).
+  const segs = Array.from({ length: 4096 }, (_, i) => encodeData(i, file.subarray(i * payloadBytes, (i + 1) * payloadBytes)));
+  {
+    let m = new ReceiverMachine({ lossRate: 0, random: Math.random, idleTimeoutMs: 30000, lingerMs: 0 });
+    results.push(
+      bench('ReceiverMachine.handleDatagram (in-sequence DATA)', rounds, N, (i) => {
+        const k = i & 4095;
+        if (k === 0) m = new ReceiverMachine({ lossRate: 0, random: Math.random, idleTimeoutMs: 30000, lingerMs: 0 });
+        sink ^= m.handleDatagram(i, segs[k]!, '127.0.0.1:1').kind.length;
+      }),
+    );
+  }
+  // The sender machine per segment: ACK in, next segment out, events drained.
+  {
+    const mk = (): SenderMachine => new SenderMachine({ mss, file, eof: 'empty', rto: RTO_DEFAULTS, giveUpMs: 10000 });
+    let m = mk();
+    let acks: Uint8Array[] = Array.from({ length: m.total }, (_, i) => encodeAck(i));
+    let k = 0;
+    m.pollTransmit(0);
+    results.push(
+      bench('SenderMachine: handleDatagram(ACK) + pollTransmit + drain events + pollTimeout', rounds, N, (i) => {
+        if (m.status !== 'sending') {
+          m = mk();
+          acks = acks.length === m.total ? acks : Array.from({ length: m.total }, (_, j) => encodeAck(j));
+          k = 0;
+          m.pollTransmit(i);
+        }
+        m.handleDatagram(i, acks[k++]!);
+        const out = m.pollTransmit(i);
+        sink ^= out ? out.length : 0;
+        for (let ev = m.pollEvent(); ev; ev = m.pollEvent()) sink ^= ev.type.length;
+        sink ^= m.pollTimeout() ?? 0;
+      }),
+    );
+  }
+
+  // Receiver driver pieces: the peer key string and the file write.
+  results.push(bench('`${address}:${port}` peer key', rounds, N, (i) => (sink ^= `127.0.4.${i & 255}:${40000 + (i & 1023)}`.length)));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-micro-'));
+  try {
+    const fd = fs.openSync(path.join(dir, 'out'), 'w');
+    results.push(bench(`fs.writeSync (${payloadBytes} bytes, appending)`, rounds, 20_000, () => (sink ^= fs.writeSync(fd, payload))));
+    const big = new Uint8Array(64 * 1024);
+    results.push(bench('fs.writeSync (64 KiB, appending), per 992-byte share', rounds, 2_000, () => (sink ^= fs.writeSync(fd, big))));
+    results[results.length - 1]!.nsPerOp *= payloadBytes / big.length;
+    fs.closeSync(fd);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  // UDP sends to a bound socket on loopback that never reads (datagrams beyond its buffer are dropped):
+  // the sending side's cost only.
+  const sinkSock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sinkSock.bind(0, '127.0.3.250', () => r()));
+  const { port } = sinkSock.address();
+  const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+  const unconnected = dgram.createSocket('udp4');
+  await new Promise<void>((r) => unconnected.bind(0, '127.0.0.1', () => r()));
+  const connected = dgram.createSocket('udp4');
+  await new Promise<void>((r) => connected.connect(port, '127.0.3.250', () => r()));
+  const ackBuf = Buffer.from(ack);
+  const segBuf = Buffer.from(seg);
+  results.push(await benchAsync('socket.send(8 bytes, port, address) unconnected (the receiver\'s ACK)', rounds, 20_000, () => unconnected.send(ackBuf, port, '127.0.3.250'), tick));
+  results.push(await benchAsync('socket.send(8 bytes) connected', rounds, 20_000, () => connected.send(ackBuf), tick));
+  results.push(await benchAsync(`socket.send(${mss} bytes) connected (the sender's DATA)`, rounds, 20_000, () => connected.send(segBuf), tick));
+  results.push(await benchAsync(`socket.send(fresh ${mss}-byte Uint8Array) connected`, rounds, 20_000, (i) => connected.send(encodeData(i, payload)), tick));
+  unconnected.close();
+  connected.close();
+  sinkSock.close();
+
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ machine: machine(), mss, rounds, results })}\n`);
+    return;
+  }
+  console.log(`# Per-segment micro-costs, MSS ${mss}\n\n${describeMachine(machine())}\ncommand: node dist/bench/micro.js --mss ${mss} --rounds ${rounds}\n`);
+  console.log(mdTable([['operation', 'ns per op (median)', 'rounds'], ...results.map((r) => [r.name, r.nsPerOp.toFixed(0), r.all.map((x) => x.toFixed(0)).join(' ')])]));
+  if (sink === 0.5) console.log(sink);
+}
+
+await main();
