@@ -29,8 +29,10 @@ export interface Proc {
   stdout(): string;
 }
 
-export function start(script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Run `node script args`, optionally through a launcher such as `['ip', 'netns', 'exec', NS]`. */
+export function start(script: string, args: string[], launcher: string[] = []): Proc {
+  const argv = [...launcher, process.execPath, script, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let markListening: () => void = () => {};

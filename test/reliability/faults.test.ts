@@ -8,21 +8,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT, freePort, SERVER, start, startReceivers, sha256, tempDir, writeRandomFile, type Finished } from '../e2e/procs.js';
-import { closeSocket, listing, partFiles, rootSkipReason, testSeed, udpSocket, waitFor } from './support.js';
+import { CLIENT, freePort, SERVER, start, startReceivers, sha256, tempDir, writeRandomFile } from '../e2e/procs.js';
+import { closeSocket, expectNoCrash, subdir, listing, partFiles, rootSkipReason, testSeed, udpSocket, waitFor } from './support.js';
 
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function sub(name: string): string {
-  const d = path.join(dir, name);
-  fs.mkdirSync(d);
-  return d;
-}
+const sub = (name: string): string => subdir(dir, name);
 
-function expectNoCrash(f: Finished, who: string): void {
-  expect(f.stderr + f.stdout, `${who} crashed`).not.toMatch(/internal error|\n\s+at |ERR_/);
-}
 
 const outOf = (d: string, addr: string): string => path.join(d, `out-${addr}.bin`);
 const partOf = (d: string, addr: string): string[] => partFiles(d).filter((n) => n.startsWith(`.out-${addr}.bin.`));

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checksumMatches, encodeData, encodeFin } from '../../src/core/codec.js';
+import type { ReceiverStats } from '../../src/core/receiver.js';
 import { CLIENT, freePort, start, startReceivers, sha256, tempDir, writeRandomFile, type Finished } from '../e2e/procs.js';
 import {
   closeSocket,
@@ -26,33 +27,20 @@ import {
   testSeed,
   udpSocket,
   waitFor,
+  expectNoCrash,
+  subdir,
 } from './support.js';
 
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function sub(name: string): string {
-  const d = path.join(dir, name);
-  fs.mkdirSync(d);
-  return d;
-}
+const sub = (name: string): string => subdir(dir, name);
 
-/** Nothing crashed: no internal error, no stack trace, on either stream. */
-function expectNoCrash(f: Finished, who: string): void {
-  expect(f.stderr + f.stdout, `${who} crashed`).not.toMatch(/internal error|\n\s+at |Uncaught|ERR_/);
-  expect(f.signal, `${who} died by signal`).toBeNull();
-}
 
-interface ReceiverJson {
+/** p2mpserver --json: its own counters plus the outcome. */
+interface ReceiverJson extends ReceiverStats {
   ok: boolean;
   peer: string;
-  bytes: number;
-  segments: number;
-  drops: number;
-  badChecksums: number;
-  duplicates: number;
-  ignored: number;
-  foreign: number;
   reason?: string;
   message?: string;
 }

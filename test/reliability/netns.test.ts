@@ -10,11 +10,11 @@
 // deletes it all; that happens in afterAll and in a `finally`, and stale namespaces of dead test runs are
 // removed first. Needs root and iproute2; skips with a message otherwise.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT, SERVER, sha256, tempDir, writeRandomFile, type Finished, type Proc } from '../e2e/procs.js';
+import { CLIENT, SERVER, sha256, start, tempDir, writeRandomFile, type Proc } from '../e2e/procs.js';
 import { rootSkipReason, testSeed } from './support.js';
 
 const why = rootSkipReason('ip');
@@ -85,23 +85,7 @@ function buildTopology(): void {
 
 /** Like procs.start, inside a namespace. `ip netns exec` execs the program, so the child is node itself. */
 function startIn(ns: string, script: string, args: string[]): Proc {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let markListening: () => void = () => {};
-  const listening = new Promise<void>((r) => (markListening = r));
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-    if (stderr.includes('listening on')) markListening();
-  });
-  const done = new Promise<Finished>((resolve) =>
-    child.on('close', (code, signal) => {
-      markListening();
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return { child, listening, done, stdout: () => stdout };
+  return start(script, args, ['ip', 'netns', 'exec', ns]);
 }
 
 const dir = tempDir();

@@ -6,8 +6,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import path from 'node:path';
 import seedrandom from 'seedrandom';
-import { onTestFailed } from 'vitest';
+import { expect, onTestFailed } from 'vitest';
+import type { Finished } from '../e2e/procs.js';
 import { checksum, encodeAck, encodeData, encodeFin, MAX_DATAGRAM_BYTES, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from '../../src/core/codec.js';
 
 export type Rng = () => number;
@@ -305,4 +307,17 @@ for my $h (@hex) {
 /** Send each payload as a UDP datagram with source port 0 from `src` to dst:port (needs root and perl). */
 export function sendFromPortZero(src: string, dst: string, port: number, payloads: Buffer[]): void {
   execFileSync('perl', ['-e', RAW_UDP_PERL, src, dst, String(port), ...payloads.map((p) => p.toString('hex'))], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A fresh subdirectory of `dir` for one test. */
+export function subdir(dir: string, name: string): string {
+  const d = path.join(dir, name);
+  fs.mkdirSync(d);
+  return d;
+}
+
+/** Nothing crashed: no internal error, no stack trace, no Node error code, on either stream, and no signal. */
+export function expectNoCrash(f: Finished, who: string): void {
+  expect(f.stderr + f.stdout, `${who} crashed`).not.toMatch(/internal error|\n\s+at |Uncaught|ERR_/);
+  expect(f.signal, `${who} died by signal`).toBeNull();
 }
