@@ -28,8 +28,8 @@ function describe(path: string, err: unknown): FileReadError {
 
 /** A view of the shared buffer as the sender machine's FileSource. */
 export function fileSource(f: SharedFile): FileSource {
+  if (f.windowBytes >= f.length) return new Uint8Array(f.buffer, 0, f.length);
   const bytes = new Uint8Array(f.buffer, 0, f.windowBytes);
-  if (f.windowBytes >= f.length) return bytes;
   return {
     length: f.length,
     // A segment never straddles the ring's end, because the ring holds a whole number of segments.
@@ -64,11 +64,15 @@ export function openSharedFile(path: string, payloadBytes: number, windowLimit =
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new FileReadError(`FILE '${path}' is not a regular file`);
-    const windowBytes = st.size <= windowLimit ? st.size : Math.max(1, Math.floor(windowLimit / payloadBytes)) * payloadBytes;
+    // A ring of at least one segment; a file no larger than that ring is simply held whole.
+    const ringBytes = Math.max(1, Math.floor(windowLimit / payloadBytes)) * payloadBytes;
+    const windowBytes = Math.min(st.size, ringBytes);
     const file: SharedFile = { buffer: new SharedArrayBuffer(windowBytes), length: st.size, windowBytes };
     const ring = new Uint8Array(file.buffer);
     const dataSegments = Math.ceil(st.size / payloadBytes);
-    const slots = windowBytes / payloadBytes;
+    // Segments the buffer holds: all of them for a whole file (whose size need not be a multiple of the
+    // payload), else the ring's whole number of segments.
+    const slots = windowBytes >= st.size ? dataSegments : windowBytes / payloadBytes;
     let loaded = 0; // segments [0, loaded) have been read into the ring
 
     const read = (fromByte: number, toByte: number): void => {
