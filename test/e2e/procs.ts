@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
+import { afterAll } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SERVER = path.join(ROOT, 'dist/src/cli/server.js');
@@ -29,10 +30,18 @@ export interface Proc {
   stdout(): string;
 }
 
+// Children still running when a test file ends (a failed or timed-out test) are killed, so no receiver
+// is left waiting for a sender that will never come. (Registered when a test file imports this module.)
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Run `node script args`, optionally through a launcher such as `['ip', 'netns', 'exec', NS]`. */
 export function start(script: string, args: string[], launcher: string[] = []): Proc {
   const argv = [...launcher, process.execPath, script, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
   let stdout = '';
   let stderr = '';
   let markListening: () => void = () => {};
@@ -44,6 +53,7 @@ export function start(script: string, args: string[], launcher: string[] = []): 
   });
   const done = new Promise<Finished>((resolve) =>
     child.on('close', (code, signal) => {
+      running.delete(child);
       markListening();
       resolve({ code, signal, stdout, stderr });
     }),
