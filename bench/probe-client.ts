@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark-only sender: the same per-receiver loops as p2mpclient (the real send task, runSenderLoop and
-// SenderMachine), run either on a piscina pool configured like src/transport/engine.ts, or with --inline
+// SenderMachine), run either on the engine's own piscina pool (createLoopPool), or with --inline
 // on the main thread (so that clinic flame / 0x, which only see the main thread, can profile the loop).
 // With --rtt it records every RTT sample the machines take and prints their distribution.
 //
@@ -11,9 +11,8 @@
 import dns from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
-import { Piscina } from 'piscina';
 import { RTO_DEFAULTS, type RtoConfig } from '../src/core/rto.js';
-import { defaultThreads } from '../src/transport/engine.js';
+import { createLoopPool, defaultThreads, driveWindow } from '../src/transport/engine.js';
 import type { Mode } from '../src/transport/sender-loop.js';
 import { openSharedFile } from '../src/transport/shared-file.js';
 import { HEADER_BYTES } from '../src/core/codec.js';
@@ -69,12 +68,9 @@ async function main(args: string[], o: Options): Promise<void> {
   const n = targets.length;
   const state = SharedState.create(n);
   const threads = Math.max(1, Math.min(o.threads === undefined ? defaultThreads(n, mode) : Number(o.threads), n));
-  // As src/transport/engine.ts configures its pool.
-  const pool = o.inline
-    ? undefined
-    : new Piscina({ filename: WORKER.href, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: Math.ceil(n / threads), atomics: 'disabled', idleTimeout: 1000 });
-  // As the engine does: publish the loaded window, then keep it moving behind the slowest receiver.
-  const windowTimer = opened.advance(state) ? setInterval(() => opened.advance(state) || clearInterval(windowTimer), 2) : undefined;
+  // The engine's own pool and window refills, so the probe measures what p2mpclient runs.
+  const pool = o.inline ? undefined : createLoopPool(WORKER, n, threads);
+  const stopWindow = driveWindow(opened.advance, state, (message) => console.error(`probe-client: ${message}`));
   const started = performance.now();
   const cpu0 = process.cpuUsage();
   const tasks = targets.map((t, index) => {
@@ -102,7 +98,7 @@ async function main(args: string[], o: Options): Promise<void> {
   const out = await Promise.all(tasks);
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
-  clearInterval(windowTimer);
+  stopWindow();
   opened.close();
   await pool?.destroy();
   const summary = summarize({ results: out.map((r) => r.result), elapsedMs, fileBytes: file.length, mss, mode, eof: 'empty', port, interrupted: false });

@@ -49,6 +49,27 @@ export function parseChoice<T extends string>(name: string, raw: string, choices
 }
 
 /**
+ * Ctrl-C or SIGTERM calls `stop` (the run then ends cleanly and reports); `interrupted()` tells whether that
+ * happened, `release()` restores the default handling.
+ */
+export function catchInterrupt(stop: () => void): { interrupted(): boolean; release(): void } {
+  let caught = false;
+  const onSignal = (): void => {
+    caught = true;
+    stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    interrupted: () => caught,
+    release() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/**
  * Run a commander program so that every user mistake (ours or commander's) ends in one line on stderr and
  * exit 2, help and version end in exit 0, and anything else is reported as an internal error.
  */

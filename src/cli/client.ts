@@ -10,6 +10,7 @@ import { defaultThreads, startEngine, type Target } from '../transport/engine.js
 import type { Mode } from '../transport/sender-loop.js';
 import { DEFAULT_WINDOW_BYTES, FileReadError, openSharedFile } from '../transport/shared-file.js';
 import {
+  catchInterrupt,
   EXIT_FAILED,
   EXIT_INTERRUPTED,
   EXIT_OK,
@@ -99,19 +100,13 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     threads,
     printEvents: !quiet,
   });
-  let interrupted = false;
-  const onSigint = (): void => {
-    interrupted = true;
-    run.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const signals = catchInterrupt(() => run.abort());
   const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss) : undefined;
   const { results, elapsedMs, readError } = await run.done;
   progress?.stop();
   opened.close();
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigint);
+  signals.release();
+  const interrupted = signals.interrupted();
 
   const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted });
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

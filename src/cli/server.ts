@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { startReceiver } from '../transport/receiver-driver.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
+import { catchInterrupt, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
 
 interface ServerOptions {
   bind?: string;
@@ -82,16 +82,9 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
       process.stderr.write(`p2mpserver: listening on ${address}:${boundPort}, writing ${file}, P=${lossRate}, seed ${seed}\n`);
     },
   });
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
-    run.interrupt();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = catchInterrupt(() => run.interrupt());
   const r = await run.done;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  signals.release();
 
   const s = r.stats;
   if (opts.json) {
@@ -105,7 +98,7 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     );
   }
   if (!r.ok) process.stderr.write(`p2mpserver: ${r.message}; ${file} not written (seed ${seed})\n`);
-  process.exitCode = r.ok ? EXIT_OK : interrupted ? EXIT_INTERRUPTED : EXIT_FAILED;
+  process.exitCode = r.ok ? EXIT_OK : signals.interrupted() ? EXIT_INTERRUPTED : EXIT_FAILED;
 }
 
 const program = new Command('p2mpserver')

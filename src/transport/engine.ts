@@ -54,32 +54,47 @@ export function defaultThreads(receivers: number, mode: Mode): number {
   return Math.max(1, Math.min(receivers, os.availableParallelism()));
 }
 
-export function startEngine(o: EngineOptions): EngineRun {
-  const n = o.targets.length;
-  const state = SharedState.create(n);
-  const threads = Math.max(1, Math.min(o.threads, n));
-  // Every loop must be running at once (lockstep waits for all of them), so capacity covers all receivers.
-  const pool = new Piscina({
-    filename: WORKER.href,
-    minThreads: threads,
-    maxThreads: threads,
-    concurrentTasksPerWorker: Math.ceil(n / threads),
+/**
+ * The pool the per-receiver loops run on. Every loop must be running at once (lockstep waits for all of
+ * them), so capacity covers all receivers; atomics are off because tasks are asynchronous and long-lived.
+ */
+export function createLoopPool(worker: URL, receivers: number, threads: number): Piscina {
+  const t = Math.max(1, Math.min(threads, receivers));
+  return new Piscina({
+    filename: worker.href,
+    minThreads: t,
+    maxThreads: t,
+    concurrentTasksPerWorker: Math.ceil(receivers / t),
     atomics: 'disabled',
     idleTimeout: 1000,
   });
-  // Publish the loaded window before any loop starts, then keep it moving behind the slowest receiver.
-  // A read error mid-transfer (file truncated or unreadable) stops every loop; it is reported, not thrown.
-  let readError: string | undefined;
+}
+
+/**
+ * Publish the loaded window before any loop starts, then keep it moving behind the slowest live receiver.
+ * A read error mid-transfer (file truncated or unreadable) stops every loop and goes to `onError`, not up
+ * the stack. Returns the function that stops the refills.
+ */
+export function driveWindow(advanceWindow: (state: SharedState) => boolean, state: SharedState, onError: (message: string) => void): () => void {
   const advance = (): boolean => {
     try {
-      return o.advanceWindow(state);
+      return advanceWindow(state);
     } catch (err) {
-      readError = err instanceof Error ? err.message : String(err);
+      onError(err instanceof Error ? err.message : String(err));
       state.abort();
       return false;
     }
   };
-  const windowTimer = advance() ? setInterval(() => advance() || clearInterval(windowTimer), WINDOW_POLL_MS) : undefined;
+  const timer = advance() ? setInterval(() => advance() || clearInterval(timer), WINDOW_POLL_MS) : undefined;
+  return () => clearInterval(timer);
+}
+
+export function startEngine(o: EngineOptions): EngineRun {
+  const n = o.targets.length;
+  const state = SharedState.create(n);
+  const pool = createLoopPool(WORKER, n, o.threads);
+  let readError: string | undefined;
+  const stopWindow = driveWindow(o.advanceWindow, state, (message) => (readError = message));
   const started = performance.now();
   const tasks = o.targets.map((t, index) => {
     const task: SendTask = {
@@ -104,7 +119,7 @@ export function startEngine(o: EngineOptions): EngineRun {
   });
   const done = Promise.all(tasks).then(async (results) => {
     const elapsedMs = performance.now() - started;
-    clearInterval(windowTimer);
+    stopWindow();
     await pool.destroy();
     return { results, elapsedMs, readError };
   });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ReceiverMachine, type ReceiverStats } from '../core/receiver.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 export interface ReceiverOptions {
   port: number;
@@ -91,7 +92,6 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
   const tmp = tempPathFor(o.file);
   removeStaleTemps(o.file);
   let fd: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let settle: (r: ReceiveOutcome) => void = () => {};
   const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
   let finished = false;
@@ -111,7 +111,7 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
   const finish = (r: ReceiveOutcome): void => {
     if (finished) return;
     finished = true;
-    if (timer) clearTimeout(timer);
+    timer.cancel();
     try {
       socket.close();
     } catch {
@@ -133,27 +133,15 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
     fs.renameSync(tmp, o.file);
   };
 
-  // Re-armed only when the deadline moves earlier: each segment pushes the idle deadline later, and an
-  // early wake-up simply re-arms, so there is no timer churn per segment.
-  let timerAt = Number.POSITIVE_INFINITY;
-  const armTimer = (): void => {
-    const deadline = machine.pollTimeout();
-    if (deadline === undefined || deadline >= timerAt) return;
-    if (timer) clearTimeout(timer);
-    timerAt = deadline;
-    timer = setTimeout(onTimer, Math.max(0, deadline - performance.now()));
-  };
-
-  const onTimer = (): void => {
-    timer = undefined;
-    timerAt = Number.POSITIVE_INFINITY;
+  const armTimer = (): void => timer.set(machine.pollTimeout(), performance.now());
+  const timer = new DeadlineTimer(() => {
     machine.handleTimeout(performance.now());
     if (machine.status === 'done') {
       finish({ ok: true, stats: { ...machine.stats }, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0) });
     } else if (machine.status === 'failed') {
       fail('idle-timeout', `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s`);
     } else armTimer();
-  };
+  });
 
   socket.on('message', (msg, rinfo) => {
     if (finished) return;

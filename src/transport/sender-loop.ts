@@ -11,6 +11,7 @@ import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { SenderMachine, type EofMode, type FailReason, type FileSource, type SenderStats } from '../core/sender.js';
 import type { RtoConfig } from '../core/rto.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import { SharedState, Slot, Status } from './shared-state.js';
 
 export type Mode = 'independent' | 'lockstep';
@@ -53,8 +54,6 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
   const socket = dgram.createSocket('udp4');
   const started = performance.now();
   const label = o.labelEvents ? `, receiver = ${o.address}:${o.port}` : '';
-  let timer: NodeJS.Timeout | undefined;
-  let timerAt = Number.POSITIVE_INFINITY;
   let waitingAtBarrier = false;
   const lockstep = o.mode === 'lockstep';
   let socketError: string | undefined;
@@ -75,9 +74,10 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
     const finish = (): void => {
       if (finished) return;
       finished = true;
-      if (timer) clearTimeout(timer);
+      timer.cancel();
       publish();
-      o.state.set(o.index, Slot.status, machine.status === 'done' ? Status.done : Status.failed);
+      const done = machine.status === 'done';
+      o.state.set(o.index, Slot.status, done ? Status.done : Status.failed);
       if (lockstep) o.state.advanceLimit();
       socket.close();
       resolve({
@@ -85,7 +85,7 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
         host: o.host,
         address: o.address,
         port: o.port,
-        status: machine.status === 'done' ? 'done' : 'failed',
+        status: done ? 'done' : 'failed',
         failReason: socketError !== undefined ? 'socket-error' : machine.failReason,
         error: socketError,
         stats: { ...machine.stats },
@@ -96,12 +96,10 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
       });
     };
 
-    const onTimer = (): void => {
-      timer = undefined;
-      timerAt = Number.POSITIVE_INFINITY;
+    const timer = new DeadlineTimer(() => {
       machine.handleTimeout(performance.now());
       pump();
-    };
+    });
 
     // Run the machine until it has nothing more to say, then arm the timer and, in lockstep, the barrier.
     const pump = (): void => {
@@ -123,21 +121,8 @@ export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
         finish();
         return;
       }
-      // One timer per loop, re-armed only when the deadline moves earlier: ACKs push the deadline later,
-      // so an early wake-up just re-arms (far fewer timer operations than one per segment). Delays are
-      // whole milliseconds, rounded up: Node's timers have 1 ms resolution, so a fractional delay fires
-      // before the deadline and costs a wasted wake-up. With nothing in flight (waiting at the lockstep
-      // barrier) there is nothing to time, so the timer is cancelled instead of firing for nothing.
-      const deadline = machine.pollTimeout();
-      if (deadline === undefined) {
-        if (timer) clearTimeout(timer);
-        timer = undefined;
-        timerAt = Number.POSITIVE_INFINITY;
-      } else if (deadline < timerAt) {
-        if (timer) clearTimeout(timer);
-        timerAt = deadline;
-        timer = setTimeout(onTimer, Math.max(1, Math.ceil(deadline - now)));
-      }
+      // With nothing in flight (waiting at the lockstep barrier) there is no deadline: the timer is cancelled.
+      timer.set(machine.pollTimeout(), now);
       if (!machine.inFlight && !waitingAtBarrier) {
         // Nothing in flight and not finished: the next segment waits for the lockstep barrier or the window.
         waitingAtBarrier = true;
