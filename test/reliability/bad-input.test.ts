@@ -6,7 +6,7 @@
 //
 // Addresses: 127.0.0.200-219 (this file only).
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,16 @@ function expectOneLine(r: Finished, code: number, names: RegExp): void {
   expect(lines[0]).toMatch(names);
   expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
 }
+
+/**
+ * Why the tests that run as `nobody` cannot run here, or undefined when they can: they need root (to switch
+ * user) and a checkout `nobody` can reach (a clone under a mode-700 directory, as `mktemp -d` makes, is not).
+ */
+const nobodyWhy = ((): string | undefined => {
+  if (!isRoot) return 'needs root to switch user';
+  const probe = spawnSync(process.execPath, [CLIENT, '--help'], { uid: 65534, gid: 65534, stdio: 'ignore' });
+  return probe.status === 0 ? undefined : `user nobody cannot run ${CLIENT} (a parent directory of the checkout is not world-searchable)`;
+})();
 
 /** Run a program as the unprivileged user `nobody` (uid/gid 65534). */
 function runAsNobody(script: string, args: string[]): Promise<Finished> {
@@ -97,7 +107,7 @@ describe('p2mpserver: a bad argument writes nothing (directory unchanged, no tem
     }
   });
 
-  it.skipIf(!isRoot)(`FILE in a directory the user may not write (run as nobody): exit 2, nothing written${isRoot ? '' : ' — SKIPPED: needs root to switch user'}`, async () => {
+  it.skipIf(nobodyWhy !== undefined)(`FILE in a directory the user may not write (run as nobody): exit 2, nothing written${nobodyWhy ? ` — SKIPPED: ${nobodyWhy}` : ''}`, async () => {
     const ro = path.join(dir, 'ro-dir');
     fs.mkdirSync(ro, { mode: 0o555 });
     fs.chmodSync(ro, 0o555);
@@ -136,7 +146,7 @@ describe('p2mpclient: a bad argument sends nothing', () => {
     });
   }
 
-  it.skipIf(!isRoot)(`FILE unreadable (mode 000, run as nobody): exit 2, one line, nothing sent${isRoot ? '' : ' — SKIPPED: needs root to switch user'}`, async () => {
+  it.skipIf(nobodyWhy !== undefined)(`FILE unreadable (mode 000, run as nobody): exit 2, one line, nothing sent${nobodyWhy ? ` — SKIPPED: ${nobodyWhy}` : ''}`, async () => {
     const secret = path.join(dir, 'secret.bin');
     fs.writeFileSync(secret, 'not for you');
     fs.chmodSync(secret, 0o000);
