@@ -20,10 +20,6 @@ export class EventQueue<E extends Timed> {
   /** Events popped so far. */
   processed = 0;
 
-  get size(): number {
-    return this.heap.length;
-  }
-
   /** Schedule `event` at `event.time`; a time in the past is clamped to now (the clock never runs backwards). */
   push(event: E): void {
     if (!(event.time >= this.now)) event.time = this.now;

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { checksumMatches, decode, encodeAck, encodeData, encodeFin, HEADER_BYTES } from '../src/core/codec.js';
 import { ReceiverMachine } from '../src/core/receiver.js';
-import { SenderMachine, segmentCount, type EofMode } from '../src/core/sender.js';
+import { EOF_MODES, SenderMachine, segmentCount, type EofMode } from '../src/core/sender.js';
 
 const equalBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean =>
   a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
@@ -205,7 +205,7 @@ export interface SenderCase {
 export const senderCase: fc.Arbitrary<SenderCase> = fc.record({
   mss: fc.integer({ min: HEADER_BYTES + 1, max: HEADER_BYTES + 12 }),
   file: fc.uint8Array({ maxLength: 60, size: 'max' }),
-  eof: fc.constantFrom<EofMode>('empty', 'fin', 'last'),
+  eof: fc.constantFrom(...EOF_MODES),
   initialSeq,
   fixedRtoMs: fc.option(durationMs.map((x) => x + 1), { nil: null }),
   giveUpMs: durationMs.map((x) => x + 0.1),

@@ -28,8 +28,6 @@ export interface LinkOptions {
   bandwidthMbps: number;
 }
 
-export const CLEAN_LINK: LinkOptions = { delayMs: 0, jitterMs: 0, loss: 0, duplicate: 0, corrupt: 0, bandwidthMbps: 0 };
-
 /** IPv4 + UDP headers, counted when serializing a datagram onto a rate-limited link. */
 export const UDP_IP_OVERHEAD_BYTES = 28;
 

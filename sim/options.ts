@@ -3,10 +3,12 @@
 
 import { MSS_MAX, MSS_MIN_EXCLUSIVE, type EofMode } from '../src/core/sender.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
+import type { Mode } from '../src/transport/sender-loop.js';
 import type { CorruptScope, LinkOptions } from './network.js';
 import type { Seed } from './prng.js';
 
-export type Mode = 'independent' | 'lockstep';
+/** Both sender modes, in the order the simulator and the benchmarks show them. (To move next to Mode.) */
+export const MODES: readonly Mode[] = ['independent', 'lockstep'];
 
 export interface RtoOptions {
   /** Fixed RTO in ms, or null for the adaptive RFC 6298 estimator. */
