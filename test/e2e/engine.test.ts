@@ -7,9 +7,13 @@ import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decode } from '../../src/core/codec.js';
 import { ReceiverMachine } from '../../src/core/receiver.js';
-import { CLIENT, freePort, run, sha256, start, startReceivers, tempDir, writeRandomFile } from './procs.js';
+import { fileBytes, sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
+import { freePort } from '../../harness/net.js';
+import { CLIENT } from '../../harness/paths.js';
+import { receivedFile, run, start, startReceivers } from '../../harness/procs.js';
+import { waitFor } from '../../harness/wait.js';
 
-const dir = tempDir();
+const dir = tempDir('test');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 type LogEntry = { r: number; what: 'arrived' | 'acked'; seq: number };
@@ -57,7 +61,8 @@ describe('lockstep', () => {
     const seed = `lockstep-${Date.now()}`;
     const hosts = ['127.0.0.20', '127.0.0.21', '127.0.0.22', '127.0.0.23'];
     const src = path.join(dir, 'lockstep.bin');
-    const data = writeRandomFile(src, 60_000, seed);
+    const data = fileBytes(60_000, seed);
+    fs.writeFileSync(src, data);
     const port = await freePort();
     const rx = await inProcessReceivers(hosts, port, 0.2, seed);
     const client = await run(CLIENT, ['--quiet', '--mode', 'lockstep', '--threads', '2', ...hosts, String(port), src, '500']);
@@ -86,9 +91,9 @@ describe('the summary counts match the receivers own counts', () => {
       const sub = path.join(dir, `counts-${mode}`);
       fs.mkdirSync(sub);
       const src = path.join(sub, 'src.bin');
-      writeRandomFile(src, 200_000, mode);
+      writeSeededFile(src, 200_000, mode);
       const port = await freePort();
-      const receivers = await startReceivers(hosts, port, sub, 0.1, ['--json']);
+      const receivers = await startReceivers(hosts, port, sub, 0.1, { args: ['--json'] });
       const client = await run(CLIENT, ['--json', '--mode', mode, '--threads', '2', ...hosts, String(port), src, '700']);
       expect(client.code, client.stderr).toBe(0);
       const sent = JSON.parse(client.stdout);
@@ -103,7 +108,7 @@ describe('the summary counts match the receivers own counts', () => {
         // delivered, dropped by the loss service, or recognised as a duplicate.
         expect(s.segmentsSent).toBe(own.segments + own.drops + own.duplicates + own.badChecksums);
         expect(s.retransmissions).toBe(s.segmentsSent - s.segmentsTotal);
-        expect(sha256(path.join(sub, `out-${h}.bin`))).toBe(sha256(src));
+        expect(sha256File(receivedFile(sub, h))).toBe(sha256File(src));
       }
     });
   }
@@ -116,13 +121,13 @@ describe('large files stream through a bounded window', () => {
       const sub = path.join(dir, `window-${mode}`);
       fs.mkdirSync(sub);
       const src = path.join(sub, 'src.bin');
-      writeRandomFile(src, 8 << 20, `window-${mode}`);
+      writeSeededFile(src, 8 << 20, `window-${mode}`);
       const port = await freePort();
       const receivers = await startReceivers(hosts, port, sub, 0.01);
       const client = await run(CLIENT, ['--quiet', '--mode', mode, '--window', '1', ...hosts, String(port), src, '2048']);
       expect(client.code, client.stderr).toBe(0);
       for (const r of receivers) expect((await r.done).code).toBe(0);
-      for (const h of hosts) expect(sha256(path.join(sub, `out-${h}.bin`))).toBe(sha256(src));
+      for (const h of hosts) expect(sha256File(receivedFile(sub, h))).toBe(sha256File(src));
     });
   }
 });
@@ -133,9 +138,9 @@ describe('Ctrl-C', () => {
     const sub = path.join(dir, 'sigint');
     fs.mkdirSync(sub);
     const src = path.join(sub, 'src.bin');
-    writeRandomFile(src, 30 << 20, 'sigint');
+    writeSeededFile(src, 30 << 20, 'sigint');
     const port = await freePort();
-    const receivers = await startReceivers(hosts, port, sub, 0, ['--idle-timeout', '2']);
+    const receivers = await startReceivers(hosts, port, sub, 0, { args: ['--idle-timeout', '2'] });
     const client = start(CLIENT, ['--json', ...hosts, String(port), src, '1000']);
     // Interrupt once both receivers hold more than one segment: stop-and-wait means the sender has then
     // processed at least one ACK from each (an event, not a timer).
@@ -143,7 +148,7 @@ describe('Ctrl-C', () => {
       const f = fs.readdirSync(sub).find((n) => n.startsWith(`.out-${h}.bin.`));
       return f === undefined ? 0 : (fs.statSync(path.join(sub, f), { throwIfNoEntry: false })?.size ?? 0);
     };
-    await waitFor(() => hosts.every((h) => tempSize(h) > 992));
+    await waitFor('both receivers to hold a segment', () => hosts.every((h) => tempSize(h) > 992), 60_000);
     client.child.kill('SIGINT');
     const r = await client.done;
     expect(r.code).toBe(130);
@@ -160,7 +165,3 @@ describe('Ctrl-C', () => {
     expect(fs.readdirSync(sub)).toEqual(['src.bin']);
   });
 });
-
-async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}
