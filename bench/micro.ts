@@ -7,14 +7,15 @@
 
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileBytes, tempDir } from '../harness/files.js';
+import { mdTable, median } from '../harness/format.js';
+import { describeMachine, machine } from '../harness/machine.js';
 import { checksum, checksumMatches, decode, encodeAck, encodeData } from '../src/core/codec.js';
 import { ReceiverMachine } from '../src/core/receiver.js';
 import { SenderMachine } from '../src/core/sender.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
-import { describeMachine, machine, mdTable, median } from './common.js';
 
 interface Result {
   name: string;
@@ -58,8 +59,7 @@ async function main(): Promise<void> {
   const rounds = Number(arg('--rounds', '7'));
   const json = args.includes('--json');
   const payloadBytes = mss - 8;
-  const file = new Uint8Array(payloadBytes * 4096);
-  for (let i = 0; i < file.length; i++) file[i] = (i * 2654435761) >>> 24;
+  const file = fileBytes(payloadBytes * 4096, 'micro');
   const payload = file.subarray(0, payloadBytes);
   const seg = encodeData(7, payload);
   const ack = encodeAck(7);
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
 
   // Receiver driver pieces: the peer key string and the file write.
   results.push(bench('`${address}:${port}` peer key', rounds, N, (i) => (sink ^= `127.0.4.${i & 255}:${40000 + (i & 1023)}`.length)));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-micro-'));
+  const dir = tempDir('micro');
   try {
     const fd = fs.openSync(path.join(dir, 'out'), 'w');
     results.push(bench(`fs.writeSync (${payloadBytes} bytes, appending)`, rounds, 20_000, () => (sink ^= fs.writeSync(fd, payload))));
