@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { tempDir } from '../harness/files.js';
 import { quantile } from '../harness/format.js';
-import { freePort } from '../harness/net.js';
+import { freePort, udpSocket } from '../harness/net.js';
 import { start, startReceivers } from '../harness/procs.js';
 import { encodeData } from '../src/core/codec.js';
 import { addresses, PINGPONG } from './common.js';
@@ -93,24 +93,19 @@ export async function echo(addrs: string[], port: number, write: boolean, realAc
     if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true });
   };
   await Promise.all(
-    addrs.map(
-      (a, i) =>
-        new Promise<void>((resolve, reject) => {
-          const s = dgram.createSocket('udp4');
-          const fd = fds[i]!;
-          s.on('message', (msg, rinfo) => {
-            if (fd >= 0) fs.writeSync(fd, msg, ACK_BYTES, msg.length - ACK_BYTES);
-            if (realAck && msg.length >= ACK_BYTES) {
-              const ack = Buffer.allocUnsafe(ACK_BYTES);
-              msg.copy(ack, 0, 0, 4);
-              ack.writeUInt32BE(0x0000aaaa, 4);
-              s.send(ack, rinfo.port, rinfo.address);
-            } else s.send(reply, rinfo.port, rinfo.address);
-          });
-          s.once('error', reject);
-          s.bind({ port, address: a, exclusive: true }, () => resolve());
-        }),
-    ),
+    addrs.map(async (a, i) => {
+      const s = await udpSocket(a, port);
+      const fd = fds[i]!;
+      s.on('message', (msg, rinfo) => {
+        if (fd >= 0) fs.writeSync(fd, msg, ACK_BYTES, msg.length - ACK_BYTES);
+        if (realAck && msg.length >= ACK_BYTES) {
+          const ack = Buffer.allocUnsafe(ACK_BYTES);
+          msg.copy(ack, 0, 0, 4);
+          ack.writeUInt32BE(0x0000aaaa, 4);
+          s.send(ack, rinfo.port, rinfo.address);
+        } else s.send(reply, rinfo.port, rinfo.address);
+      });
+    }),
   );
   process.stdout.write('pingpong: echo ready\n');
   // Runs until the client ends it (SIGTERM) or stdin closes.

@@ -1,6 +1,5 @@
 // The worker-thread send engine, checked from the receivers' side over real UDP.
 
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
@@ -8,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decode } from '../../src/core/codec.js';
 import { ReceiverMachine } from '../../src/core/receiver.js';
 import { fileBytes, sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
-import { freePort } from '../../harness/net.js';
+import { freePort, udpSocket } from '../../harness/net.js';
 import { CLIENT } from '../../harness/paths.js';
 import { receivedFile, run, start, startReceivers } from '../../harness/procs.js';
 import { waitFor } from '../../harness/wait.js';
@@ -29,7 +28,7 @@ async function inProcessReceivers(addresses: string[], port: number, p: number, 
   const sockets = await Promise.all(
     addresses.map(async (address, r) => {
       const m = new ReceiverMachine({ lossRate: p, random: seedrandom(`${seed}/${r}`), idleTimeoutMs: 30_000, lingerMs: 500 });
-      const s = dgram.createSocket('udp4');
+      const s = await udpSocket(address, port);
       finished.push(
         new Promise<void>((resolve) => {
           let linger: NodeJS.Timeout | undefined;
@@ -49,7 +48,6 @@ async function inProcessReceivers(addresses: string[], port: number, p: number, 
           });
         }),
       );
-      await new Promise<void>((res) => s.bind(port, address, () => res()));
       return s;
     }),
   );
