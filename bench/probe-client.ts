@@ -68,7 +68,7 @@ async function main(args: string[], o: Options): Promise<void> {
   const threads = Math.max(1, Math.min(o.threads === undefined ? defaultThreads(n, mode) : Number(o.threads), n));
   const sender = { mss, eof: 'empty' as const, mode, rto, giveUpMs: Number(o.giveUp) * 1000 };
   // The engine's own plan, pool and buffer refills, so the probe measures what p2mpclient runs.
-  const { state, tasks: plan } = planTasks({ targets, port, file, sender, threads: o.inline ? 1 : threads, printEvents: false });
+  const { state, tasks: plan } = planTasks({ targets, port, file, sender, threads: o.inline ? 1 : threads });
   const pool = o.inline ? undefined : createLoopPool(WORKER, plan.length);
   const stopBuffer = driveBuffer(opened.advance, state, (message) => console.error(`probe-client: ${message}`));
   const started = performance.now();
@@ -83,7 +83,7 @@ async function main(args: string[], o: Options): Promise<void> {
   stopBuffer();
   opened.close();
   await pool?.destroy();
-  const summary = summarize({ results: out.flatMap((r) => r.results).sort((x, y) => x.index - y.index), elapsedMs, fileBytes: file.length, mss, mode, eof: 'empty', port, interrupted: false });
+  const summary = summarize({ results: out.flatMap((r) => r.results).sort((x, y) => x.index - y.index), elapsedMs, file: filePath, fileBytes: file.length, sha256: undefined, mss, mode, eof: 'empty', port, interrupted: false, readError: undefined });
   const rtt = o.rtt ? rttStats(out.flatMap((r) => r.rtts)) : undefined;
   const late = out.flatMap((r) => r.timeoutLateness).sort((a, b) => a - b);
   const timers = o.rtt

@@ -2,6 +2,7 @@
 // as SharedArrayBuffers: visible to every thread, never copied per receiver.
 
 import { performance } from 'node:perf_hooks';
+import type { MessagePort } from 'node:worker_threads';
 import type { FailReason, SenderStats } from '../src/core/flow.js';
 import { GroupSender, type GroupEvent } from '../src/core/group.js';
 import type { SenderOptions } from '../src/core/options.js';
@@ -26,13 +27,21 @@ export interface SendTask {
   state: SharedArrayBuffer;
   totalReceivers: number;
   groups: number;
-  /** Print "Timeout, sequence number = Y" lines. */
-  printEvents: boolean;
-  /** Append the receiver's address to event lines (several receivers). */
-  labelEvents: boolean;
+  /** Where the user-visible events go (the main thread prints them): see TaskEvent. Absent: none are sent. */
+  events?: MessagePort;
   /** Emit the group's instrumentation events (benchmarks). */
   instrument?: boolean;
 }
+
+/**
+ * The events the main thread shows (event lines, progress, --events), with the receiver's index among all
+ * receivers; 'end' comes last, after every other event of the task.
+ */
+export type TaskEvent =
+  | { type: 'timeout'; receiver: number; seq: number }
+  | { type: 'done'; receiver: number }
+  | { type: 'failed'; receiver: number; reason: FailReason }
+  | { type: 'end' };
 
 /** What a caller other than p2mpclient may watch (the benchmark probe): every event, and the group at the end. */
 export interface TaskWatch {
@@ -62,17 +71,22 @@ export function runSendTask(t: SendTask, watch: TaskWatch): Promise<FlowResult[]
   const transport = new UdpSenderTransport(t.receivers);
   const started = performance.now();
   const finishedAt = new Array<number>(t.receivers.length).fill(0);
-  const labels = t.receivers.map((r) => (t.labelEvents ? `, receiver = ${r.address}:${r.port}` : ''));
+  const post = (ev: TaskEvent): void => t.events?.postMessage(ev);
   return new Promise<FlowResult[]>((resolve) => {
     const loop = new GroupLoop(group, transport, {
       coordinator: new SharedCoordinator(state, t.group, t.receivers.map((r) => r.index)),
       onEvent(ev) {
         watch.onEvent?.(ev);
-        if (ev.type === 'timeout' && t.printEvents) process.stdout.write(`Timeout, sequence number = ${ev.seq}${labels[ev.receiver]}\n`);
-        else if (ev.type === 'done' || ev.type === 'failed') finishedAt[ev.receiver] = performance.now();
+        const receiver = t.receivers[ev.receiver]?.index ?? -1;
+        if (ev.type === 'timeout') post({ type: 'timeout', receiver, seq: ev.seq });
+        else if (ev.type === 'done' || ev.type === 'failed') {
+          finishedAt[ev.receiver] = performance.now();
+          post(ev.type === 'done' ? { type: 'done', receiver } : { type: 'failed', receiver, reason: ev.reason });
+        }
       },
       onFinished(errors) {
         watch.onFinished?.(group);
+        post({ type: 'end' });
         resolve(
           t.receivers.map((rcv, i) => {
             const flow = group.flows[i]!;

@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // p2mpclient HOST... PORT FILE MSS: send FILE to every HOST over P2MP-FTP (stop-and-wait per receiver).
 
-import dns from 'node:dns/promises';
 import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
 import { EOF_MODES, MODES, type EofMode, type SenderOptions } from '../core/options.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
-import { defaultThreads, startEngine, type Target } from '../transport/engine.js';
-import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile } from '../transport/shared-file.js';
+import { defaultThreads, startEngine } from '../transport/engine.js';
+import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile, openSharedStream, type OpenedFile } from '../transport/shared-file.js';
 import {
   catchInterrupt,
   EXIT_FAILED,
@@ -20,6 +19,11 @@ import {
   runProgram,
   UsageError,
 } from './args.js';
+import { EventSink } from './events-log.js';
+import { describeProgram } from './help.js';
+import { parseHostSpec, readHostsFile, resolveTargets } from './hosts.js';
+import { jsonLine } from './json.js';
+import { Logger } from './log.js';
 import { formatSummary, summarize } from './summary.js';
 import { startProgress } from './progress.js';
 
@@ -30,34 +34,24 @@ interface ClientOptions {
   rtoMin: string;
   rtoMax: string;
   giveUp: string;
+  wait: string;
   threads?: string;
   buffer: string;
+  hostsFile?: string;
+  events?: string;
+  verbose?: boolean;
+  log?: string;
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
 }
 
-async function resolveHosts(hosts: string[]): Promise<Target[]> {
-  const targets: Target[] = [];
-  const seen = new Map<string, string>();
-  for (const host of hosts) {
-    let address: string;
-    try {
-      address = (await dns.lookup(host, { family: 4 })).address;
-    } catch {
-      throw new UsageError(`HOST '${host}' does not resolve to an IPv4 address`);
-    }
-    const twin = seen.get(address);
-    if (twin !== undefined) throw new UsageError(`HOST '${host}' is the same receiver as '${twin}' (${address})`);
-    seen.set(address, host);
-    targets.push({ host, address });
-  }
-  return targets;
-}
-
 async function main(args: string[], opts: ClientOptions): Promise<void> {
-  if (args.length < 4) throw new UsageError(`expected HOST... PORT FILE MSS, got ${args.length} argument(s) (see --help)`);
-  const hosts = args.slice(0, -3);
+  const fromFile = opts.hostsFile === undefined ? [] : readHostsFile(opts.hostsFile);
+  const fixed = opts.hostsFile === undefined ? 4 : 3;
+  if (args.length < fixed) throw new UsageError(`expected ${fixed === 4 ? 'HOST... ' : '[HOST...] '}PORT FILE MSS, got ${args.length} argument(s) (see --help)`);
+  const specs = [...args.slice(0, -3).map((h, i) => parseHostSpec(h, `HOST argument ${i + 1}`)), ...fromFile];
+  if (specs.length === 0) throw new UsageError(`no receivers: --hosts-file ${opts.hostsFile} names no host`);
   const [portRaw, filePath, mssRaw] = args.slice(-3) as [string, string, string];
   const port = parsePort(portRaw);
   const mss = parseMss(mssRaw);
@@ -71,54 +65,75 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   if (opts.timeout !== undefined) rto.fixedMs = parseDecimal('--timeout', opts.timeout, { positive: true });
   if (rto.maxMs < rto.minMs) throw new UsageError(`--rto-max (${rto.maxMs}) must not be below --rto-min (${rto.minMs})`);
   const giveUpMs = parseDecimal('--give-up', opts.giveUp, { positive: true }) * 1000;
-  const threads = opts.threads === undefined ? defaultThreads(hosts.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
+  const waitMs = parseDecimal('--wait', opts.wait) * 1000;
+  const threads = opts.threads === undefined ? defaultThreads(specs.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
   const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
-  let opened: ReturnType<typeof openSharedFile>;
+  if (filePath === '-' && opts.hostsFile === '-') throw new UsageError('FILE - and --hosts-file - cannot both read stdin');
+  const targets = await resolveTargets(specs, port);
+  let opened: OpenedFile;
   try {
-    opened = openSharedFile(filePath, payloadBytes(mss), bufferBytes);
+    opened = filePath === '-' ? openSharedStream(0, 'stdin', mss, eof, bufferBytes) : openSharedFile(filePath, payloadBytes(mss), bufferBytes);
   } catch (err) {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
   const file = opened.file;
-  const targets = await resolveHosts(hosts);
 
   const quiet = opts.quiet === true || opts.json === true;
-  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs };
-  const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, printEvents: !quiet });
+  const log = Logger.open('p2mpclient', opts);
+  const events = new EventSink({ targets, port, print: !quiet, eventsFile: opts.events, log });
+  const names = targets.map((t) => `${t.address}:${t.port ?? port}`).join(' ');
+  log.log(`sending ${filePath} (${Number.isFinite(file.length) ? `${file.length} bytes` : 'size unknown'}) to ${names}, MSS ${mss}, mode ${mode}, eof ${eof}, ${threads} thread(s)`);
+  events.record('start', { file: filePath, bytes: Number.isFinite(file.length) ? file.length : null, receivers: targets.map((t) => `${t.address}:${t.port ?? port}`) });
+  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, waitMs };
+  const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, onEvent: events.wanted ? (ev) => events.handle(ev) : undefined });
   const signals = catchInterrupt(() => run.abort());
-  const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss) : undefined;
+  const drawn = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI;
+  const progress = drawn ? startProgress(run.state, targets, () => opened.size() ?? Number.POSITIVE_INFINITY, mss) : undefined;
+  if (progress !== undefined) {
+    // Lines go above the bars, never through them; the classic lines only when stdout is that terminal too.
+    events.stderr = (line) => progress.log(line);
+    log.terminal = events.stderr;
+    if (process.stdout.isTTY) events.stdout = events.stderr;
+  }
   const { results, elapsedMs, readError } = await run.done;
   progress?.stop();
+  const sha256 = readError === undefined ? opened.sha256() : undefined;
   opened.close();
   signals.release();
   const interrupted = signals.interrupted();
 
-  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted });
-  if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  const fileBytes = opened.size() ?? results.reduce((m, r) => Math.max(m, r.stats.bytesAcked), 0);
+  const summary = summarize({ results, elapsedMs, file: filePath, fileBytes, sha256, mss, mode, eof, port, interrupted, readError });
+  if (opts.json) process.stdout.write(jsonLine(summary));
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
-  process.exitCode = interrupted ? EXIT_INTERRUPTED : results.every((r) => r.status === 'done') ? EXIT_OK : EXIT_FAILED;
+  events.record('end', { status: summary.status, ok: summary.ok, complete: summary.total.complete, failed: summary.total.failed, interrupted: summary.total.interrupted });
+  log.log(`${summary.status}: ${summary.total.complete}/${summary.total.receivers} receivers complete in ${(elapsedMs / 1000).toFixed(3)} s, SHA-256 ${sha256 ?? '-'}`);
+  events.close();
+  log.close();
+  process.exitCode = interrupted ? EXIT_INTERRUPTED : summary.ok ? EXIT_OK : EXIT_FAILED;
 }
 
-const program = new Command('p2mpclient')
-  .usage('[options] HOST... PORT FILE MSS')
-  .description(
-    [
-      'Send FILE to every HOST over P2MP-FTP: UDP with stop-and-wait ARQ, one loop per receiver.',
-      '',
-      'Arguments:',
-      '  HOST...  receivers (names or IPv4 addresses), all listening on PORT',
-      '  PORT     receivers\' UDP port, 1024 < PORT <= 65535',
-      '  FILE     the file to send (read once into shared memory)',
-      '  MSS      maximum segment size in bytes, 8 < MSS <= 2048. MSS counts the whole segment,',
-      '           8-byte header included, so each segment carries MSS - 8 data bytes (as the classic',
-      '           tool\'s README defines it; the older course text counted data bytes only).',
-      '',
-      'Prints "Timeout, sequence number = Y" on each timeout, then a summary.',
-      'Exit status: 0 all receivers complete, 1 any failed, 2 bad arguments, 130 interrupted.',
-    ].join('\n'),
-  )
+const program = describeProgram(new Command('p2mpclient').usage('[options] HOST... PORT FILE MSS'), {
+  summary: 'Send FILE to every HOST over P2MP-FTP: UDP with stop-and-wait ARQ, one loop per receiver.',
+  args: [
+    ['<HOST...>', 'receivers: names or IPv4 addresses, each optionally HOST:PORT for a receiver on its own port (more with --hosts-file)'],
+    ['<PORT>', "the receivers' UDP port, 1024 < PORT <= 65535"],
+    ['<FILE>', 'the file to send (read once into shared memory); - reads stdin, streamed through the buffer'],
+    ['<MSS>', "maximum segment size in bytes, 8 < MSS <= 2048, counting the whole segment with its 8-byte header: each segment carries MSS - 8 data bytes (as the classic tool's README defines it; the older course text counted data bytes only)"],
+  ],
+  notes: [
+    'Prints "Timeout, sequence number = Y" on stdout for each timeout, a line on stderr when a receiver completes or fails, and a summary.',
+    'Exit status: 0 all receivers complete, 1 any failed, 2 bad arguments, 130 interrupted.',
+  ],
+  examples: [
+    'p2mpclient 127.0.0.2 127.0.0.3 7735 ./file 1000',
+    'p2mpclient --mode lockstep --hosts-file hosts.txt 7735 ./file 500',
+    'p2mpclient host-a host-b:7736 7735 ./file 1500     # host-b on its own port',
+    'tar c dir | p2mpclient --json 10.0.0.2 7735 - 1472 > summary.json',
+  ],
+})
   .argument('<args...>')
   .option('--mode <mode>', 'independent: each receiver advances on its own ACKs; lockstep: segment i+1 waits until every live receiver ACKed i (the classic)', 'independent')
   .option('--eof <convention>', 'end-of-file convention: empty (empty DATA segment), fin (00000000 0000FFFF), last (0x5557 marker on the final segment)', 'empty')
@@ -126,10 +141,15 @@ const program = new Command('p2mpclient')
   .option('--rto-min <ms>', 'adaptive RTO floor (RFC 6298 estimator)', String(RTO_DEFAULTS.minMs))
   .option('--rto-max <ms>', 'adaptive RTO ceiling', String(RTO_DEFAULTS.maxMs))
   .option('--give-up <seconds>', 'declare a receiver failed after this long without an ACK', '10')
+  .option('--wait <seconds>', 'a receiver not listening yet (port unreachable before its first ACK) is retried for this long', '5')
   .option('--threads <n>', 'worker threads for the per-receiver loops (default: min(receivers, cores) in independent mode, 1 in lockstep, as measured)')
   .option('--buffer <MiB>', 'files larger than this stream through a shared buffer of this size (sender memory stays bounded)', String(DEFAULT_BUFFER_BYTES / 1048576))
+  .option('--hosts-file <file>', 'more receivers, one HOST or HOST:PORT a line (# starts a comment; - reads stdin)')
+  .option('--events <file>', 'append a status stream to FILE: one JSON object a line for each timeout, completion and failure (docs/JSON.md)')
+  .option('-v, --verbose', 'timestamped lines about the transfer on stderr')
+  .option('--log <file>', 'append the timestamped lines to FILE')
   .option('-q, --quiet', 'no event lines and no progress; summary only')
-  .option('--json', 'print the summary as one JSON document (implies --quiet)')
+  .option('--json', 'print the summary as one JSON line, see docs/JSON.md (implies --quiet)')
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')
   .action(main);
 

@@ -1,6 +1,7 @@
 // Live progress on stderr (only when it is a terminal), drawn from the shared counters: the main thread
-// samples them a few times a second, so there is no message per segment. One overall bar (bytes, rate,
-// ETA) and per-receiver bars; with many receivers, the slowest few plus a count of the rest.
+// samples them a few times a second, so there is no message per segment. One overall line (bytes, counts,
+// the ETA of the slowest live receiver) and a bar per receiver with its own rate and ETA; with many
+// receivers, the slowest few. Lines printed while the bars are drawn go above them through log().
 
 import cliProgress from 'cli-progress';
 import { payloadBytes } from '../core/codec.js';
@@ -9,56 +10,105 @@ import { SharedState, Slot, Status } from '../transport/shared-state.js';
 
 const SHOWN_MAX = 5;
 const REFRESH_MS = 200;
+/** Rates are measured over this much recent history, so an ETA follows the receiver's current pace. */
+const RATE_WINDOW_MS = 3000;
 
-export function startProgress(state: SharedState, targets: Target[], fileBytes: number, mss: number): { stop(): void } {
+export interface Progress {
+  /** Print `text` (whole lines) above the bars. */
+  log(text: string): void;
+  stop(): void;
+}
+
+/** Recent (time, bytes) samples, for a current rate. */
+export class RateMeter {
+  private readonly samples: Array<[number, number]> = [];
+
+  add(t: number, bytes: number): void {
+    this.samples.push([t, bytes]);
+    while (this.samples.length > 2 && t - this.samples[0]![0] > RATE_WINDOW_MS) this.samples.shift();
+  }
+
+  /** Bytes per second over the window (0 before two samples). */
+  get rate(): number {
+    const [t0, b0] = this.samples[0] ?? [0, 0];
+    const [t1, b1] = this.samples[this.samples.length - 1] ?? [0, 0];
+    return t1 > t0 ? ((b1 - b0) * 1000) / (t1 - t0) : 0;
+  }
+}
+
+/** `size()`: the file's size, Infinity while a streamed input's is unknown (no percentage or ETA then). */
+export function startProgress(state: SharedState, targets: Target[], size: () => number, mss: number): Progress {
   const payload = payloadBytes(mss);
   const n = targets.length;
+  let fileBytes = size();
   const bytesOf = (r: number): number => Math.min(fileBytes, state.get(r, Slot.acked) * payload);
+  const statusOf = (r: number): number => state.get(r, Slot.status);
+  const columns = process.stderr.columns ?? 80;
   const multibar = new cliProgress.MultiBar(
     {
       stream: process.stderr,
-      format: '{name} [{bar}] {percentage}% {value}/{total} {info}',
+      format: (options, params, payload: { name: string; info: string; noBar?: boolean }) => {
+        if (payload.noBar) return payload.info;
+        const filled = Math.round(params.progress * (options.barsize ?? 10));
+        const bar = (options.barCompleteString ?? '').slice(0, filled) + (options.barIncompleteString ?? '').slice(0, (options.barsize ?? 10) - filled);
+        return `${payload.name} ${bar} ${String(Math.floor(params.progress * 100)).padStart(3)}% ${payload.info}`;
+      },
       hideCursor: true,
       clearOnComplete: true,
-      barsize: 30,
-      autopadding: true,
-      formatValue: (v, _opts, type) => (type === 'value' || type === 'total' ? mib(v) : String(v)),
+      // Name (15) + bar + percentage (5) + info (about 40) on one line of the terminal.
+      barsize: Math.max(10, Math.min(30, columns - 62)),
+      linewrap: false,
     },
     cliProgress.Presets.shades_classic,
   );
-  const total = Math.max(1, fileBytes * n);
-  const overall = multibar.create(total, 0, { name: 'all'.padEnd(15), info: '' });
-  const bars = Array.from({ length: Math.min(n, SHOWN_MAX) }, () => multibar.create(Math.max(1, fileBytes), 0, { name: '', info: '' }));
+  const overall = multibar.create(1, 0, { name: '', info: '', noBar: true });
+  const barTotal = (): number => (Number.isFinite(fileBytes) ? Math.max(1, fileBytes) : Number.POSITIVE_INFINITY);
+  const bars = Array.from({ length: Math.min(n, SHOWN_MAX) }, () => multibar.create(barTotal(), 0, { name: '', info: '' }));
+  const meters = targets.map(() => new RateMeter());
   const started = Date.now();
 
   const tick = (): void => {
-    let sum = 0;
-    let failed = 0;
-    for (let r = 0; r < n; r++) {
-      sum += bytesOf(r);
-      if (state.get(r, Slot.status) === Status.failed) failed++;
+    const now = Date.now();
+    if (!Number.isFinite(fileBytes) && Number.isFinite(size())) {
+      fileBytes = size();
+      for (const bar of bars) bar.setTotal(barTotal());
     }
-    const secs = (Date.now() - started) / 1000;
-    const rate = secs > 0 ? sum / secs : 0;
-    const eta = rate > 0 ? (total - sum) / rate : Number.NaN;
-    overall.update(sum, {
-      info: `${mib(rate)}/s ETA ${Number.isFinite(eta) ? eta.toFixed(1) + 's' : '-'}${failed ? `, ${failed} failed` : ''}${n > SHOWN_MAX ? `, slowest ${SHOWN_MAX} of ${n} below` : ''}`,
+    let sum = 0;
+    const count = [0, 0, 0];
+    const eta = new Array<number>(n);
+    for (let r = 0; r < n; r++) {
+      const b = bytesOf(r);
+      sum += b;
+      count[statusOf(r)]!++;
+      meters[r]!.add(now, b);
+      const rate = meters[r]!.rate;
+      eta[r] = statusOf(r) !== Status.sending ? 0 : rate > 0 ? (fileBytes - b) / rate : Number.POSITIVE_INFINITY;
+    }
+    const live = [...Array(n).keys()].filter((r) => statusOf(r) === Status.sending);
+    const slowestEta = live.reduce((m, r) => Math.max(m, eta[r]!), 0);
+    const secs = (now - started) / 1000;
+    overall.update(0, {
+      info:
+        `${mib(sum)} sent in ${secs.toFixed(0)} s; ${count[Status.sending]} sending, ${count[Status.done]} done, ${count[Status.failed]} failed` +
+        (live.length > 0 ? `; ETA ${duration(slowestEta)}` : '') +
+        (n > SHOWN_MAX ? `; slowest ${SHOWN_MAX} below` : ''),
     });
-    // Slowest first among receivers still sending, then the rest.
-    const order = [...Array(n).keys()].sort((a, b) => rank(a) - rank(b) || bytesOf(a) - bytesOf(b));
+    // The slowest live receivers first (longest ETA), then the finished ones.
+    const order = [...Array(n).keys()].sort((a, b) => eta[b]! - eta[a]! || bytesOf(a) - bytesOf(b));
     bars.forEach((bar, i) => {
       const r = order[i]!;
-      const status = state.get(r, Slot.status);
+      const status = statusOf(r);
+      const state_ = status === Status.failed ? 'FAILED' : status === Status.done ? 'done' : `${mib(meters[r]!.rate)}/s ETA ${duration(eta[r]!)}`;
       bar.update(bytesOf(r), {
         name: targets[r]!.host.slice(0, 15).padEnd(15),
-        info: `retx ${state.get(r, Slot.retransmissions)}${status === Status.failed ? ' FAILED' : status === Status.done ? ' done' : ''}`,
+        info: `${mib(bytesOf(r))} ${state_} retx ${state.get(r, Slot.retransmissions)}`,
       });
     });
   };
-  const rank = (r: number): number => (state.get(r, Slot.status) === Status.sending ? 0 : 1);
   const interval = setInterval(tick, REFRESH_MS);
   tick();
   return {
+    log: (text) => multibar.log(text),
     stop() {
       clearInterval(interval);
       tick();
@@ -67,6 +117,13 @@ export function startProgress(state: SharedState, targets: Target[], fileBytes: 
   };
 }
 
-function mib(bytes: number): string {
+export function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/** "42s", "3m05s", "-" for unknown. */
+export function duration(secs: number): string {
+  if (!Number.isFinite(secs)) return '-';
+  const s = Math.ceil(secs);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }

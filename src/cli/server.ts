@@ -7,8 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
-import { startReceiver } from '../transport/receiver-driver.js';
+import { startReceiver, type ReceiveOutcome } from '../transport/receiver-driver.js';
+import { StdoutSink } from '../transport/stdout-sink.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
+import { describeProgram } from './help.js';
+import { JSON_SCHEMA, jsonLine, type Status } from './json.js';
+import { Logger, toStderr, type LineWriter } from './log.js';
+import { startLiveLine } from './receiver-progress.js';
 import { mbps } from './summary.js';
 
 interface ServerOptions {
@@ -16,8 +21,43 @@ interface ServerOptions {
   seed?: string;
   idleTimeout: string;
   linger: string;
+  count: string;
+  verbose?: boolean;
+  log?: string;
   quiet?: boolean;
   json?: boolean;
+  progress: boolean;
+}
+
+/** FILE for transfer n (1-based): every {n} replaced. */
+const fileFor = (pattern: string, n: number): string => pattern.replaceAll('{n}', String(n));
+
+/** p2mpserver --json: one line per transfer (docs/JSON.md). */
+function receiverReport(r: ReceiveOutcome, o: { file: string; transfer: number; seed: string; lossRate: number }): object {
+  const status: Status = r.ok ? 'complete' : r.reason === 'interrupted' ? 'interrupted' : 'failed';
+  return {
+    schema: JSON_SCHEMA,
+    program: 'p2mpserver',
+    ok: r.ok,
+    status,
+    reason: r.ok ? null : r.reason,
+    message: r.ok ? null : r.message,
+    file: o.file,
+    transfer: o.transfer,
+    bytes: r.stats.bytes,
+    sha256: r.ok ? r.sha256 : null,
+    peer: r.ok ? r.peer : null,
+    timeMs: r.ok ? r.elapsedMs : null,
+    goodputMbps: r.ok ? mbps(r.stats.bytes, r.elapsedMs) : null,
+    seed: o.seed,
+    lossRate: o.lossRate,
+    segments: r.stats.segments,
+    drops: r.stats.drops,
+    badChecksums: r.stats.badChecksums,
+    duplicates: r.stats.duplicates,
+    ignored: r.stats.ignored,
+    foreign: r.stats.foreign,
+  };
 }
 
 /** FILE must be creatable: its directory exists and is writable, and FILE itself is not a directory. */
@@ -59,67 +99,105 @@ async function checkBindAddress(addr: string): Promise<void> {
   }
 }
 
-async function main(portRaw: string, file: string, pRaw: string, opts: ServerOptions): Promise<void> {
+async function main(portRaw: string, pattern: string, pRaw: string, opts: ServerOptions): Promise<void> {
   const port = parsePort(portRaw);
   const lossRate = parseLoss(pRaw);
-  checkOutputPath(file);
+  const toStdout = pattern === '-';
+  if (!toStdout) checkOutputPath(fileFor(pattern, 1));
   if (opts.bind !== undefined) await checkBindAddress(opts.bind);
   const seed = opts.seed ?? String(randomInt(2 ** 31));
   const idleTimeoutMs = parseDecimal('--idle-timeout', opts.idleTimeout, { positive: true }) * 1000;
   const lingerMs = parseDecimal('--linger', opts.linger) * 1000;
+  const count = parseDecimal('--count', opts.count);
+  if (!Number.isInteger(count)) throw new UsageError(`--count must be a whole number, got '${opts.count}'`);
   const quiet = opts.quiet === true || opts.json === true;
-  const out = process.stdout;
+  // With FILE - stdout carries the data: everything else goes to stderr.
+  const report = (text: string): boolean => (toStdout ? process.stderr : process.stdout).write(text);
+  const log = Logger.open('p2mpserver', opts);
+  let lines: LineWriter = toStdout ? toStderr : (line) => process.stdout.write(line);
+  let interrupted = false;
+  let failed = 0;
 
-  const run = startReceiver({
-    port,
-    bind: opts.bind,
-    file,
-    lossRate,
-    random: seedrandom(seed),
-    idleTimeoutMs,
-    lingerMs,
-    onLoss: quiet ? () => {} : (seq) => out.write(`Packet loss, sequence number = ${seq}\n`),
-    onListening: (address, boundPort) => {
-      process.stderr.write(`p2mpserver: listening on ${address}:${boundPort}, writing ${file}, P=${lossRate}, seed ${seed}\n`);
-    },
-  });
-  const signals = catchInterrupt(() => run.interrupt());
-  const r = await run.done;
-  signals.release();
+  // Transfers one after another (--count N, 0: until interrupted); each one's FILE is complete and atomic.
+  for (let n = 1; count === 0 || n <= count; n++) {
+    const file = toStdout ? '-' : fileFor(pattern, n);
+    if (n > 1 && !toStdout) checkOutputPath(file);
+    // A different seed for each transfer (seed, seed-2, seed-3...), so drops replay exactly transfer by transfer.
+    const transferSeed = n === 1 ? seed : `${seed}-${n}`;
+    const live = { line: undefined as ReturnType<typeof startLiveLine> | undefined };
+    const run = startReceiver({
+      port,
+      bind: opts.bind,
+      file,
+      lossRate,
+      random: seedrandom(transferSeed),
+      idleTimeoutMs,
+      lingerMs,
+      sink: toStdout ? new StdoutSink() : undefined,
+      onLoss: quiet ? () => {} : (seq) => lines(`Packet loss, sequence number = ${seq}\n`),
+      onListening: (address, boundPort) => {
+        const where = `${address}:${boundPort}`;
+        process.stderr.write(`p2mpserver: listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}\n`);
+        log.log(`listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}`);
+        if (opts.progress && !opts.json && process.stderr.isTTY && !process.env.CI) {
+          const line = startLiveLine(() => run.stats(), where);
+          live.line = line;
+          log.terminal = (text) => line.log(text);
+          if (process.stdout.isTTY && !toStdout) lines = log.terminal;
+        }
+      },
+      onStart: (peer) => log.log(`transfer ${n} started by ${peer}`),
+    });
+    const signals = catchInterrupt(() => run.interrupt());
+    const r = await run.done;
+    signals.release();
+    live.line?.stop();
+    log.terminal = toStderr;
+    lines = toStdout ? toStderr : (line) => process.stdout.write(line);
+    interrupted = signals.interrupted();
+    if (!r.ok) failed++;
 
-  const s = r.stats;
-  if (opts.json) {
-    out.write(`${JSON.stringify({ ok: r.ok, file, seed, lossRate, ...(r.ok ? { peer: r.peer, timeMs: r.elapsedMs } : { reason: r.reason, message: r.message }), ...s })}\n`);
-  } else if (r.ok) {
-    const secs = r.elapsedMs / 1000;
-    out.write(
-      `Received ${file}: ${s.bytes} bytes in ${s.segments} segments from ${r.peer} in ${secs.toFixed(3)} s` +
-        ` (${r.elapsedMs > 0 ? mbps(s.bytes, r.elapsedMs).toFixed(2) : '-'} Mbit/s); drops ${s.drops}, bad checksums ${s.badChecksums},` +
-        ` duplicates ${s.duplicates}, ignored ${s.ignored}, seed ${seed}\n`,
-    );
+    const s = r.stats;
+    if (opts.json) {
+      report(jsonLine(receiverReport(r, { file, transfer: n, seed: transferSeed, lossRate })));
+    } else if (r.ok) {
+      const secs = r.elapsedMs / 1000;
+      report(
+        `Received ${file}: ${s.bytes} bytes in ${s.segments} segments from ${r.peer} in ${secs.toFixed(3)} s` +
+          ` (${r.elapsedMs > 0 ? mbps(s.bytes, r.elapsedMs).toFixed(2) : '-'} Mbit/s); drops ${s.drops}, bad checksums ${s.badChecksums},` +
+          ` duplicates ${s.duplicates}, ignored ${s.ignored}, seed ${transferSeed}\n` +
+          `SHA-256 ${r.sha256}  ${file}\n`,
+      );
+    }
+    if (r.ok) log.log(`transfer ${n} complete: ${file}, ${s.bytes} bytes from ${r.peer} in ${(r.elapsedMs / 1000).toFixed(3)} s, SHA-256 ${r.sha256}`);
+    else {
+      const kept = toStdout ? `${s.bytes} bytes already written to stdout` : `${file} not written`;
+      process.stderr.write(`p2mpserver: ${r.message}; ${kept} (seed ${transferSeed})\n`);
+      log.log(`transfer ${n} ${r.reason}: ${r.message}`);
+    }
+    if (interrupted) break;
   }
-  if (!r.ok) process.stderr.write(`p2mpserver: ${r.message}; ${file} not written (seed ${seed})\n`);
-  process.exitCode = r.ok ? EXIT_OK : signals.interrupted() ? EXIT_INTERRUPTED : EXIT_FAILED;
+  log.close();
+  process.exitCode = interrupted ? EXIT_INTERRUPTED : failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
-const program = new Command('p2mpserver')
-  .usage('[options] PORT FILE P')
-  .description(
-    [
-      'Receive one file over P2MP-FTP (UDP, stop-and-wait ARQ) and write it to FILE.',
-      '',
-      'Arguments:',
-      '  PORT  UDP port to listen on, 1024 < PORT <= 65535',
-      '  FILE  where to write the file; written to a temporary file beside it and renamed',
-      '        onto FILE only when complete (an interrupted transfer leaves FILE untouched)',
-      '  P     loss probability, 0 <= P <= 1: each arriving segment is dropped with',
-      '        probability P, printing "Packet loss, sequence number = X"',
-      '',
-      'Serves one sender per transfer, then lingers briefly to re-ACK a retransmitted end of',
-      'file, prints a summary and exits. Exit status: 0 complete, 1 failed, 2 bad arguments,',
-      '130 interrupted.',
-    ].join('\n'),
-  )
+const program = describeProgram(new Command('p2mpserver').usage('[options] PORT FILE P'), {
+  summary: 'Receive a file over P2MP-FTP (UDP, stop-and-wait ARQ) and write it to FILE.',
+  args: [
+    ['<PORT>', 'UDP port to listen on, 1024 < PORT <= 65535'],
+    ['<FILE>', 'where to write the file: written to a temporary file beside it and renamed onto FILE only when complete (an interrupted transfer leaves FILE untouched); {n} in it is the transfer number (see --count); - writes stdout as the data arrives (no temporary file, no rename)'],
+    ['<P>', 'loss probability, 0 <= P <= 1: each arriving segment is dropped with probability P, printing "Packet loss, sequence number = X"'],
+  ],
+  notes: [
+    'Serves one sender per transfer, then lingers briefly to re-ACK a retransmitted end of file, prints a summary and exits (or serves the next transfer, see --count).',
+    'Exit status: 0 every transfer complete, 1 any failed, 2 bad arguments, 130 interrupted.',
+  ],
+  examples: [
+    'p2mpserver --bind 127.0.0.2 7735 /tmp/copy 0.05',
+    'p2mpserver --count 0 7735 /srv/in/file-{n}.bin 0      # serve until Ctrl-C',
+    'p2mpserver 7735 - 0 | tar x                           # data on stdout',
+  ],
+})
   .argument('<PORT>')
   .argument('<FILE>')
   .argument('<P>')
@@ -127,8 +205,12 @@ const program = new Command('p2mpserver')
   .option('--seed <n>', 'seed for the loss service, so drops are reproducible (default: random, printed)')
   .option('--idle-timeout <seconds>', 'give up a started transfer after this long without a valid segment', '30')
   .option('--linger <seconds>', 'after end of file, keep re-ACKing a retransmitted end of file this long', '2')
+  .option('--count <n>', 'serve n transfers one after another, 0 for no limit', '1')
+  .option('-v, --verbose', 'timestamped lines about each transfer on stderr')
+  .option('--log <file>', 'append the timestamped lines to FILE')
   .option('-q, --quiet', 'no loss lines (the "listening" line on stderr stays)')
-  .option('--json', 'print the summary as one JSON line (implies --quiet)')
+  .option('--json', 'print each summary as one JSON line, see docs/JSON.md (implies --quiet)')
+  .option('--no-progress', 'no live line (it is shown only when stderr is a terminal)')
   .action(main);
 
 await runProgram(program, process.argv);

@@ -1,96 +1,151 @@
-// The sender's end-of-run summary, as a structure (for --json) and as a text table.
+// The sender's end-of-run report: one structure for --json (docs/JSON.md) and the text table, so both say
+// the same thing.
 
 import { payloadBytes } from '../core/codec.js';
+import type { FailReason } from '../core/flow.js';
 import type { FlowResult } from '../../workers/send-task.js';
+import { JSON_SCHEMA, type Reason, type Status } from './json.js';
 
 export interface SummaryInput {
   results: FlowResult[];
   elapsedMs: number;
+  file: string;
   fileBytes: number;
+  /** Undefined when the file could not be read to its end. */
+  sha256: string | undefined;
   mss: number;
   mode: string;
   eof: string;
   port: number;
   interrupted: boolean;
+  /** The file failed to read mid-transfer (every receiver was stopped). */
+  readError: string | undefined;
 }
 
 export interface ReceiverSummary {
   host: string;
   address: string;
-  status: 'done' | 'failed';
-  reason: string | undefined;
+  port: number;
+  status: Status;
+  reason: Reason | null;
+  message: string | null;
   bytes: number;
   segmentsAcked: number;
   segmentsTotal: number;
   segmentsSent: number;
   retransmissions: number;
   timeouts: number;
+  duplicateAcks: number;
+  /** ACKs naming a segment never sent: must stay 0 with an honest receiver. */
+  ackForUnsent: number;
   ignored: number;
-  srttMs: number | undefined;
+  srttMs: number | null;
   timeMs: number;
   goodputMbps: number;
 }
 
-export interface Summary extends Omit<SummaryInput, 'results' | 'elapsedMs'> {
+type Counted = 'bytes' | 'segmentsAcked' | 'segmentsTotal' | 'segmentsSent' | 'retransmissions' | 'timeouts' | 'duplicateAcks' | 'ackForUnsent' | 'ignored';
+
+export interface Summary {
+  schema: number;
+  program: 'p2mpclient';
+  ok: boolean;
+  status: Status;
+  reason: Reason | null;
+  message: string | null;
+  file: string;
+  bytes: number;
+  sha256: string | null;
+  mss: number;
+  payloadBytes: number;
+  mode: string;
+  eof: string;
+  port: number;
   receivers: ReceiverSummary[];
-  total: {
-    receivers: number;
-    completed: number;
-    failed: number;
-    bytes: number;
-    segmentsSent: number;
-    retransmissions: number;
-    timeouts: number;
-    ignored: number;
-    timeMs: number;
-    goodputMbps: number;
-  };
+  total: Record<Counted, number> & { receivers: number; complete: number; failed: number; interrupted: number; timeMs: number; goodputMbps: number };
 }
 
 /** Megabits per second for `bytes` in `ms` milliseconds: 0 for no time, NaN for an unknown (NaN) time. */
 export const mbps = (bytes: number, ms: number): number => (ms === 0 ? 0 : (bytes * 8) / (ms * 1000));
 
-const REASONS: Record<string, string> = {
+export const REASON_TEXT: Record<Reason, string> = {
   'no-answer': 'no answer within the give-up time',
   'port-unreachable': 'port unreachable (nothing listening)',
   'socket-error': 'socket error',
-  aborted: 'interrupted',
+  'read-error': 'the file could not be read',
+  'idle-timeout': 'no valid segment within the idle timeout',
+  'write-error': 'write error',
+  interrupted: 'interrupted',
 };
 
+function receiverReason(r: FlowResult, readError: string | undefined): Reason | null {
+  if (r.status === 'done') return null;
+  const reason: FailReason | undefined = r.failReason;
+  if (reason === 'aborted') return readError !== undefined ? 'read-error' : 'interrupted';
+  return reason ?? 'socket-error';
+}
+
 export function summarize(i: SummaryInput): Summary {
-  const receivers = i.results.map((r): ReceiverSummary => ({
-    host: r.host,
-    address: r.address,
-    status: r.status,
-    reason: r.error ?? (r.failReason ? (REASONS[r.failReason] ?? r.failReason) : undefined),
-    bytes: r.stats.bytesAcked,
-    segmentsAcked: r.stats.segmentsAcked,
-    segmentsTotal: r.segmentsTotal,
-    segmentsSent: r.stats.segmentsSent,
-    retransmissions: r.stats.retransmissions,
-    timeouts: r.stats.timeouts,
-    ignored: r.stats.ignored + r.stats.ackForUnsent,
-    srttMs: r.srttMs,
-    timeMs: r.elapsedMs,
-    goodputMbps: mbps(r.stats.bytesAcked, r.elapsedMs),
-  }));
-  const sum = (f: (r: ReceiverSummary) => number): number => receivers.reduce((a, r) => a + f(r), 0);
-  const completed = receivers.filter((r) => r.status === 'done').length;
-  const { results: _results, elapsedMs: _elapsed, ...run } = i;
+  const receivers = i.results.map((r): ReceiverSummary => {
+    const reason = receiverReason(r, i.readError);
+    return {
+      host: r.host,
+      address: r.address,
+      port: r.port,
+      status: reason === null ? 'complete' : reason === 'interrupted' ? 'interrupted' : 'failed',
+      reason,
+      message: reason === null ? null : (r.error ?? (reason === 'read-error' ? i.readError! : REASON_TEXT[reason])),
+      bytes: r.stats.bytesAcked,
+      segmentsAcked: r.stats.segmentsAcked,
+      segmentsTotal: r.segmentsTotal,
+      segmentsSent: r.stats.segmentsSent,
+      retransmissions: r.stats.retransmissions,
+      timeouts: r.stats.timeouts,
+      duplicateAcks: r.stats.duplicateAcks,
+      ackForUnsent: r.stats.ackForUnsent,
+      ignored: r.stats.ignored,
+      srttMs: r.srttMs ?? null,
+      timeMs: r.elapsedMs,
+      goodputMbps: mbps(r.stats.bytesAcked, r.elapsedMs),
+    };
+  });
+  const sum = (k: Counted): number => receivers.reduce((a, r) => a + r[k], 0);
+  const count = (s: Status): number => receivers.filter((r) => r.status === s).length;
+  const ok = receivers.every((r) => r.status === 'complete') && !i.interrupted && i.readError === undefined;
+  const reason: Reason | null = i.readError !== undefined ? 'read-error' : i.interrupted ? 'interrupted' : ok ? null : (receivers.find((r) => r.reason !== null)?.reason ?? null);
+  const status: Status = ok ? 'complete' : reason === 'interrupted' ? 'interrupted' : 'failed';
   return {
-    ...run,
+    schema: JSON_SCHEMA,
+    program: 'p2mpclient',
+    ok,
+    status,
+    reason,
+    message: i.readError ?? (ok ? null : i.interrupted ? REASON_TEXT.interrupted : `${count('failed') + count('interrupted')} of ${receivers.length} receivers did not complete`),
+    file: i.file,
+    bytes: i.fileBytes,
+    sha256: i.sha256 ?? null,
+    mss: i.mss,
+    payloadBytes: payloadBytes(i.mss),
+    mode: i.mode,
+    eof: i.eof,
+    port: i.port,
     receivers,
     total: {
       receivers: receivers.length,
-      completed,
-      failed: receivers.length - completed,
-      bytes: sum((r) => r.bytes),
-      segmentsSent: sum((r) => r.segmentsSent),
-      retransmissions: sum((r) => r.retransmissions),
-      timeouts: sum((r) => r.timeouts),
-      ignored: sum((r) => r.ignored),
+      complete: count('complete'),
+      failed: count('failed'),
+      interrupted: count('interrupted'),
+      bytes: sum('bytes'),
+      segmentsAcked: sum('segmentsAcked'),
+      segmentsTotal: sum('segmentsTotal'),
+      segmentsSent: sum('segmentsSent'),
+      retransmissions: sum('retransmissions'),
+      timeouts: sum('timeouts'),
+      duplicateAcks: sum('duplicateAcks'),
+      ackForUnsent: sum('ackForUnsent'),
+      ignored: sum('ignored'),
       timeMs: i.elapsedMs,
-      goodputMbps: mbps(sum((r) => r.bytes), i.elapsedMs),
+      goodputMbps: mbps(sum('bytes'), i.elapsedMs),
     },
   };
 }
@@ -100,28 +155,32 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
+const STATUS_WORD: Record<Status, string> = { complete: 'ok', failed: 'FAILED', interrupted: 'INTERRUPTED' };
+
+/** Every column means the same in every row: the total row sums the receivers' rows (its time is the run's). */
 export function formatSummary(s: Summary): string {
-  const rows = [['receiver', 'status', 'bytes', 'segments', 'retx', 'timeouts', 'ignored', 'srtt ms', 'time s', 'Mbit/s']];
+  const rows = [['receiver', 'status', 'bytes', 'segments', 'sent', 'retx', 'timeouts', 'ignored', 'unsent-ack', 'srtt ms', 'time s', 'Mbit/s']];
+  const counts = (r: Record<Counted, number>): string[] => [
+    String(r.bytes),
+    `${r.segmentsAcked}/${r.segmentsTotal}`,
+    String(r.segmentsSent),
+    String(r.retransmissions),
+    String(r.timeouts),
+    String(r.ignored),
+    String(r.ackForUnsent),
+  ];
   for (const r of s.receivers) {
-    rows.push([
-      r.host === r.address ? r.address : `${r.host} (${r.address})`,
-      r.status === 'done' ? 'ok' : 'FAILED',
-      String(r.bytes),
-      `${r.segmentsAcked}/${r.segmentsTotal}`,
-      String(r.retransmissions),
-      String(r.timeouts),
-      String(r.ignored),
-      r.srttMs === undefined ? '-' : r.srttMs.toFixed(3),
-      (r.timeMs / 1000).toFixed(3),
-      r.goodputMbps.toFixed(2),
-    ]);
+    const name = r.host === r.address || r.host === `${r.address}:${r.port}` ? `${r.address}:${r.port}` : `${r.host} (${r.address}:${r.port})`;
+    rows.push([name, STATUS_WORD[r.status], ...counts(r), r.srttMs === null ? '-' : r.srttMs.toFixed(3), (r.timeMs / 1000).toFixed(3), r.goodputMbps.toFixed(2)]);
   }
   const t = s.total;
-  rows.push(['total', `${t.completed}/${t.receivers} ok`, String(t.bytes), String(t.segmentsSent), String(t.retransmissions), String(t.timeouts), String(t.ignored), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)]);
+  rows.push(['total', `${t.complete}/${t.receivers} ok`, ...counts(t), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)]);
   const failures = s.receivers
-    .filter((r) => r.status === 'failed')
-    .map((r) => `FAILED ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
+    .filter((r) => r.status !== 'complete')
+    .map((r) => `${STATUS_WORD[r.status]} ${r.address}:${r.port}: ${r.message ?? r.reason}\n`)
     .join('');
-  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss)} data bytes per segment), mode ${s.mode}, eof ${s.eof}${s.interrupted ? ' (interrupted)' : ''}\n`;
+  const head =
+    `Sent ${s.file}: ${s.bytes} bytes, SHA-256 ${s.sha256 ?? '-'}\n` +
+    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, eof ${s.eof}${s.status === 'interrupted' ? ' (interrupted)' : ''}\n`;
   return `${head}${table(rows)}\n${failures}`;
 }

@@ -13,6 +13,8 @@ export interface FlowConfig {
   rto: RtoConfig;
   /** No ACK progress for this long while a segment is outstanding: the receiver is declared failed. */
   giveUpMs: number;
+  /** Port unreachable before the first ACK is retried, not failed, this long after the first transmission (SenderOptions.waitMs). */
+  waitMs?: number;
   /** Also emit the instrumentation events ('sent', 'rtt'): for benchmarks and the simulator's observer. */
   instrument?: boolean;
   /** This flow's receiver index in its group (carried by every event; 0 alone). */
@@ -46,12 +48,13 @@ export interface SenderStats {
   ackForUnsent: number;
   /** Datagrams that are not ACKs (garbage, DATA sent to the sender). */
   ignored: number;
+  /** ICMP port unreachable reports (retried while the receiver may still be starting, see waitMs). */
+  unreachable: number;
 }
 
 export type SenderStatus = 'sending' | 'done' | 'failed';
 
 export class SenderFlow {
-  readonly total: number;
   readonly stats: SenderStats = {
     segmentsSent: 0,
     retransmissions: 0,
@@ -61,6 +64,7 @@ export class SenderFlow {
     duplicateAcks: 0,
     ackForUnsent: 0,
     ignored: 0,
+    unreachable: 0,
   };
   status: SenderStatus = 'sending';
   failReason: FailReason | undefined;
@@ -79,15 +83,21 @@ export class SenderFlow {
   private deadline: number | undefined;
   /** When the segment in flight was first sent: give-up counts from here (time spent at a lockstep barrier is not silence). */
   private waitingSince = 0;
+  /** When segment 0 was first sent: the wait window for a receiver that is not listening yet starts here. */
+  private firstSentAt: number | undefined;
   private readonly events: SenderEvent[];
   private readonly receiver: number;
 
   constructor(private readonly cfg: FlowConfig) {
     this.segments = cfg.segments;
-    this.total = cfg.segments.total;
     this.receiver = cfg.receiver ?? 0;
     this.events = cfg.events ?? [];
     this.rto = new RtoEstimator(cfg.rto);
+  }
+
+  /** Segments in the transfer (Infinity while a streamed input's end is unknown). */
+  get total(): number {
+    return this.segments.total;
   }
 
   /** Segments acknowledged so far (the index of the next segment to deliver). */
@@ -128,6 +138,7 @@ export class SenderFlow {
     this.current = this.segments.segment(this.nextIndex);
     this.retransmitted = false;
     this.waitingSince = now;
+    this.firstSentAt ??= now;
     return this.transmit(now);
   }
 
@@ -188,7 +199,7 @@ export class SenderFlow {
     if (!this.inFlight) return;
     // Same expression as pollTimeout(): `now - since >= giveUp` can be false at exactly since + giveUp (rounding),
     // and a driver woken at pollTimeout() would then spin at that instant forever.
-    if (now >= this.waitingSince + this.cfg.giveUpMs) {
+    if (now >= this.giveUpAt()) {
       this.fail('no-answer');
       return;
     }
@@ -199,6 +210,23 @@ export class SenderFlow {
     this.retransmitted = true;
     this.transmitPending = true;
     this.deadline = undefined;
+  }
+
+  /** Before the first ACK a receiver may still be starting: silence counts from the end of the wait window at the earliest. */
+  private giveUpAt(): number {
+    const since = this.waitingSince + this.cfg.giveUpMs;
+    return this.nextIndex === 0 && this.firstSentAt !== undefined ? Math.max(since, this.firstSentAt + (this.cfg.waitMs ?? 0)) : since;
+  }
+
+  /**
+   * ICMP port unreachable from the transport. Before the first ACK and within the wait window the receiver
+   * is taken to be still starting: the retransmission timer retries it. Otherwise it has failed.
+   */
+  handleUnreachable(now: number): void {
+    if (this.status !== 'sending') return;
+    this.stats.unreachable++;
+    const starting = this.nextIndex === 0 && (this.firstSentAt === undefined || now < this.firstSentAt + (this.cfg.waitMs ?? 0));
+    if (!starting) this.fail('port-unreachable');
   }
 
   /** Declare the receiver failed (give-up; ICMP port unreachable or a socket error from the transport; user abort). */
@@ -214,7 +242,7 @@ export class SenderFlow {
   /** Earliest time handleTimeout() has work to do: the retransmission deadline or the give-up time. */
   pollTimeout(): number | undefined {
     if (!this.inFlight) return undefined;
-    const giveUpAt = this.waitingSince + this.cfg.giveUpMs;
+    const giveUpAt = this.giveUpAt();
     if (this.transmitPending || this.deadline === undefined) return giveUpAt;
     return Math.min(this.deadline, giveUpAt);
   }
@@ -226,5 +254,5 @@ export class SenderFlow {
 
 /** A flow with segments of its own: one receiver outside a group (tests, fuzzers, micro-benchmarks). */
 export function standaloneFlow(o: Omit<SenderOptions, 'mode'> & { file: FileSource; instrument?: boolean }): SenderFlow {
-  return new SenderFlow({ segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq), rto: o.rto, giveUpMs: o.giveUpMs, instrument: o.instrument });
+  return new SenderFlow({ segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq), rto: o.rto, giveUpMs: o.giveUpMs, waitMs: o.waitMs, instrument: o.instrument });
 }

@@ -36,8 +36,6 @@ interface Deadline extends Keyed {
 export class GroupSender {
   readonly flows: readonly SenderFlow[];
   readonly segments: SegmentSource;
-  /** Segments in the transfer (every flow sends the same ones). */
-  readonly total: number;
   /** Flows that are done or failed. */
   terminal = 0;
   /** Datagrams handed to the driver. */
@@ -67,12 +65,11 @@ export class GroupSender {
 
   constructor(cfg: GroupConfig) {
     this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq);
-    this.total = this.segments.total;
     this.lockstep = cfg.mode === 'lockstep';
     this.instrument = cfg.instrument === true;
     const flows: SenderFlow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
-      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, instrument: cfg.instrument, receiver: r, events: this.events as SenderEvent[] }));
+      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, waitMs: cfg.waitMs, instrument: cfg.instrument, receiver: r, events: this.events as SenderEvent[] }));
     }
     this.flows = flows;
     this.deadlines = new Float64Array(cfg.receivers).fill(Number.NaN);
@@ -80,6 +77,11 @@ export class GroupSender {
     this.atSlowest = cfg.receivers;
     if (cfg.receivers === 0) this.slowestAcked = Number.POSITIVE_INFINITY;
     this.updateLimit();
+  }
+
+  /** Segments in the transfer (every flow sends the same ones; Infinity while a streamed input's end is unknown). */
+  get total(): number {
+    return this.segments.total;
   }
 
   get receivers(): number {
@@ -142,6 +144,15 @@ export class GroupSender {
     if (flow === undefined) return;
     const status = flow.status;
     flow.fail(reason);
+    this.touch(r, flow.acked, status);
+  }
+
+  /** ICMP port unreachable for receiver r: failed, unless it may still be starting (see SenderOptions.waitMs). */
+  handleUnreachable(now: number, r: number): void {
+    const flow = this.flows[r];
+    if (flow === undefined) return;
+    const status = flow.status;
+    flow.handleUnreachable(now);
     this.touch(r, flow.acked, status);
   }
 

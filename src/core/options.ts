@@ -19,6 +19,11 @@ export interface SenderOptions {
   rto: RtoConfig;
   /** No ACK progress for this long while a segment is outstanding: that receiver is declared failed. */
   giveUpMs: number;
+  /**
+   * A receiver not listening yet (port unreachable before its first ACK) is retried, not failed, until this
+   * long after its first segment was sent (receivers started after the sender; 0: fail at once).
+   */
+  waitMs?: number;
   /** Sequence number of segment 0 (the classic protocol uses 0; tests start near 2^32 to cross the wrap). */
   initialSeq?: number;
 }

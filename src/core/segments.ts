@@ -8,7 +8,9 @@ import type { EofMode } from './options.js';
 
 /**
  * The bytes being sent. A Uint8Array is one; a bounded shared buffer over a larger file is another (it
- * maps [start, end) of one segment onto its ring; the group only lets flows read loaded segments).
+ * maps [start, end) of one segment onto its ring; the group only lets flows read loaded segments). A
+ * streamed input (stdin) has `length` Infinity until its end is known: only the segments the loader
+ * published (see sendableSegments) are ever sent, so no segment is built from bytes that may still change.
  */
 export interface FileSource {
   readonly length: number;
@@ -21,14 +23,29 @@ export function segmentCount(fileBytes: number, mss: number, eof: EofMode): numb
   return eof === 'last' ? Math.max(1, data) : data + 1;
 }
 
+/**
+ * How many segments of a streamed input may be sent once `bytes` have been read (`ended`: its end is
+ * known): whole segments only, since a short one might be completed by the next read; and under the 'last'
+ * convention not the newest whole one either until the end is known, since the final segment carries the
+ * end-of-file mark. At the end, every segment (the end-of-file segment too) is sendable.
+ */
+export function sendableSegments(bytes: number, mss: number, eof: EofMode, ended: boolean): number {
+  if (ended) return Number.POSITIVE_INFINITY;
+  const whole = Math.floor(bytes / payloadBytes(mss));
+  return eof === 'last' ? Math.max(0, whole - 1) : whole;
+}
+
 /** Encoded segments cached per index: enough for receivers spread over a few rounds. */
 const CACHE_SLOTS = 256;
 
 export class SegmentSource {
-  readonly total: number;
   readonly payloadBytes: number;
   readonly initialSeq: number;
-  private readonly dataSegments: number;
+  /** The file length `total` and `dataSegments` were computed for (a streamed input's becomes known at its end). */
+  private length = Number.NaN;
+  private segmentsTotal = 0;
+  private dataSegments = 0;
+  private readonly mss: number;
   private readonly cached: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(CACHE_SLOTS);
   private readonly cachedIndex = new Float64Array(CACHE_SLOTS).fill(-1);
   /** Segments encoded (cache misses): equals `total` when every index was encoded exactly once. */
@@ -42,9 +59,23 @@ export class SegmentSource {
   ) {
     this.payloadBytes = payloadBytes(mss);
     if (!(this.payloadBytes > 0)) throw new RangeError(`mss ${mss} leaves no room for data`);
-    this.total = segmentCount(file.length, mss, eof);
-    this.dataSegments = Math.ceil(file.length / this.payloadBytes);
+    this.mss = mss;
     this.initialSeq = initialSeq >>> 0;
+    this.refresh();
+  }
+
+  /** Segments in the transfer, end-of-file marker included (Infinity while a streamed input's end is unknown). */
+  get total(): number {
+    this.refresh();
+    return this.segmentsTotal;
+  }
+
+  private refresh(): void {
+    const length = this.file.length;
+    if (length === this.length) return;
+    this.length = length;
+    this.segmentsTotal = segmentCount(length, this.mss, this.eof);
+    this.dataSegments = Math.ceil(length / this.payloadBytes);
   }
 
   seqOf(index: number): number {
@@ -73,6 +104,7 @@ export class SegmentSource {
   }
 
   private build(index: number): Uint8Array {
+    this.refresh();
     if (index >= this.dataSegments && this.eof === 'fin') return encodeFin();
     const start = index * this.payloadBytes;
     const payload = this.file.subarray(Math.min(start, this.file.length), start + this.payloadBytes);

@@ -5,15 +5,18 @@
 
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Mode, SenderOptions } from '../core/options.js';
-import type { FlowResult, SendTask } from '../../workers/send-task.js';
+import type { FlowResult, SendTask, TaskEvent } from '../../workers/send-task.js';
 import type { SharedFile } from './shared-file.js';
 import { SharedState } from './shared-state.js';
 
 export interface Target {
   host: string;
   address: string;
+  /** This receiver's own port (HOST:PORT); default: EngineOptions.port. */
+  port?: number;
 }
 
 export interface EngineOptions {
@@ -25,7 +28,8 @@ export interface EngineOptions {
   sender: SenderOptions;
   /** Worker threads; receivers are spread evenly over them, one group each. */
   threads: number;
-  printEvents: boolean;
+  /** Each receiver's timeouts, completion and failure, on the main thread (receiver: index in `targets`). */
+  onEvent?: (ev: Exclude<TaskEvent, { type: 'end' }>) => void;
 }
 
 export interface EngineRun {
@@ -82,24 +86,36 @@ export function driveBuffer(advanceBuffer: (state: SharedState) => boolean, stat
 }
 
 /** The shared state and one task per group (the receivers split over `o.threads`). */
-export function planTasks(o: Omit<EngineOptions, 'advanceBuffer'>): { state: SharedState; tasks: SendTask[] } {
+export function planTasks(o: Omit<EngineOptions, 'advanceBuffer' | 'onEvent'>): { state: SharedState; tasks: SendTask[] } {
   const n = o.targets.length;
   const groups = partition(n, o.threads);
   const state = SharedState.create(n, groups.length);
   const tasks = groups.map(
     (members, index): SendTask => ({
       group: index,
-      receivers: members.map((r) => ({ index: r, host: o.targets[r]!.host, address: o.targets[r]!.address, port: o.port })),
+      receivers: members.map((r) => ({ index: r, host: o.targets[r]!.host, address: o.targets[r]!.address, port: o.targets[r]!.port ?? o.port })),
       sender: o.sender,
       file: o.file,
       state: state.buffer,
       totalReceivers: n,
       groups: groups.length,
-      printEvents: o.printEvents,
-      labelEvents: n > 1,
     }),
   );
   return { state, tasks };
+}
+
+/** Run a task with a port for its events; resolves once both its result and its last event have arrived. */
+async function runForwarding(pool: Piscina, task: SendTask, onEvent: NonNullable<EngineOptions['onEvent']>): Promise<FlowResult[]> {
+  const { port1, port2 } = new MessageChannel();
+  const ended = new Promise<void>((resolve) =>
+    port1.on('message', (ev: TaskEvent) => {
+      if (ev.type !== 'end') return onEvent(ev);
+      port1.close();
+      resolve();
+    }),
+  );
+  const [results] = await Promise.all([pool.run({ ...task, events: port2 }, { transferList: [port2] }) as Promise<FlowResult[]>, ended]);
+  return results;
 }
 
 export function startEngine(o: EngineOptions): EngineRun {
@@ -108,7 +124,7 @@ export function startEngine(o: EngineOptions): EngineRun {
   let readError: string | undefined;
   const stopBuffer = driveBuffer(o.advanceBuffer, state, (message) => (readError = message));
   const started = performance.now();
-  const runs = tasks.map((task) => pool.run(task) as Promise<FlowResult[]>);
+  const runs = tasks.map((task) => (o.onEvent === undefined ? (pool.run(task) as Promise<FlowResult[]>) : runForwarding(pool, task, o.onEvent)));
   const done = Promise.all(runs).then(async (perGroup) => {
     const elapsedMs = performance.now() - started;
     stopBuffer();

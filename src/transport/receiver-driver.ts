@@ -3,6 +3,7 @@
 // renamed onto FILE only once the transfer is complete, so an interrupted transfer never leaves a
 // truncated FILE and never damages an existing one.
 
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ReceiverMachine, type ReceiverStats } from '../core/receiver.js';
@@ -20,16 +21,27 @@ export interface ReceiverOptions {
   /** Called for each segment dropped by the loss service (the classic "Packet loss" line). */
   onLoss: (seq: number) => void;
   onListening: (address: string, port: number) => void;
+  /** The transfer started: the receiver is locked to this sender (address:port). */
+  onStart?: (peer: string) => void;
+  /** Where the data goes instead of an atomic FILE (p2mpserver's FILE -: stdout); FILE then only names it. */
+  sink?: OutputSink;
+}
+
+/** A Sink that can also drop what it wrote (a failed transfer). */
+export interface OutputSink extends Sink {
+  discard(): void;
 }
 
 export type ReceiveOutcome =
-  | { ok: true; stats: ReceiverStats; peer: string; elapsedMs: number }
+  | { ok: true; stats: ReceiverStats; peer: string; elapsedMs: number; sha256: string }
   | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error'; message: string; stats: ReceiverStats };
 
 export interface ReceiveRun {
   done: Promise<ReceiveOutcome>;
   /** Stop now (Ctrl-C): the temporary file is removed, FILE is untouched. */
   interrupt(): void;
+  /** The counters so far and the sender once the transfer started (the live line). */
+  stats(): { stats: Readonly<ReceiverStats>; peer: string | undefined };
 }
 
 export function tempPathFor(file: string): string {
@@ -86,7 +98,7 @@ function describeError(err: unknown): string {
 }
 
 /** The temporary file beside FILE, opened at the first data, fsynced and renamed onto FILE at the end. */
-class AtomicFileSink implements Sink {
+class AtomicFileSink implements OutputSink {
   private fd: number | undefined;
 
   constructor(
@@ -126,8 +138,11 @@ class AtomicFileSink implements Sink {
 export function startReceiver(o: ReceiverOptions): ReceiveRun {
   const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs });
   const transport = new UdpReceiverTransport(o.port, o.bind);
-  const sink = new AtomicFileSink(o.file, tempPathFor(o.file));
-  removeStaleTemps(o.file);
+  const sink = o.sink ?? new AtomicFileSink(o.file, tempPathFor(o.file));
+  if (o.sink === undefined) removeStaleTemps(o.file);
+  // The SHA-256 of what is written, in order as it is written: the file's own hash, without reading it back.
+  const hash = createHash('sha256');
+  let started = false;
   let settle: (r: ReceiveOutcome) => void = () => {};
   const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
   let over = false;
@@ -136,18 +151,24 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
   const loop = new ReceiverLoop(machine, transport, sink, {
     onEvent(ev) {
       if (ev.kind === 'lost') o.onLoss(ev.seq);
-      else if (ev.kind === 'delivered' && ev.complete) committed = true;
+      else if (ev.kind === 'delivered') {
+        if (!started) o.onStart?.(machine.peer ?? '');
+        started = true;
+        hash.update(ev.payload);
+        if (ev.complete) committed = true;
+      }
     },
     onFinished(end) {
       over = true;
       const stats = { ...machine.stats };
       if (end.ok) {
-        settle({ ok: true, stats, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0) });
+        settle({ ok: true, stats, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0), sha256: hash.digest('hex') });
         return;
       }
       sink.discard();
       if (end.reason === 'write-error') {
-        settle({ ok: false, reason: end.reason, stats, message: `cannot write ${committed ? o.file : sink.tmp}: ${describeError(end.error)}` });
+        const target = committed || !(sink instanceof AtomicFileSink) ? o.file : sink.tmp;
+        settle({ ok: false, reason: end.reason, stats, message: `cannot write ${target}: ${describeError(end.error)}` });
       } else if (end.reason === 'idle-timeout') {
         settle({ ok: false, reason: end.reason, stats, message: `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s` });
       } else settle({ ok: false, reason: end.reason, stats, message: String(end.error) });
@@ -159,5 +180,5 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
     o.onListening(a.address, a.port);
   });
 
-  return { done, interrupt: () => loop.interrupt() };
+  return { done, interrupt: () => loop.interrupt(), stats: () => ({ stats: machine.stats, peer: machine.peer }) };
 }

@@ -2,7 +2,6 @@
 // protocol decision is the group's. The worker threads run it over UDP (workers/send-task.ts) and the
 // simulator runs the very same loop over simulated links (sim/scenario.ts).
 
-import type { FailReason } from '../core/flow.js';
 import type { GroupEvent, GroupSender } from '../core/group.js';
 import type { DatagramTransport } from './datagram.js';
 
@@ -48,7 +47,10 @@ export class GroupLoop {
         g.handleDatagram(t.now(), r, bytes);
         this.pump();
       },
-      unreachable: (r) => this.fail(r, 'port-unreachable'),
+      unreachable: (r) => {
+        g.handleUnreachable(t.now(), r);
+        this.pump();
+      },
       error: (r, message) => {
         for (let q = 0; q < g.receivers; q++) {
           if (r !== undefined && q !== r) continue;
@@ -63,11 +65,6 @@ export class GroupLoop {
         this.pump();
       },
     });
-  }
-
-  fail(r: number, reason: FailReason): void {
-    this.group.fail(r, reason);
-    this.pump();
   }
 
   abort(): void {

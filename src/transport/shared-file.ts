@@ -5,8 +5,11 @@
 // memory stays at the buffer size whatever the file size. Fast receivers run at most S segments ahead
 // of the slowest live one.
 
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import type { FileSource } from '../core/segments.js';
+import { payloadBytes as payloadOf } from '../core/codec.js';
+import type { EofMode } from '../core/options.js';
+import { sendableSegments, type FileSource } from '../core/segments.js';
 import type { SharedState } from './shared-state.js';
 
 export interface SharedFile {
@@ -17,6 +20,11 @@ export interface SharedFile {
   bufferBytes: number;
   /** Payload bytes per segment: a ring of whole segments is what keeps a segment from straddling its end. */
   payloadBytes: number;
+  /**
+   * A streamed input (stdin): `length` is Infinity and this holds [ended, length high 32 bits, low 32 bits],
+   * written by the main thread once the end is read, before it publishes the whole input as loaded.
+   */
+  stream?: SharedArrayBuffer;
 }
 
 export const DEFAULT_BUFFER_BYTES = 256 * 1024 * 1024;
@@ -28,15 +36,28 @@ function describe(path: string, err: unknown): FileReadError {
   return new FileReadError(`FILE '${path}' cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
 }
 
+/** A streamed input's length as the worker threads see it: Infinity until the main thread has read its end. */
+function streamLength(meta: SharedArrayBuffer): () => number {
+  const view = new Int32Array(meta);
+  let known = Number.POSITIVE_INFINITY;
+  return () => {
+    if (known === Number.POSITIVE_INFINITY && Atomics.load(view, 0) === 1) known = (Atomics.load(view, 1) >>> 0) * 2 ** 32 + (Atomics.load(view, 2) >>> 0);
+    return known;
+  };
+}
+
 /** A view of the shared buffer as the sender machine's FileSource. */
 export function fileSource(f: SharedFile): FileSource {
-  if (f.bufferBytes >= f.length) return new Uint8Array(f.buffer, 0, f.length);
+  if (f.stream === undefined && f.bufferBytes >= f.length) return new Uint8Array(f.buffer, 0, f.length);
   const bytes = new Uint8Array(f.buffer, 0, f.bufferBytes);
+  const lengthOf = f.stream === undefined ? () => f.length : streamLength(f.stream);
   return {
-    length: f.length,
+    get length() {
+      return lengthOf();
+    },
     // A segment never straddles the ring's end, because the ring holds a whole number of segments.
     subarray(start: number, end: number): Uint8Array {
-      const stop = Math.min(end, f.length);
+      const stop = Math.min(end, lengthOf());
       if (start >= stop) return new Uint8Array(0);
       const at = start % f.bufferBytes;
       return bytes.subarray(at, at + (stop - start));
@@ -49,7 +70,21 @@ export function fileSource(f: SharedFile): FileSource {
  * segments as the slowest live receiver moves on; call it once before the loops start, then
  * periodically until it returns false (whole file loaded, or no live receiver left).
  */
-export function openSharedFile(path: string, payloadBytes: number, bufferLimit = DEFAULT_BUFFER_BYTES): { file: SharedFile; advance(state: SharedState): boolean; close(): void } {
+export interface OpenedFile {
+  file: SharedFile;
+  advance(state: SharedState): boolean;
+  /**
+   * SHA-256 (hex) of the file, hashed as it is read (each byte once, in order); a file not read to its end
+   * (every receiver failed early) is read on to the end for it; a stream not read to its end has none.
+   * Call before close().
+   */
+  sha256(): string | undefined;
+  /** Bytes in the file; a stream's once its end was read. */
+  size(): number | undefined;
+  close(): void;
+}
+
+export function openSharedFile(path: string, payloadBytes: number, bufferLimit = DEFAULT_BUFFER_BYTES): OpenedFile {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading would otherwise block until a writer appears; it is then
@@ -76,6 +111,8 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
     // payload), else the ring's whole number of segments.
     const slots = bufferBytes >= st.size ? dataSegments : bufferBytes / payloadBytes;
     let loaded = 0; // segments [0, loaded) have been read into the ring
+    const hash = createHash('sha256');
+    let hashedTo = 0;
 
     const read = (fromByte: number, toByte: number): void => {
       for (let pos = fromByte; pos < toByte; ) {
@@ -83,7 +120,9 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
         const want = Math.min(toByte - pos, bufferBytes - at);
         const n = fs.readSync(fd, ring, at, want, pos);
         if (n === 0) throw new FileReadError(`FILE '${path}' shrank while being read`);
+        hash.update(ring.subarray(at, at + n));
         pos += n;
+        hashedTo = pos;
       }
     };
     const loadUpTo = (target: number): void => {
@@ -115,9 +154,89 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
       published = end;
       return loaded < dataSegments;
     };
-    return { file, advance, close };
+    let digest: string | undefined;
+    const sha256 = (): string => {
+      if (digest !== undefined) return digest;
+      // The ring is free once nobody reads it: finish the hash through it.
+      for (let n = -1; hashedTo < st.size && n !== 0; hashedTo += n) {
+        n = fs.readSync(fd, ring, 0, Math.min(ring.length, st.size - hashedTo), hashedTo);
+        hash.update(ring.subarray(0, n));
+      }
+      digest = hash.digest('hex');
+      return digest;
+    };
+    return { file, advance, sha256, size: () => st.size, close };
   } catch (err) {
     close();
     throw describe(path, err);
   }
+}
+
+/**
+ * Stream an input of unknown size (stdin, a pipe) through a ring of whole segments, as udp-sender does:
+ * reads go ahead of the slowest live receiver by at most the ring, each segment is published as loaded once
+ * sendableSegments allows it, and the end of file (so the segment count) only once the input has ended.
+ * Reads are asynchronous, so the main thread stays responsive (progress, Ctrl-C) while the input is slow.
+ */
+export function openSharedStream(fd: number, name: string, mss: number, eof: EofMode, bufferLimit = DEFAULT_BUFFER_BYTES): OpenedFile {
+  const payload = payloadOf(mss);
+  const slots = Math.max(1, Math.floor(bufferLimit / payload));
+  const bufferBytes = slots * payload;
+  const meta = new SharedArrayBuffer(12);
+  const metaView = new Int32Array(meta);
+  const file: SharedFile = { buffer: new SharedArrayBuffer(bufferBytes), length: Number.POSITIVE_INFINITY, bufferBytes, payloadBytes: payload, stream: meta };
+  const ring = new Uint8Array(file.buffer);
+  const hash = createHash('sha256');
+  let read = 0;
+  let ended = false;
+  let reading = false;
+  let error: FileReadError | undefined;
+  let published = -1;
+  let digest: string | undefined;
+
+  const publish = (state: SharedState): void => {
+    const end = sendableSegments(read, mss, eof, ended);
+    if (end !== published) state.setBufferEnd(end);
+    published = end;
+  };
+  const startRead = (state: SharedState): void => {
+    if (ended || reading || error !== undefined) return;
+    const slowest = state.slowestLive();
+    if (!Number.isFinite(slowest)) return; // nobody left to send to
+    const limit = (slowest + slots) * payload; // bytes [limit - bufferBytes, limit) may be in the ring
+    if (read >= limit) return;
+    const at = read % bufferBytes;
+    reading = true;
+    fs.read(fd, ring, at, Math.min(limit - read, bufferBytes - at), null, (err, n) => {
+      reading = false;
+      if (err !== null) {
+        if (err.code !== 'EAGAIN') error = describe(name, err);
+        return;
+      }
+      if (n === 0) {
+        ended = true;
+        Atomics.store(metaView, 1, Math.floor(read / 2 ** 32));
+        Atomics.store(metaView, 2, read % 2 ** 32);
+        Atomics.store(metaView, 0, 1);
+      } else {
+        hash.update(ring.subarray(at, at + n));
+        read += n;
+      }
+      publish(state);
+      startRead(state);
+    });
+  };
+  const advance = (state: SharedState): boolean => {
+    if (error !== undefined) throw error;
+    startRead(state);
+    publish(state);
+    return !ended || published !== Number.POSITIVE_INFINITY;
+  };
+  return {
+    file,
+    advance,
+    sha256: () => (ended ? (digest ??= hash.digest('hex')) : undefined),
+    size: () => (ended ? read : undefined),
+    close: () => {}, // the input is the caller's (stdin)
+  };
 }
