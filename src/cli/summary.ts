@@ -170,7 +170,9 @@ export function formatSummary(s: Summary): string {
     String(r.ackForUnsent),
   ];
   for (const r of s.receivers) {
-    const name = r.host === r.address || r.host === `${r.address}:${r.port}` ? `${r.address}:${r.port}` : `${r.host} (${r.address}:${r.port})`;
+    // The port only where it is not the command line's PORT (HOST:PORT).
+    const addr = r.port === s.port ? r.address : `${r.address}:${r.port}`;
+    const name = r.host === r.address || r.host === `${r.address}:${r.port}` ? addr : `${r.host} (${addr})`;
     rows.push([name, STATUS_WORD[r.status], ...counts(r), r.srttMs === null ? '-' : r.srttMs.toFixed(3), (r.timeMs / 1000).toFixed(3), r.goodputMbps.toFixed(2)]);
   }
   const t = s.total;

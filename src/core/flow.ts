@@ -200,7 +200,8 @@ export class SenderFlow {
     // Same expression as pollTimeout(): `now - since >= giveUp` can be false at exactly since + giveUp (rounding),
     // and a driver woken at pollTimeout() would then spin at that instant forever.
     if (now >= this.giveUpAt()) {
-      this.fail('no-answer');
+      // A receiver that answered only "port unreachable" while it was waited for never listened.
+      this.fail(this.nextIndex === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : 'no-answer');
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;

@@ -122,7 +122,7 @@ describe('garbage sprayed at live receivers and at the sender during a transfer'
         expectNoCrash(c, 'p2mpclient');
         expect(c.code, c.stderr).toBe(0);
         const summary = JSON.parse(c.stdout);
-        expect(summary.total.completed).toBe(2);
+        expect(summary.total.complete).toBe(2);
         const figures: string[] = [];
         for (const [i, addr] of [a(5), a(6)].entries()) {
           const srv = servers[i]!;
@@ -146,10 +146,10 @@ describe('garbage sprayed at live receivers and at the sender during a transfer'
           // The sender counted the junk from the receiver's address (and nothing from strangers: the kernel
           // filtered those, so the count cannot exceed what came from the receiver's address:port).
           const rs = summary.receivers[i];
-          expect(rs.status).toBe('done');
+          expect(rs.status).toBe('complete');
           expect(s.strangerToSender).toBeGreaterThan(0);
-          expect(rs.ignored).toBeGreaterThan(0);
-          expect(rs.ignored).toBeLessThanOrEqual(sum(s.toSender));
+          expect(rs.ignored + rs.ackForUnsent).toBeGreaterThan(0);
+          expect(rs.ignored + rs.ackForUnsent).toBeLessThanOrEqual(sum(s.toSender));
           figures.push(
             `${addr}: sent sweep=${s.sweep} peer=${sum(s.peer)} stranger=${sum(s.stranger)} toSender=${sum(s.toSender)} strangerToSender=${s.strangerToSender}` +
               ` | receiver ignored=${j.ignored} foreign=${j.foreign} badChecksums=${j.badChecksums} drops=${j.drops} duplicates=${j.duplicates}` +
@@ -208,7 +208,7 @@ describe('a second sender, and strangers splicing data', () => {
       expect(rb.code).toBe(1);
       const sb = JSON.parse(rb.stdout);
       expect(sb.receivers[0].status).toBe('failed');
-      expect(sb.receivers[0].reason).toMatch(/no answer within the give-up time/);
+      expect(sb.receivers[0].reason).toBe('no-answer');
       expect(sb.receivers[0].bytes).toBe(0);
       const j = receiverJson(rr);
       expect(j.foreign).toBeGreaterThan(0);

@@ -62,7 +62,7 @@ describe('200 receivers on loopback (in one process), 1 MiB, P=0.05', () => {
         const outcomes: ReceiveOutcome[] = await Promise.all(runs.map((r) => r.done));
         expect(client.code, client.stderr).toBe(0);
         const summary = JSON.parse(client.stdout);
-        expect(summary.total.completed).toBe(N);
+        expect(summary.total.complete).toBe(N);
         const failed = outcomes.flatMap((o, i) => (o.ok ? [] : [`${addrs[i]}: ${o.message}`]));
         expect(failed).toEqual([]);
         for (const addr of addrs) {
@@ -104,7 +104,7 @@ describe(`1 GiB to 3 receivers on loopback${BIG ? '' : ' — SKIPPED: set P2MP_L
       const peakRssBytes = (parseMaxRssKiB(f.stderr) ?? 0) * 1024;
       expect(f.code, f.stderr).toBe(0);
       const summary = JSON.parse(f.stdout);
-      expect(summary.total.completed).toBe(3);
+      expect(summary.total.complete).toBe(3);
       for (const r of receivers) expect((await r.done).code).toBe(0);
       const want = sha256File(src);
       for (const h of hosts) {
