@@ -4,7 +4,7 @@ import { decode, encodeAck, encodeData, encodeFin } from '../src/core/codec.js';
 import { standaloneFlow, type SenderEvent, type SenderFlow } from '../src/core/flow.js';
 import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import { RtoEstimator, type RtoConfig } from '../src/core/rto.js';
-import { segmentCount } from '../src/core/segments.js';
+import { segmentCount, sendableSegments } from '../src/core/segments.js';
 import { runScenario } from '../sim/scenario.js';
 import { fileBytes } from '../harness/files.js';
 import { concat, hex, specSegments, utf8 } from './support.js';
@@ -442,6 +442,99 @@ describe('sender: giving up', () => {
     expect(drain(s)).toEqual([{ type: 'failed', receiver: 0, reason: 'port-unreachable' }]);
     expect(s.pollTransmit(1000)).toBeUndefined();
     expect(s.pollTimeout()).toBeUndefined();
+  });
+});
+
+describe('sender: a receiver that is not listening yet (waitMs)', () => {
+  it('port unreachable before the first ACK is retried within the wait window, and the receiver then completes', () => {
+    const s = sender({ rto: { ...RTO, fixedMs: 300 }, giveUpMs: 1000, waitMs: 2000 });
+    s.pollTransmit(0);
+    s.handleUnreachable(1); // nobody listening yet
+    for (const t of [300, 600, 900, 1200]) {
+      s.handleTimeout(t);
+      expect(s.pollTransmit(t), `retransmission at ${t}`).toBeDefined();
+      s.handleUnreachable(t + 1);
+    }
+    // The give-up time alone (1000 ms) has passed; the wait window (2000 ms) has not.
+    expect(s.status).toBe('sending');
+    s.handleTimeout(1500);
+    const seg = s.pollTransmit(1500)!;
+    s.handleDatagram(1501, ackFor(seg)); // the receiver is up
+    expect(s.acked).toBe(1);
+    expect(s.stats.unreachable).toBe(5);
+    expect(runIdeal(s).length).toBeGreaterThan(0);
+    expect(s.status).toBe('done');
+  });
+
+  it('port unreachable after the wait window fails the receiver as port-unreachable', () => {
+    const s = sender({ rto: { ...RTO, fixedMs: 300 }, giveUpMs: 60_000, waitMs: 1000 });
+    s.pollTransmit(0);
+    s.handleUnreachable(1);
+    s.handleTimeout(900);
+    s.pollTransmit(900);
+    s.handleUnreachable(901);
+    expect(s.status).toBe('sending');
+    s.handleTimeout(1200);
+    s.pollTransmit(1200);
+    s.handleUnreachable(1201);
+    expect(s.status).toBe('failed');
+    expect(s.failReason).toBe('port-unreachable');
+  });
+
+  it('a receiver that answers nothing but port unreachable fails at the end of the window as port-unreachable', () => {
+    const s = sender({ rto: { ...RTO, fixedMs: 700 }, giveUpMs: 500, waitMs: 1000 });
+    s.pollTransmit(0);
+    s.handleUnreachable(1);
+    expect(s.pollTimeout()).toBe(700);
+    s.handleTimeout(700);
+    s.pollTransmit(700);
+    expect(s.pollTimeout()).toBe(1000); // the give-up deadline moved to the window's end
+    s.handleTimeout(1000);
+    expect(s.failReason).toBe('port-unreachable');
+  });
+
+  it('port unreachable after the first ACK fails at once, whatever the wait window', () => {
+    const s = sender({ waitMs: 60_000 });
+    const seg = s.pollTransmit(0)!;
+    s.handleDatagram(1, ackFor(seg));
+    s.pollTransmit(1);
+    s.handleUnreachable(2);
+    expect(s.status).toBe('failed');
+    expect(s.failReason).toBe('port-unreachable');
+  });
+
+  it('without a wait window (waitMs 0) port unreachable fails at once', () => {
+    const s = sender({ waitMs: 0 });
+    s.pollTransmit(0);
+    s.handleUnreachable(1);
+    expect(s.failReason).toBe('port-unreachable');
+  });
+});
+
+describe('sender: a streamed input of unknown size', () => {
+  it('sends only published whole segments, then the end of file once the length is known', () => {
+    const bytes = fileBytes(25, 9);
+    let length = Number.POSITIVE_INFINITY;
+    const file = { get length() { return length; }, subarray: (a: number, b: number) => bytes.subarray(a, Math.min(b, length, bytes.length)) };
+    const s = standaloneFlow({ mss: 18, file, eof: 'empty', rto: RTO, giveUpMs: 60_000 }); // 10 data bytes a segment
+    expect(s.total).toBe(Number.POSITIVE_INFINITY);
+    s.setLimit(sendableSegments(25, 18, 'empty', false) - 1); // 2 whole segments read so far
+    const sent = runIdeal(s);
+    expect(sent.map((d) => hex(d.subarray(8)))).toEqual([hex(bytes.subarray(0, 10)), hex(bytes.subarray(10, 20))]);
+    expect(s.status).toBe('sending');
+    length = 25;
+    s.setLimit(sendableSegments(25, 18, 'empty', true) - 1);
+    const rest = runIdeal(s);
+    expect(rest.map((d) => d.length)).toEqual([8 + 5, 8]); // the short last segment, then the empty end of file
+    expect(s.status).toBe('done');
+    expect(s.total).toBe(4);
+  });
+
+  it("under 'last' the newest whole segment waits until the end is known (it may be the one to carry the mark)", () => {
+    expect(sendableSegments(30, 18, 'last', false)).toBe(2);
+    expect(sendableSegments(30, 18, 'empty', false)).toBe(3);
+    expect(sendableSegments(9, 18, 'empty', false)).toBe(0);
+    expect(sendableSegments(30, 18, 'last', true)).toBe(Number.POSITIVE_INFINITY);
   });
 });
 
