@@ -19,6 +19,20 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * Queue lines to be printed above the bars at the next redraw. cli-progress clears only the first line it
+ * prints them over, so each line also erases the rest of the bar text it lands on (ESC [ K).
+ */
+export function logAbove(multibar: cliProgress.MultiBar, text: string): void {
+  multibar.log(text.replace(/\n/g, '\x1b[K\n'));
+}
+
+/** Print the queued lines and remove the display (cli-progress's stop() alone would drop lines still queued). */
+export function stopDisplay(multibar: cliProgress.MultiBar): void {
+  multibar.update();
+  multibar.stop();
+}
+
 /** Recent (time, bytes) samples, for a current rate. */
 export class RateMeter {
   private readonly samples: Array<[number, number]> = [];
@@ -108,11 +122,11 @@ export function startProgress(state: SharedState, targets: Target[], size: () =>
   const interval = setInterval(tick, REFRESH_MS);
   tick();
   return {
-    log: (text) => multibar.log(text),
+    log: (text) => logAbove(multibar, text),
     stop() {
       clearInterval(interval);
       tick();
-      multibar.stop();
+      stopDisplay(multibar);
     },
   };
 }

@@ -3,7 +3,7 @@
 
 import cliProgress from 'cli-progress';
 import type { ReceiverStats } from '../core/receiver.js';
-import { mib, RateMeter } from './progress.js';
+import { logAbove, mib, RateMeter, stopDisplay } from './progress.js';
 
 const REFRESH_MS = 200;
 
@@ -30,10 +30,10 @@ export function startLiveLine(read: () => { stats: Readonly<ReceiverStats>; peer
   };
   const interval = setInterval(tick, REFRESH_MS);
   return {
-    log: (text) => multibar.log(text),
+    log: (text) => logAbove(multibar, text),
     stop() {
       clearInterval(interval);
-      multibar.stop();
+      stopDisplay(multibar);
     },
   };
 }
