@@ -45,6 +45,8 @@ export interface StartOptions {
   echo?: string;
   /** Give the child a stdin pipe: it reads end-of-file when this process ends, even by a crash. */
   stdinPipe?: boolean;
+  /** The child's stdout goes to this file descriptor (binary output) instead of being collected. */
+  stdoutFd?: number;
 }
 
 const LISTENING = /listening on/;
@@ -58,7 +60,7 @@ export function killRunning(): void {
 export function start(script: string, args: string[], o: StartOptions = {}): Proc {
   if (!fs.existsSync(script)) throw new Error(`${script} does not exist: run \`npm run build\` first`);
   const [cmd, ...rest] = [...(o.launcher ?? []), process.execPath, ...(o.nodeArgs ?? []), script, ...args] as [string, ...string[]];
-  const child = spawn(cmd, rest, { stdio: [o.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'], cwd: o.cwd, env: o.env ?? process.env, uid: o.uid, gid: o.gid });
+  const child = spawn(cmd, rest, { stdio: [o.stdinPipe ? 'pipe' : 'ignore', o.stdoutFd ?? 'pipe', 'pipe'], cwd: o.cwd, env: o.env ?? process.env, uid: o.uid, gid: o.gid });
   running.add(child);
   const t0 = performance.now();
   const ready = o.ready ?? LISTENING;
@@ -77,7 +79,7 @@ export function start(script: string, args: string[], o: StartOptions = {}): Pro
       for (const line of lines) to.write(`${o.echo}${line}\n`);
     });
   };
-  collect(child.stdout!, process.stdout, (d) => (stdout += d));
+  if (child.stdout !== null) collect(child.stdout, process.stdout, (d) => (stdout += d));
   collect(child.stderr!, process.stderr, (d) => (stderr += d));
   const done = new Promise<Finished>((resolve) =>
     child.on('close', (code, signal) => {

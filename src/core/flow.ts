@@ -213,10 +213,11 @@ export class SenderFlow {
     this.deadline = undefined;
   }
 
-  /** Before the first ACK a receiver may still be starting: silence counts from the end of the wait window at the earliest. */
+  /** A receiver that said "port unreachable" before its first ACK may still be starting: it is given the whole wait window. */
   private giveUpAt(): number {
     const since = this.waitingSince + this.cfg.giveUpMs;
-    return this.nextIndex === 0 && this.firstSentAt !== undefined ? Math.max(since, this.firstSentAt + (this.cfg.waitMs ?? 0)) : since;
+    const starting = this.nextIndex === 0 && this.stats.unreachable > 0 && this.firstSentAt !== undefined;
+    return starting ? Math.max(since, this.firstSentAt! + (this.cfg.waitMs ?? 0)) : since;
   }
 
   /**
