@@ -1,0 +1,344 @@
+// What a user of the two programs meets: --version and --help, receivers started after the sender (--wait),
+// the documented JSON on both sides, many receivers from a hosts file, receivers on their own ports, a
+// receiver serving several transfers, stdin and stdout as FILE, the log and the status stream. Real
+// processes over loopback.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
+import { freePort } from '../../harness/net.js';
+import { CLIENT, ROOT, SERVER } from '../../harness/paths.js';
+import { receivedFile, run, start, startReceivers } from '../../harness/procs.js';
+import { sleep } from '../../harness/wait.js';
+
+const dir = tempDir('users');
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+function fixture(name: string, size: number): { sub: string; src: string } {
+  const sub = path.join(dir, name);
+  fs.mkdirSync(sub);
+  const src = path.join(sub, 'src.bin');
+  writeSeededFile(src, size, name);
+  return { sub, src };
+}
+
+/** The documented keys (docs/JSON.md), in order: present in every document whatever the outcome. */
+const SENDER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'bytes', 'sha256', 'mss', 'payloadBytes', 'mode', 'eof', 'port', 'receivers', 'total'];
+const SENDER_RECEIVER_KEYS = ['host', 'address', 'port', 'status', 'reason', 'message', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'srttMs', 'timeMs', 'goodputMbps'];
+const TOTAL_KEYS = ['receivers', 'complete', 'failed', 'interrupted', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'timeMs', 'goodputMbps'];
+const RECEIVER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'transfer', 'bytes', 'sha256', 'peer', 'timeMs', 'goodputMbps', 'seed', 'lossRate', 'segments', 'drops', 'badChecksums', 'duplicates', 'ignored', 'foreign'];
+const STATUS = ['complete', 'failed', 'interrupted'];
+const REASONS = ['no-answer', 'port-unreachable', 'socket-error', 'read-error', 'idle-timeout', 'write-error', 'interrupted'];
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** One JSON document on exactly one line. */
+function oneJsonLine(stdout: string): Record<string, unknown> {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  expect(lines, stdout).toHaveLength(1);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
+/** status, reason and message agree (and ok, on a whole document). */
+function expectOutcome(d: { ok?: unknown; status: unknown; reason: unknown; message: unknown }): void {
+  expect(STATUS).toContain(d.status);
+  if ('ok' in d) expect(d.ok).toBe(d.status === 'complete');
+  if (d.status === 'complete') expect([d.reason, d.message]).toEqual([null, null]);
+  else {
+    expect(REASONS).toContain(d.reason);
+    expect(typeof d.message).toBe('string');
+  }
+}
+
+describe('--version and --help', () => {
+  for (const [name, script] of [['p2mpclient', CLIENT], ['p2mpserver', SERVER]] as const) {
+    it(`${name} --version prints its name and the package version`, async () => {
+      for (const flag of ['--version', '-V']) {
+        const r = await run(script, [flag]);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toBe(`${name} ${pkg.version}\n`);
+      }
+    });
+
+    it(`${name} --help fits 80 columns, is wrapped once and ends with examples`, async () => {
+      const r = await run(script, ['--help'], { env: { ...process.env, COLUMNS: '80' } });
+      expect(r.code).toBe(0);
+      const lines = r.stdout.split('\n');
+      for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
+      const examples = lines.indexOf('Examples:');
+      expect(examples).toBeGreaterThan(0);
+      for (const l of lines.slice(examples + 1).filter((x) => x !== '')) expect(l).toMatch(new RegExp(`^  ${name} |^  \\S.*\\| ${name} `));
+      // Wrapped once: a long argument description reads as one sentence once the lines are joined (a text
+      // wrapped twice would leave short lines and breaks inside the indentation).
+      const flat = r.stdout.replace(/\s+/g, ' ');
+      if (name === 'p2mpclient') expect(flat).toContain("counting the whole segment with its 8-byte header: each segment carries MSS - 8 data bytes (as the classic tool's README defines it;");
+      else expect(flat).toContain('renamed onto FILE only when complete (an interrupted transfer leaves FILE untouched)');
+      // No line of a description is much shorter than its neighbours would allow (a sign of pre-wrapped text).
+      const argLines = lines.slice(lines.indexOf('Arguments:') + 1, lines.indexOf('Options:') - 1);
+      expect(argLines.every((l) => /^ {2}\S|^ {3,}\S/.test(l))).toBe(true);
+    });
+  }
+});
+
+describe('--wait: receivers started after the sender', () => {
+  it('receivers that start listening 1.5 s after the sender still get the file (default wait)', async () => {
+    const { sub, src } = fixture('late', 200_000);
+    const port = await freePort();
+    const hosts = ['127.0.0.2', '127.0.0.3'];
+    const client = start(CLIENT, ['--json', ...hosts, String(port), src, '1000'], { ready: /$^/ });
+    await sleep(1500);
+    const receivers = await startReceivers(hosts, port, sub, 0.05);
+    const c = await client.done;
+    expect(c.code, c.stderr).toBe(0);
+    const s = oneJsonLine(c.stdout) as { receivers: Array<{ status: string }> };
+    expect(s.receivers.map((r) => r.status)).toEqual(['complete', 'complete']);
+    for (const [i, h] of hosts.entries()) {
+      expect((await receivers[i]!.done).code).toBe(0);
+      expect(sha256File(receivedFile(sub, h))).toBe(sha256File(src));
+    }
+  });
+
+  it('a receiver that never starts fails as port-unreachable once the wait has passed, not before', async () => {
+    const { src } = fixture('never', 1000);
+    const port = await freePort();
+    const c = await run(CLIENT, ['--json', '--wait', '1', '--give-up', '30', '127.0.0.4', String(port), src, '500']);
+    expect(c.code).toBe(1);
+    const s = oneJsonLine(c.stdout) as { receivers: Array<{ reason: string; timeMs: number }> };
+    expect(s.receivers[0]!.reason).toBe('port-unreachable');
+    // Retried through the window (the failure is decided after it), long before the give-up time.
+    expect(s.receivers[0]!.timeMs).toBeGreaterThanOrEqual(1000);
+    expect(s.receivers[0]!.timeMs).toBeLessThan(30_000);
+  });
+
+  it("README's \"A transfer by hand\", pasted as a script, moves the file", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## A transfer by hand'));
+    const snippet = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+    const sub = path.join(dir, 'readme');
+    fs.mkdirSync(sub);
+    const port = await freePort();
+    // Its own port and folder, so it cannot meet another test's receivers.
+    const script = snippet.replaceAll('7735', String(port)).replaceAll('/tmp/', `${sub}/`);
+    const r = spawnSync('sh', ['-e', '-c', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/identical/);
+    expect(r.stdout).toMatch(/total\s+2\/2 ok/);
+  });
+});
+
+describe('JSON: one line, the documented keys on both sides, whatever the outcome', () => {
+  it('a run with a receiver that fails: sender and receivers agree with docs/JSON.md', async () => {
+    const { sub, src } = fixture('json', 100_000);
+    const port = await freePort();
+    const live = await startReceivers(['127.0.0.2'], port, sub, 0.05, { args: ['--json'] });
+    const dead = await startReceivers(['127.0.0.3'], port, sub, 1, { args: ['--json'] });
+    const c = await run(CLIENT, ['--json', '--give-up', '1', '127.0.0.2', '127.0.0.3', String(port), src, '500']);
+    expect(c.code).toBe(1);
+    const s = oneJsonLine(c.stdout) as Record<string, unknown> & { receivers: Array<Record<string, unknown>>; total: Record<string, number> };
+    expect(Object.keys(s)).toEqual(SENDER_KEYS);
+    expect(s).toMatchObject({ schema: 1, program: 'p2mpclient', ok: false, status: 'failed', reason: 'no-answer', file: src, bytes: 100_000, sha256: sha256File(src), mss: 500, payloadBytes: 492, port });
+    expectOutcome(s as never);
+    for (const r of s.receivers) {
+      expect(Object.keys(r)).toEqual(SENDER_RECEIVER_KEYS);
+      expectOutcome(r as never);
+    }
+    expect(s.receivers.map((r) => [r.status, r.reason])).toEqual([['complete', null], ['failed', 'no-answer']]);
+    expect(s.receivers[1]!.srttMs).toBeNull(); // absent values are null, not missing
+    expect(Object.keys(s.total)).toEqual(TOTAL_KEYS);
+    // The total row sums the receivers' rows, key by key.
+    for (const k of ['bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored']) {
+      expect(s.total[k], k).toBe(s.receivers.reduce((a, r) => a + (r[k] as number), 0));
+    }
+    expect([s.total.complete, s.total.failed, s.total.interrupted]).toEqual([1, 1, 0]);
+
+    // The complete receiver: its hash is the file's.
+    const ok = oneJsonLine((await live[0]!.done).stdout);
+    expect(Object.keys(ok)).toEqual(RECEIVER_KEYS);
+    expect(ok).toMatchObject({ schema: 1, program: 'p2mpserver', ok: true, status: 'complete', transfer: 1, bytes: 100_000, sha256: sha256File(src), lossRate: 0.05 });
+    expectOutcome(ok as never);
+    // The receiver that never got a segment through is stopped: the same keys, nulls where nothing applies.
+    dead[0]!.child.kill('SIGINT');
+    const d = await dead[0]!.done;
+    expect(d.code).toBe(130);
+    const failed = oneJsonLine(d.stdout);
+    expect(Object.keys(failed)).toEqual(RECEIVER_KEYS);
+    expect(failed).toMatchObject({ ok: false, status: 'interrupted', reason: 'interrupted', sha256: null, peer: null, timeMs: null, goodputMbps: null });
+    expectOutcome(failed as never);
+  });
+
+  it('a receiver whose sender vanishes mid-transfer reports failed, idle-timeout, with the same keys', async () => {
+    const { sub, src } = fixture('idle', 2_000_000);
+    const port = await freePort();
+    const [recv] = await startReceivers(['127.0.0.5'], port, sub, 0.02, { args: ['--json', '--idle-timeout', '1'] });
+    const client = start(CLIENT, ['--quiet', '127.0.0.5', String(port), src, '200'], { ready: /$^/ });
+    await sleep(700);
+    client.child.kill('SIGKILL');
+    const r = await recv!.done;
+    expect(r.code).toBe(1);
+    const j = oneJsonLine(r.stdout);
+    expect(Object.keys(j)).toEqual(RECEIVER_KEYS);
+    expect(j).toMatchObject({ ok: false, status: 'failed', reason: 'idle-timeout', sha256: null });
+    expect(fs.existsSync(receivedFile(sub, '127.0.0.5'))).toBe(false);
+  });
+
+  it('the text summaries print the SHA-256 of the file on both sides, and ACKs for unsent segments in their own column', async () => {
+    const { sub, src } = fixture('text', 30_000);
+    const port = await freePort();
+    const [recv] = await startReceivers(['127.0.0.6'], port, sub, 0);
+    const c = await run(CLIENT, ['127.0.0.6', String(port), src, '500']);
+    expect(c.code).toBe(0);
+    const hash = sha256File(src);
+    expect(c.stdout).toContain(`SHA-256 ${hash}`);
+    const header = c.stdout.split('\n').find((l) => l.startsWith('receiver'))!;
+    expect(header.split(/\s{2,}/)).toEqual(['receiver', 'status', 'bytes', 'segments', 'sent', 'retx', 'timeouts', 'ignored', 'unsent-ack', 'srtt ms', 'time s', 'Mbit/s']);
+    // The segments column is acked/total in every row, the total row included.
+    expect(c.stdout).toMatch(/^127\.0\.0\.6\s+ok\s+30000\s+62\/62\s/m);
+    expect(c.stdout).toMatch(/^total\s+1\/1 ok\s+30000\s+62\/62\s/m);
+    const r = await recv!.done;
+    expect(r.stdout).toContain(`SHA-256 ${hash}  ${receivedFile(sub, '127.0.0.6')}\n`);
+  });
+});
+
+describe('receivers from a hosts file, receivers on their own ports', () => {
+  it('--hosts-file (comments, blank lines, HOST:PORT) beside HOST:PORT on the command line', async () => {
+    const { sub, src } = fixture('hosts', 50_000);
+    const [p1, p2] = [await freePort(), await freePort()];
+    const a = await startReceivers(['127.0.0.2', '127.0.0.3'], p1, sub, 0.05);
+    const b = await startReceivers(['127.0.0.4'], p2, sub, 0.05);
+    const hostsFile = path.join(sub, 'hosts.txt');
+    fs.writeFileSync(hostsFile, `# the receivers\n127.0.0.2\n\n  127.0.0.3   # on PORT\n`);
+    const c = await run(CLIENT, ['--json', '--hosts-file', hostsFile, `127.0.0.4:${p2}`, String(p1), src, '700']);
+    expect(c.code, c.stderr).toBe(0);
+    const s = oneJsonLine(c.stdout) as { receivers: Array<{ address: string; port: number; status: string }> };
+    expect(s.receivers.map((r) => [r.address, r.port, r.status])).toEqual([
+      ['127.0.0.4', p2, 'complete'],
+      ['127.0.0.2', p1, 'complete'],
+      ['127.0.0.3', p1, 'complete'],
+    ]);
+    for (const r of [...a, ...b]) expect((await r.done).code).toBe(0);
+    for (const h of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) expect(sha256File(receivedFile(sub, h))).toBe(sha256File(src));
+  });
+
+  it('--hosts-file - reads stdin', async () => {
+    const { sub, src } = fixture('hosts-stdin', 20_000);
+    const port = await freePort();
+    const [recv] = await startReceivers(['127.0.0.7'], port, sub, 0);
+    const c = start(CLIENT, ['--json', '--hosts-file', '-', String(port), src, '700'], { stdinPipe: true, ready: /$^/ });
+    c.child.stdin!.end(`127.0.0.7:${port}\n`);
+    const r = await c.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect((await recv!.done).code).toBe(0);
+    expect(sha256File(receivedFile(sub, '127.0.0.7'))).toBe(sha256File(src));
+  });
+
+  it('a bad line in the hosts file, or the same receiver twice, is a usage error naming it', async () => {
+    const { sub, src } = fixture('hosts-bad', 10);
+    const bad = path.join(sub, 'bad.txt');
+    fs.writeFileSync(bad, '127.0.0.2\n127.0.0.3:99999\n');
+    const r = await run(CLIENT, ['--hosts-file', bad, '7000', src, '500']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.txt line 2: '127\.0\.0\.3:99999'.*PORT/);
+    const twice = await run(CLIENT, ['127.0.0.2:7000', '127.0.0.2', '7000', src, '500']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/same receiver/);
+  });
+});
+
+describe('p2mpserver --count', () => {
+  it('--count 2 serves two transfers one after another, FILE numbered by {n}, each complete and atomic', async () => {
+    const { sub, src } = fixture('count', 80_000);
+    const second = path.join(sub, 'second.bin');
+    writeSeededFile(second, 33_333, 'second');
+    const port = await freePort();
+    const server = start(SERVER, ['--bind', '127.0.0.8', '--count', '2', '--json', '--linger', '0.3', String(port), path.join(sub, 'copy-{n}.bin'), '0.05']);
+    await server.ready;
+    const first = await run(CLIENT, ['--quiet', '127.0.0.8', String(port), src, '600']);
+    expect(first.code, first.stderr).toBe(0);
+    const next = await run(CLIENT, ['--quiet', '127.0.0.8', String(port), second, '600']);
+    expect(next.code, next.stderr).toBe(0);
+    const s = await server.done;
+    expect(s.code, s.stderr).toBe(0);
+    const docs = s.stdout.trim().split('\n').map((l) => JSON.parse(l) as { transfer: number; file: string; sha256: string; status: string });
+    expect(docs.map((d) => [d.transfer, path.basename(d.file), d.status])).toEqual([[1, 'copy-1.bin', 'complete'], [2, 'copy-2.bin', 'complete']]);
+    expect(sha256File(path.join(sub, 'copy-1.bin'))).toBe(sha256File(src));
+    expect(sha256File(path.join(sub, 'copy-2.bin'))).toBe(sha256File(second));
+    expect(docs.map((d) => d.sha256)).toEqual([sha256File(src), sha256File(second)]);
+    expect(fs.readdirSync(sub).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+});
+
+describe('FILE - : stdin on the sender, stdout on the receiver', () => {
+  for (const eof of ['empty', 'last']) {
+    it(`the sender streams stdin of unknown size through a small buffer; the receiver writes stdout (--eof ${eof})`, async () => {
+      const { sub, src } = fixture(`stdio-${eof}`, 1_000_003);
+      const port = await freePort();
+      const out = path.join(sub, 'stdout.bin');
+      const fd = fs.openSync(out, 'w');
+      const recv = start(SERVER, ['--bind', '127.0.0.9', '--json', String(port), '-', '0.05'], { stdoutFd: fd });
+      fs.closeSync(fd);
+      await recv.ready;
+      const c = start(CLIENT, ['--json', '--eof', eof, '--buffer', '0.05', '127.0.0.9', String(port), '-', '1000'], { stdinPipe: true, ready: /$^/ });
+      // Written in pieces with pauses, as a pipe from a slower producer delivers it.
+      const data = fs.readFileSync(src);
+      for (let at = 0; at < data.length; at += 250_000) {
+        c.child.stdin!.write(data.subarray(at, at + 250_000));
+        await sleep(100);
+      }
+      c.child.stdin!.end();
+      const cr = await c.done;
+      expect(cr.code, cr.stderr).toBe(0);
+      const s = oneJsonLine(cr.stdout);
+      expect(s).toMatchObject({ ok: true, file: '-', bytes: data.length, sha256: sha256File(src) });
+      const r = await recv.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(sha256File(out)).toBe(sha256File(src));
+      // With FILE - the summary goes to stderr (stdout is the data); no temporary file anywhere.
+      const j = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { file: string; sha256: string };
+      expect(j).toMatchObject({ file: '-', sha256: sha256File(src) });
+      expect(fs.readdirSync(sub).filter((f) => f.endsWith('.part'))).toEqual([]);
+    });
+  }
+});
+
+describe('-v, --log and --events', () => {
+  it('the log has ISO timestamps on both sides; the classic stdout lines are unchanged; --events is NDJSON', async () => {
+    const { sub, src } = fixture('log', 300_000);
+    const port = await freePort();
+    const serverLog = path.join(sub, 'server.log');
+    const clientLog = path.join(sub, 'client.log');
+    const events = path.join(sub, 'events.ndjson');
+    const recv = start(SERVER, ['--bind', '127.0.0.10', '--seed', '3', '--log', serverLog, String(port), receivedFile(sub, '127.0.0.10'), '0.1']);
+    await recv.ready;
+    const c = await run(CLIENT, ['-v', '--log', clientLog, '--events', events, '--give-up', '2', '--wait', '1', '127.0.0.10', '127.0.0.11', String(port), src, '1000']);
+    expect(c.code).toBe(1); // 127.0.0.11 has no receiver
+    const r = await recv.done;
+    expect(r.code).toBe(0);
+    for (const file of [serverLog, clientLog]) {
+      const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.length).toBeGreaterThan(1);
+      for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z p2mp(client|server): /);
+    }
+    expect(fs.readFileSync(serverLog, 'utf8')).toMatch(/transfer 1 complete/);
+    expect(fs.readFileSync(clientLog, 'utf8')).toMatch(/127\.0\.0\.11:\d+ failed/);
+    // -v: the same lines on stderr; stdout keeps exactly the classic lines and the summary.
+    expect(c.stderr).toMatch(/^\d{4}-\d\d-\d\dT\S+ p2mpclient: sending /m);
+    const classic = c.stdout.split('\n').filter((l) => l.startsWith('Timeout'));
+    for (const l of classic) expect(l).toMatch(new RegExp(`^Timeout, sequence number = \\d+, receiver = 127\\.0\\.0\\.1[01]:${port}$`));
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('Packet loss')).every((l) => /^Packet loss, sequence number = \d+$/.test(l))).toBe(true);
+    // The status stream: one object a line, ISO times, a record per timeout, the outcome of each receiver.
+    const recs = fs.readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { time: string; event: string; receiver?: string; seq?: number; reason?: string });
+    for (const e of recs) expect(e.time).toMatch(ISO);
+    expect(recs[0]!.event).toBe('start');
+    expect(recs.at(-1)!.event).toBe('end');
+    const timeouts = recs.filter((e) => e.event === 'timeout');
+    expect(timeouts.map((e) => `Timeout, sequence number = ${e.seq}, receiver = ${e.receiver}`)).toEqual(classic);
+    expect(recs.filter((e) => e.event === 'complete').map((e) => e.receiver)).toEqual([`127.0.0.10:${port}`]);
+    expect(recs.filter((e) => e.event === 'failed').map((e) => [e.receiver, e.reason])).toEqual([[`127.0.0.11:${port}`, 'port-unreachable']]);
+    // One line on stderr as each receiver completes or fails.
+    expect(c.stderr).toMatch(new RegExp(`^p2mpclient: \\[\\d/2\\] 127\\.0\\.0\\.10:${port} complete in `, 'm'));
+    expect(c.stderr).toMatch(new RegExp(`^p2mpclient: \\[\\d/2\\] 127\\.0\\.0\\.11:${port} FAILED after .*port unreachable`, 'm'));
+  });
+});
