@@ -69,6 +69,9 @@ export function startProgress(state: SharedState, targets: Target[], size: () =>
       },
       hideCursor: true,
       clearOnComplete: true,
+      // Redraw every bar each frame: lines printed above them move the bars down, and cli-progress would
+      // otherwise leave an unchanged bar undrawn at its new place.
+      forceRedraw: true,
       // Name (15) + bar + percentage (5) + info (about 40) on one line of the terminal.
       barsize: Math.max(10, Math.min(30, columns - 62)),
       linewrap: false,

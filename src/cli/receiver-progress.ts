@@ -18,6 +18,7 @@ export function startLiveLine(read: () => { stats: Readonly<ReceiverStats>; peer
     format: (_options, _params, payload: { info: string }) => payload.info,
     hideCursor: true,
     clearOnComplete: true,
+    forceRedraw: true, // see startProgress
     linewrap: false,
   });
   const line = multibar.create(1, 0, { info: `waiting for a sender on ${listening}` });

@@ -157,32 +157,36 @@ function table(rows: string[][]): string {
 
 const STATUS_WORD: Record<Status, string> = { complete: 'ok', failed: 'FAILED', interrupted: 'INTERRUPTED' };
 
-/** Every column means the same in every row: the total row sums the receivers' rows (its time is the run's). */
+/**
+ * Every column means the same in every row: the total row sums the receivers' rows (its time is the run's).
+ * Narrow enough for 80 columns; the counters that are normally 0 get a line of their own below, ACKs for
+ * unsent segments (which must stay 0) apart from the other ignored datagrams; the rest is in --json.
+ */
 export function formatSummary(s: Summary): string {
-  const rows = [['receiver', 'status', 'bytes', 'segments', 'sent', 'retx', 'timeouts', 'ignored', 'unsent-ack', 'srtt ms', 'time s', 'Mbit/s']];
-  const counts = (r: Record<Counted, number>): string[] => [
-    String(r.bytes),
-    `${r.segmentsAcked}/${r.segmentsTotal}`,
-    String(r.segmentsSent),
-    String(r.retransmissions),
-    String(r.timeouts),
-    String(r.ignored),
-    String(r.ackForUnsent),
-  ];
-  for (const r of s.receivers) {
+  const rows = [['receiver', 'status', 'bytes', 'segments', 'timeouts', 'srtt ms', 'time s', 'Mbit/s']];
+  const counts = (r: Record<Counted, number>): string[] => [String(r.bytes), `${r.segmentsAcked}/${r.segmentsTotal}`, String(r.timeouts)];
+  const names = s.receivers.map((r) => {
     // The port only where it is not the command line's PORT (HOST:PORT).
     const addr = r.port === s.port ? r.address : `${r.address}:${r.port}`;
-    const name = r.host === r.address || r.host === `${r.address}:${r.port}` ? addr : `${r.host} (${addr})`;
-    rows.push([name, STATUS_WORD[r.status], ...counts(r), r.srttMs === null ? '-' : r.srttMs.toFixed(3), (r.timeMs / 1000).toFixed(3), r.goodputMbps.toFixed(2)]);
-  }
+    return r.host === r.address || r.host === `${r.address}:${r.port}` ? addr : `${r.host} (${addr})`;
+  });
+  s.receivers.forEach((r, i) => {
+    rows.push([names[i]!, STATUS_WORD[r.status], ...counts(r), r.srttMs === null ? '-' : r.srttMs.toFixed(3), (r.timeMs / 1000).toFixed(3), r.goodputMbps.toFixed(2)]);
+  });
   const t = s.total;
   rows.push(['total', `${t.complete}/${t.receivers} ok`, ...counts(t), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)]);
+  const which = (k: 'ignored' | 'ackForUnsent'): string => {
+    const some = s.receivers.flatMap((r, i) => (r[k] > 0 ? [`${names[i]} ${r[k]}`] : []));
+    return `${t[k]}${some.length > 0 ? ` (${some.join(', ')})` : ''}`;
+  };
+  const counters = `Ignored datagrams (not ACKs): ${which('ignored')}; ACKs for unsent segments: ${which('ackForUnsent')}\n`;
   const failures = s.receivers
     .filter((r) => r.status !== 'complete')
     .map((r) => `${STATUS_WORD[r.status]} ${r.address}:${r.port}: ${r.message ?? r.reason}\n`)
     .join('');
   const head =
-    `Sent ${s.file}: ${s.bytes} bytes, SHA-256 ${s.sha256 ?? '-'}\n` +
-    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, eof ${s.eof}${s.status === 'interrupted' ? ' (interrupted)' : ''}\n`;
-  return `${head}${table(rows)}\n${failures}`;
+    `Sent ${s.file}: ${s.bytes} bytes${s.status === 'interrupted' ? ' (interrupted)' : ''}\n` +
+    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, eof ${s.eof}\n` +
+    `SHA-256 ${s.sha256 ?? '-'}  ${s.file}\n`;
+  return `${head}${table(rows)}\n${counters}${failures}`;
 }
