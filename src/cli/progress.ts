@@ -11,7 +11,7 @@ import { SharedState, Slot, Status } from '../transport/shared-state.js';
 const SHOWN_MAX = 5;
 const REFRESH_MS = 200;
 /** Rates are measured over this much recent history, so an ETA follows the receiver's current pace. */
-const RATE_WINDOW_MS = 3000;
+const RATE_WINDOW_MS = 10_000;
 
 export interface Progress {
   /** Print `text` (whole lines) above the bars. */

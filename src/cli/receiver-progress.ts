@@ -27,7 +27,7 @@ export function startLiveLine(read: () => { stats: Readonly<ReceiverStats>; peer
     const { stats: s, peer } = read();
     if (peer === undefined) return;
     meter.add(Date.now(), s.bytes);
-    line.update(0, { info: `from ${peer}: ${mib(s.bytes)}, ${mib(meter.rate)}/s, ${s.segments} segments, drops ${s.drops}, duplicates ${s.duplicates}` });
+    line.update(0, { info: `from ${peer}: ${mib(s.bytes)}, ${mib(meter.rate)}/s, ${s.segments} segments, drops ${s.drops}, dups ${s.duplicates}` });
   };
   const interval = setInterval(tick, REFRESH_MS);
   return {

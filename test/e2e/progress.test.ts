@@ -112,7 +112,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
     expect(await server).toBe(0);
     expect(sha256File(out)).toBe(sha256File(src));
     const text = fs.readFileSync(raw, 'utf8');
-    expect(text).toMatch(/from 127\.0\.0\.1:\d+: \d+\.\d MiB, \d+\.\d MiB\/s, \d+ segments, drops \d+/);
+    expect(text).toMatch(/from 127\.0\.0\.1:\d+: \d+\.\d MiB, \d+\.\d MiB\/s, \d+ segments, drops \d+, dups \d+/);
     const screen = render(text);
     const losses = screen.filter((l) => l.includes('Packet loss'));
     expect(losses.length).toBeGreaterThan(0);
