@@ -11,6 +11,7 @@ import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
 import { CLIENT } from '../../harness/paths.js';
 import { receivedFile, run, startReceivers } from '../../harness/procs.js';
 import { parseDecimal, parseLoss, parseMss, parsePort, runProgram } from './args.js';
+import { packageVersion } from './help.js';
 
 interface DemoOptions {
   receivers: string;
@@ -56,6 +57,7 @@ async function main(o: DemoOptions): Promise<void> {
 }
 
 const program = new Command('p2mp-demo')
+  .version(`p2mp-demo ${packageVersion()}`, '-V, --version', 'print the program name and version, and exit')
   .description('Start receivers on 127.0.0.2.., send them a generated file, verify every copy.')
   .option('--receivers <n>', 'number of receivers', '3')
   .option('--port <port>', 'UDP port shared by the receivers', '7735')

@@ -65,7 +65,8 @@ export function startProgress(state: SharedState, targets: Target[], size: () =>
         if (payload.noBar) return payload.info;
         const filled = Math.round(params.progress * (options.barsize ?? 10));
         const bar = (options.barCompleteString ?? '').slice(0, filled) + (options.barIncompleteString ?? '').slice(0, (options.barsize ?? 10) - filled);
-        return `${payload.name} ${bar} ${String(Math.floor(params.progress * 100)).padStart(3)}% ${payload.info}`;
+        const pct = Number.isFinite(params.total) ? String(Math.floor(params.progress * 100)) : '?'; // stdin: size unknown
+        return `${payload.name} ${bar} ${pct.padStart(3)}% ${payload.info}`;
       },
       hideCursor: true,
       clearOnComplete: true,
