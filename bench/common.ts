@@ -31,14 +31,5 @@ export function lastJson<T>(text: string): T | undefined {
       /* not this one */
     }
   }
-  // A pretty-printed document (p2mpclient --json) spans many lines.
-  const start = text.indexOf('{');
-  if (start >= 0) {
-    try {
-      return JSON.parse(text.slice(start, text.lastIndexOf('}') + 1)) as T;
-    } catch {
-      /* none */
-    }
-  }
   return undefined;
 }
