@@ -107,7 +107,7 @@ export function startProgress(state: SharedState, targets: Target[], size: () =>
     const secs = (now - started) / 1000;
     overall.update(0, {
       info:
-        `${mib(sum)} sent in ${secs.toFixed(0)} s; ${count[Status.sending]} sending, ${count[Status.done]} done, ${count[Status.failed]} failed` +
+        `${bytesText(sum)} sent in ${secs.toFixed(0)} s; ${count[Status.sending]} sending, ${count[Status.done]} done, ${count[Status.failed]} failed` +
         (live.length > 0 ? `; ETA ${duration(slowestEta)}` : '') +
         (n > SHOWN_MAX ? `; slowest ${SHOWN_MAX} below` : ''),
     });
@@ -116,10 +116,10 @@ export function startProgress(state: SharedState, targets: Target[], size: () =>
     bars.forEach((bar, i) => {
       const r = order[i]!;
       const status = statusOf(r);
-      const state_ = status === Status.failed ? 'FAILED' : status === Status.done ? 'done' : `${mib(meters[r]!.rate)}/s ETA ${duration(eta[r]!)}`;
+      const state_ = status === Status.failed ? 'FAILED' : status === Status.done ? 'done' : `${bytesText(meters[r]!.rate)}/s ETA ${duration(eta[r]!)}`;
       bar.update(bytesOf(r), {
         name: targets[r]!.host.slice(0, 15).padEnd(15),
-        info: `${mib(bytesOf(r))} ${state_} retx ${state.get(r, Slot.retransmissions)}`,
+        info: `${bytesText(bytesOf(r))} ${state_} retx ${state.get(r, Slot.retransmissions)}`,
       });
     });
   };
@@ -135,8 +135,11 @@ export function startProgress(state: SharedState, targets: Target[], size: () =>
   };
 }
 
-export function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
+/** "512 KiB", "3.2 MiB", "1.4 GiB": three figures or so at any scale (a slow receiver's rate too). */
+export function bytesText(bytes: number): string {
+  if (bytes < 1048576) return `${Math.round(bytes / 1024)} KiB`;
+  if (bytes < 1073741824) return `${(bytes / 1048576).toFixed(1)} MiB`;
+  return `${(bytes / 1073741824).toFixed(2)} GiB`;
 }
 
 /** "42s", "3m05s", "-" for unknown. */

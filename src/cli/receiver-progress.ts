@@ -3,7 +3,7 @@
 
 import cliProgress from 'cli-progress';
 import type { ReceiverStats } from '../core/receiver.js';
-import { logAbove, mib, RateMeter, stopDisplay } from './progress.js';
+import { bytesText, logAbove, RateMeter, stopDisplay } from './progress.js';
 
 const REFRESH_MS = 200;
 
@@ -27,7 +27,7 @@ export function startLiveLine(read: () => { stats: Readonly<ReceiverStats>; peer
     const { stats: s, peer } = read();
     if (peer === undefined) return;
     meter.add(Date.now(), s.bytes);
-    line.update(0, { info: `from ${peer}: ${mib(s.bytes)}, ${mib(meter.rate)}/s, ${s.segments} segments, drops ${s.drops}, dups ${s.duplicates}` });
+    line.update(0, { info: `from ${peer}: ${bytesText(s.bytes)}, ${bytesText(meter.rate)}/s, ${s.segments} segments, drops ${s.drops}, dups ${s.duplicates}` });
   };
   const interval = setInterval(tick, REFRESH_MS);
   return {

@@ -50,7 +50,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
 
     // The bars were drawn (cursor movement and the per-receiver rate and ETA) and removed at the end.
     expect(t.raw).toMatch(/\x1b\[\d*A/);
-    expect(t.raw).toMatch(/MiB\/s ETA /);
+    expect(t.raw).toMatch(/[KMG]iB\/s ETA /);
     const screen = render(t.raw);
     const timeoutLines = screen.filter((l) => l.includes('Timeout'));
     const timeouts = fs
@@ -82,7 +82,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
     const t = await inTerminal(['--events', events, ...HOSTS.slice(0, 2), String(port), src, '1000'], `> ${quote(out)}`);
     expect(t.code).toBe(0);
     for (const r of receivers) expect((await r.done).code).toBe(0);
-    expect(t.raw).toMatch(/MiB\/s ETA /); // bars on the terminal (stderr)
+    expect(t.raw).toMatch(/[KMG]iB\/s ETA /); // bars on the terminal (stderr)
     expect(t.raw).not.toMatch(/Timeout/);
     const timeouts = fs
       .readFileSync(events, 'utf8')
@@ -112,7 +112,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
     expect(await server).toBe(0);
     expect(sha256File(out)).toBe(sha256File(src));
     const text = fs.readFileSync(raw, 'utf8');
-    expect(text).toMatch(/from 127\.0\.0\.1:\d+: \d+\.\d MiB, \d+\.\d MiB\/s, \d+ segments, drops \d+, dups \d+/);
+    expect(text).toMatch(/from 127\.0\.0\.1:\d+: [\d.]+ [KMG]iB, [\d.]+ [KMG]iB\/s, \d+ segments, drops \d+, dups \d+/);
     const screen = render(text);
     const losses = screen.filter((l) => l.includes('Packet loss'));
     expect(losses.length).toBeGreaterThan(0);
