@@ -96,6 +96,24 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
     expect(stdout).not.toMatch(/\x1b/);
   });
 
+  it('with many receivers the display shows the overall line with counts and the slowest five', async () => {
+    const sub = path.join(dir, 'many');
+    fs.mkdirSync(sub);
+    const src = path.join(sub, 'src.bin');
+    writeSeededFile(src, 1_000_000, 'many');
+    const port = await freePort();
+    const hosts = Array.from({ length: 7 }, (_, i) => `127.0.0.${20 + i}`);
+    const receivers = await startReceivers(hosts, port, sub, 0.1, { args: ['--linger', '0.5'] });
+    const u = await inTerminal([...hosts, String(port), src, '1000']);
+    expect(u.code, u.raw.slice(-2000)).toBe(0);
+    for (const r of receivers) expect((await r.done).code).toBe(0);
+    expect(u.raw).toMatch(/\d+ sending, \d+ done, 0 failed; ETA \S+; slowest 5 below/);
+    // At most five receiver bars in each frame (from one overall line to the next), the event lines aside.
+    const frames = u.raw.split(/ sent in \d+ s; /).slice(1);
+    const barsPer = frames.map((f) => new Set(f.match(/127\.0\.0\.2\d +[█░]/g) ?? []).size);
+    expect(Math.max(...barsPer)).toBe(5);
+  });
+
   it('the receiver shows one live line on a terminal, and its loss lines above it', async () => {
     const sub = path.join(dir, 'receiver');
     fs.mkdirSync(sub);
