@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
-import { startReceiver, type ReceiveOutcome } from '../transport/receiver-driver.js';
+import { startReceiver } from '../transport/receiver-driver.js';
 import { StdoutSink } from '../transport/stdout-sink.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
 import { describeProgram } from './help.js';
-import { JSON_SCHEMA, jsonLine, type Status } from './json.js';
+import { jsonLine, receiverReport } from './json.js';
 import { Logger, toStderr, type LineWriter } from './log.js';
 import { startLiveLine } from './receiver-progress.js';
 import { mbps } from './summary.js';
@@ -31,34 +31,6 @@ interface ServerOptions {
 
 /** FILE for transfer n (1-based): every {n} replaced. */
 const fileFor = (pattern: string, n: number): string => pattern.replaceAll('{n}', String(n));
-
-/** p2mpserver --json: one line per transfer (docs/JSON.md). */
-function receiverReport(r: ReceiveOutcome, o: { file: string; transfer: number; seed: string; lossRate: number }): object {
-  const status: Status = r.ok ? 'complete' : r.reason === 'interrupted' ? 'interrupted' : 'failed';
-  return {
-    schema: JSON_SCHEMA,
-    program: 'p2mpserver',
-    ok: r.ok,
-    status,
-    reason: r.ok ? null : r.reason,
-    message: r.ok ? null : r.message,
-    file: o.file,
-    transfer: o.transfer,
-    bytes: r.stats.bytes,
-    sha256: r.ok ? r.sha256 : null,
-    peer: r.ok ? r.peer : null,
-    timeMs: r.ok ? r.elapsedMs : null,
-    goodputMbps: r.ok ? mbps(r.stats.bytes, r.elapsedMs) : null,
-    seed: o.seed,
-    lossRate: o.lossRate,
-    segments: r.stats.segments,
-    drops: r.stats.drops,
-    badChecksums: r.stats.badChecksums,
-    duplicates: r.stats.duplicates,
-    ignored: r.stats.ignored,
-    foreign: r.stats.foreign,
-  };
-}
 
 /** FILE must be creatable: its directory exists and is writable, and FILE itself is not a directory. */
 function checkOutputPath(file: string): void {
