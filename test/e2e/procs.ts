@@ -28,6 +28,7 @@ export interface Proc {
   listening: Promise<void>;
   done: Promise<Finished>;
   stdout(): string;
+  stderr(): string;
 }
 
 // Children still running when a test file ends (a failed or timed-out test) are killed, so no receiver
@@ -58,11 +59,20 @@ export function start(script: string, args: string[], launcher: string[] = []): 
       resolve({ code, signal, stdout, stderr });
     }),
   );
-  return { child, listening, done, stdout: () => stdout };
+  return { child, listening, done, stdout: () => stdout, stderr: () => stderr };
 }
 
 export function run(script: string, args: string[]): Promise<Finished> {
   return start(script, args).done;
+}
+
+/** Like run(), but SIGKILLed after `limitMs` (a program that should refuse at once may instead wait forever). */
+export async function runWithin(script: string, args: string[], limitMs: number, launcher: string[] = []): Promise<Finished> {
+  const p = start(script, args, launcher);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), limitMs);
+  const r = await p.done;
+  clearTimeout(timer);
+  return r;
 }
 
 /** A UDP port that was free on 127.0.0.1 a moment ago (each test takes its own, so files can run in parallel). */

@@ -244,6 +244,9 @@ export class Relay {
   /** Seq of the receiver's latest ACK (undefined before the first one): the transfer has started. */
   lastAck: number | undefined;
   forwarded = { toReceiver: 0, toSender: 0 };
+  /** Datagrams from the receiver that this returns true for are dropped (a lossy return path). */
+  dropToSender: ((msg: Buffer) => boolean) | undefined;
+  dropped = 0;
 
   private constructor(
     readonly front: dgram.Socket,
@@ -257,6 +260,10 @@ export class Relay {
     });
     back.on('message', (msg, rinfo) => {
       if (rinfo.address !== receiver.address || rinfo.port !== receiver.port || !this.client) return;
+      if (this.dropToSender?.(msg)) {
+        this.dropped++;
+        return;
+      }
       if (msg.length === 8 && msg.readUInt16BE(6) === TYPE_ACK) this.lastAck = msg.readUInt32BE(0);
       this.forwarded.toSender++;
       front.send(msg, this.client.port, this.client.address);
@@ -314,6 +321,15 @@ export function subdir(dir: string, name: string): string {
   const d = path.join(dir, name);
   fs.mkdirSync(d);
   return d;
+}
+
+/** Exactly one line on stderr matching `names`, the exit code, no stack trace. */
+export function expectOneLine(r: Finished, code: number, names: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(names);
+  expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
 }
 
 /** Nothing crashed: no internal error, no stack trace, no Node error code, on either stream, and no signal. */
