@@ -9,14 +9,16 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeData, TYPE_FIN } from '../../src/core/codec.js';
+import { encodeData, TYPE_ACK, TYPE_FIN } from '../../src/core/codec.js';
 import { CLIENT, freePort, run, runWithin, SERVER, sha256, start, tempDir, writeRandomFile, type Proc } from '../e2e/procs.js';
-import { closeSocket, expectNoCrash, expectOneLine, hasCommand, isRoot, listing, partFiles, Relay, rootSkipReason, subdir, udpSocket, waitFor } from './support.js';
+import { closeSocket, expectNoCrash, expectOneLine, hasCommand, isRoot, listing, partFiles, Relay, rootSkipReason, sleep, subdir, udpSocket, waitFor } from './support.js';
 
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const src = path.join(dir, 'src.bin');
 writeRandomFile(src, 64 * 1024, 'hardening-src');
+const big = path.join(dir, 'big.bin');
+writeRandomFile(big, 1_000_000, 'hardening-big');
 
 /** A receiver on `address`, once it listens; a short linger (a later `--linger` in `extra` wins). */
 async function receiver(address: string, port: number, file: string, p: string, extra: string[] = []): Promise<Proc> {
@@ -31,8 +33,6 @@ const REFUSE_WITHIN_MS = 5000;
 describe('a closed stdout stops the printing, not the transfer', () => {
   it('p2mpserver | head -1: the receiver still writes FILE (exit 0, byte-identical), no EPIPE crash', async () => {
     const port = await freePort();
-    const big = path.join(dir, 'big.bin');
-    writeRandomFile(big, 1_000_000, 'hardening-big');
     const out = path.join(dir, 'epipe-rx.bin');
     const rx = await receiver('127.0.0.220', port, out, '0.2');
     // Like `| head -1`: read the first loss line, then close the pipe; every later write gets EPIPE.
@@ -371,5 +371,110 @@ describe('a HOST name with several addresses', () => {
     expect(sha256(outs[i]!)).toBe(sha256(src));
     rxs[1 - i]!.child.kill('SIGTERM');
     expect((await rxs[1 - i]!.done).code).toBe(143);
+  });
+});
+
+const isAckFor = (seq: number) => (msg: Buffer): boolean => msg.length === 8 && msg.readUInt16BE(6) === TYPE_ACK && msg.readUInt32BE(0) === seq;
+
+interface JsonReceiver {
+  host: string;
+  status: string;
+  reason: string | undefined;
+  segmentsAcked: number;
+  segmentsTotal: number;
+  retransmissions: number;
+}
+const receiversOf = (stdout: string): JsonReceiver[] => (JSON.parse(stdout) as { receivers: JsonReceiver[] }).receivers;
+
+describe('the sender reports what it knows', () => {
+  it('"never answered" is told from "stopped answering after N of M segments" (silent, and with its port closed)', async () => {
+    const port = await freePort();
+    const work = subdir(dir, 'stopped');
+    const [silent, paused, killed] = ['127.0.0.242', '127.0.0.243', '127.0.0.244'];
+    const sink = await udpSocket(silent, port); // reads, never answers: no ICMP either
+    const victims = [await receiver(paused, port, path.join(work, 'paused.bin'), '0.3', ['--quiet']), await receiver(killed, port, path.join(work, 'killed.bin'), '0.3', ['--quiet'])];
+    // Lossy and slow (RTO floor 20 ms), so both transfers are still under way when their receivers go.
+    const client = start(CLIENT, ['--json', '--rto-min', '20', '--give-up', '1', silent, paused, killed, String(port), big, '500']);
+    try {
+      await waitFor('both transfers to be under way', () => ['paused', 'killed'].every((n) => partFiles(work).some((p) => p.startsWith(`.${n}.bin.`) && fs.statSync(path.join(work, p)).size > 5000)));
+      victims[0]!.child.kill('SIGSTOP'); // stops answering; its port stays open
+      victims[1]!.child.kill('SIGKILL'); // stops answering; its port closes (ICMP port unreachable)
+      const c = await client.done;
+      expectNoCrash(c, 'p2mpclient');
+      expect(c.code, c.stderr).toBe(1);
+      const [s, p, k] = receiversOf(c.stdout);
+      expect(s!.reason).toMatch(/^never answered \(no ACK within the give-up time\)$/);
+      expect(s!.segmentsAcked).toBe(0);
+      for (const r of [p!, k!]) {
+        expect(r.segmentsAcked).toBeGreaterThan(0);
+        expect(r.reason).toContain(`stopped answering after ${r.segmentsAcked} of ${r.segmentsTotal} segments`);
+      }
+      expect(p!.reason).toMatch(/no ACK for 1 s/);
+      expect(k!.reason).toMatch(/port unreachable/);
+    } finally {
+      victims[0]!.child.kill('SIGCONT');
+      victims[0]!.child.kill('SIGKILL');
+      await closeSocket(sink);
+    }
+  });
+
+  it('the end-of-file ACK lost for longer than the linger: its own status, "all data acknowledged, end of file not confirmed", exit 1', async () => {
+    const port = await freePort();
+    const out = path.join(dir, 'unconfirmed.bin');
+    const relay = await Relay.open('127.0.0.245', port, '127.0.0.246', '127.0.0.247');
+    try {
+      const dataSegments = Math.ceil(fs.statSync(src).size / (1000 - 8));
+      relay.dropToSender = isAckFor(dataSegments); // the ACK of the empty end-of-file segment
+      const rx = await receiver('127.0.0.247', port, out, '0');
+      const c = await run(CLIENT, ['--json', '--give-up', '1', '127.0.0.245', String(port), src, '1000']);
+      expect((await rx.done).code).toBe(0);
+      expect(sha256(out)).toBe(sha256(src));
+      expect(c.code, c.stderr).toBe(1);
+      const [r] = receiversOf(c.stdout);
+      expect(r!.status).toBe('unconfirmed');
+      expect(r!.reason).toBe('all data acknowledged, end of file not confirmed');
+      expect(r!.segmentsAcked).toBe(dataSegments);
+      const text = await run(CLIENT, ['--quiet', '--give-up', '1', '127.0.0.245', String(port), src, '1000']);
+      expect(text.code).toBe(1);
+      expect(text.stdout).toMatch(/UNCONFIRMED 127\.0\.0\.245:\d+: all data acknowledged, end of file not confirmed/);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('the sender suspended (SIGSTOP) for longer than --give-up retries on SIGCONT instead of failing every receiver', async () => {
+    const port = await freePort();
+    const work = subdir(dir, 'sigstop');
+    const hosts = ['127.0.0.248', '127.0.0.249'];
+    const outs = hosts.map((h) => path.join(work, `out-${h}.bin`));
+    const rxs = await Promise.all(hosts.map((h, i) => receiver(h, port, outs[i]!, '0.2', ['--quiet'])));
+    const client = start(CLIENT, ['--json', '--rto-min', '20', '--give-up', '1', ...hosts, String(port), big, '500']);
+    await waitFor('both transfers to be under way', () => partFiles(work).length === 2 && partFiles(work).every((p) => fs.statSync(path.join(work, p)).size > 5000));
+    client.child.kill('SIGSTOP');
+    await sleep(2500); // longer than --give-up: the condition under test, not a measurement
+    client.child.kill('SIGCONT');
+    const c = await client.done;
+    expect(c.code, c.stdout).toBe(0);
+    for (const [i, rx] of rxs.entries()) {
+      expect((await rx.done).code).toBe(0);
+      expect(sha256(outs[i]!)).toBe(sha256(big));
+    }
+  });
+});
+
+describe('a receiver bound to 0.0.0.0 answering from another address', () => {
+  it('is reported as such, with the advice to use --bind', async () => {
+    const port = await freePort();
+    // No --bind: it answers from the address the kernel routes by (127.0.0.1), not the one the sender addressed.
+    const rx = start(SERVER, ['--linger', '0.2', '--quiet', String(port), path.join(dir, 'any.bin'), '0']);
+    await rx.listening;
+    try {
+      const c = await run(CLIENT, ['--json', '--give-up', '1', '127.0.0.222', String(port), src, '1000']);
+      expect(c.code, c.stderr).toBe(1);
+      const [r] = receiversOf(c.stdout);
+      expect(r!.reason).toMatch(new RegExp(`ACKs came from 127\\.0\\.0\\.1:${port} instead of 127\\.0\\.0\\.222:${port}.*--bind 127\\.0\\.0\\.222`));
+    } finally {
+      rx.child.kill('SIGKILL');
+    }
   });
 });
