@@ -148,9 +148,11 @@ describe('a stale end of file never replaces a good FILE; a lone FIN still makes
     const relay = await Relay.open('127.0.0.226', port, '127.0.0.227', '127.0.0.228');
     try {
       relay.dropToSender = isFin; // every FIN echo of the first receiver is lost
+      // Each retransmitted FIN restarts the linger; the sender's RTO ceiling (500 ms) exceeds it, so the first
+      // receiver does exit while the sender is still retransmitting.
       const rxArgs = ['--linger', '0.3'];
       const first = await receiver('127.0.0.228', port, out, '0', rxArgs);
-      const client = start(CLIENT, ['--eof', 'fin', '--give-up', '2', '--rto-max', '200', '--json', '127.0.0.226', String(port), src, '1000']);
+      const client = start(CLIENT, ['--eof', 'fin', '--give-up', '3', '--rto-max', '500', '--json', '127.0.0.226', String(port), src, '1000']);
       const a = await first.done;
       expect(a.code, a.stderr).toBe(0);
       expect(sha256(out)).toBe(sha256(src));
