@@ -64,9 +64,9 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     idleTimeoutMs,
     lingerMs,
     onLoss: quiet ? () => {} : (seq) => out.write(`Packet loss, sequence number = ${seq}\n`),
-    onStaleFin: (from) => {
+    onStaleFin: () => {
       process.stderr.write(
-        `p2mpserver: ignored a FIN from ${from} before any data: ${file} already holds data, and a FIN carries no sequence number, so it may be the` +
+        `p2mpserver: ignored a FIN before any data: ${file} already holds data, and a FIN carries no sequence number, so it may be the` +
           ` retransmitted end of an earlier transfer (to send an empty file over it, use --eof empty); still waiting\n`,
       );
     },
@@ -91,7 +91,7 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
   }
   const signal = signals.signal();
   if (r.ok && signal !== undefined) process.stderr.write(`p2mpserver: ${signal} while lingering; ${file} was written completely\n`);
-  else if (!r.ok && r.reason === 'port-in-use') process.stderr.write(`p2mpserver: ${r.message}\n`);
+  else if (!r.ok && r.reason === 'cannot-listen') process.stderr.write(`p2mpserver: ${r.message}\n`);
   else if (!r.ok) process.stderr.write(`p2mpserver: ${r.message}; ${file} not written (seed ${seed})\n`);
   process.exitCode = r.ok ? EXIT_OK : signal !== undefined ? exitCodeFor(signal) : EXIT_FAILED;
 }

@@ -1,13 +1,12 @@
-// Drives a ReceiverMachine over a UDP socket and an output file. Plumbing only: the machine decides.
-// Output is atomic (src/transport/atomic-output.ts): an interrupted transfer never leaves a truncated FILE
-// and never damages an existing one.
+// p2mpserver's receiver: the ReceiverLoop over a UDP socket into an output file. Plumbing only: the
+// machine decides. Output is atomic (src/transport/atomic-output.ts): an interrupted transfer never leaves
+// a truncated FILE and never damages an existing one.
 
-import dgram from 'node:dgram';
-import { performance } from 'node:perf_hooks';
 import { ReceiverMachine, type ReceiverStats } from '../core/receiver.js';
 import { AtomicOutput, checkOutput } from './atomic-output.js';
-import { DeadlineTimer } from './deadline-timer.js';
 import { describeError } from './fs-errors.js';
+import { ReceiverLoop } from './receiver-loop.js';
+import { UdpReceiverTransport } from './udp.js';
 
 export interface ReceiverOptions {
   port: number;
@@ -21,14 +20,12 @@ export interface ReceiverOptions {
   onLoss: (seq: number) => void;
   onListening: (address: string, port: number) => void;
   /** Called for the first lone FIN ignored by the stale-FIN rule (FILE already holds data). */
-  onStaleFin?: (from: string) => void;
+  onStaleFin?: () => void;
 }
 
 export type ReceiveOutcome =
   | { ok: true; stats: ReceiverStats; peer: string; elapsedMs: number }
-  | { ok: false; reason: FailReason; message: string; stats: ReceiverStats };
-
-type FailReason = 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error' | 'port-in-use';
+  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error' | 'cannot-listen'; message: string; stats: ReceiverStats };
 
 export interface ReceiveRun {
   done: Promise<ReceiveOutcome>;
@@ -37,82 +34,48 @@ export interface ReceiveRun {
 }
 
 export function startReceiver(o: ReceiverOptions): ReceiveRun {
-  const out = new AtomicOutput(checkOutput(o.file));
+  const sink = new AtomicOutput(checkOutput(o.file));
   // Stale-FIN rule (see ReceiverConfig.acceptLoneFin): a lone FIN may create an empty FILE, never replace data.
-  const acceptLoneFin = !out.target.holdsData;
+  const acceptLoneFin = !sink.target.holdsData;
   const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs, acceptLoneFin });
-  const socket = dgram.createSocket('udp4');
-  let staleFinSeen = false;
+  const transport = new UdpReceiverTransport(o.port, o.bind);
   let settle: (r: ReceiveOutcome) => void = () => {};
   const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
-  let finished = false;
-
-  const finish = (r: ReceiveOutcome): void => {
-    if (finished) return;
-    finished = true;
-    timer.cancel();
-    try {
-      socket.close();
-    } catch {
-      /* a socket that failed to bind is not running */
-    }
-    if (!r.ok) out.discard();
-    settle(r);
-  };
-
-  const fail = (reason: FailReason, message: string): void => finish({ ok: false, reason, message, stats: { ...machine.stats } });
-  const succeed = (): void =>
-    finish({ ok: true, stats: { ...machine.stats }, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0) });
+  let over = false;
+  let listening = false;
   let committed = false;
+  let staleFinSeen = false;
 
-  const armTimer = (): void => timer.set(machine.pollTimeout(), performance.now());
-  const timer = new DeadlineTimer(() => {
-    machine.handleTimeout(performance.now());
-    if (machine.status === 'done') succeed();
-    else if (machine.status === 'failed') {
-      fail('idle-timeout', `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s`);
-    } else armTimer();
-  });
-
-  socket.on('message', (msg, rinfo) => {
-    if (finished) return;
-    // Source port 0 (only a raw socket can send it) cannot be answered — dgram refuses to send there — so such
-    // a datagram can never come from a sender; counting it as ignored keeps it from starting a transfer.
-    if (rinfo.port === 0) {
-      machine.stats.ignored++;
-      return;
-    }
-    const v = machine.handleDatagram(performance.now(), msg, `${rinfo.address}:${rinfo.port}`);
-    try {
-      if (v.kind === 'lost') o.onLoss(v.seq);
-      else if (v.kind === 'ignored' && v.reason === 'stale-fin' && !staleFinSeen) {
+  const loop = new ReceiverLoop(machine, transport, sink, {
+    onEvent(ev) {
+      if (ev.kind === 'lost') o.onLoss(ev.seq);
+      else if (ev.kind === 'delivered' && ev.complete) committed = true;
+      else if (ev.kind === 'ignored' && ev.reason === 'stale-fin' && !staleFinSeen) {
         staleFinSeen = true;
-        o.onStaleFin?.(`${rinfo.address}:${rinfo.port}`);
-      } else if (v.kind === 'delivered') {
-        // Write first: an ACK promises the data is in the file.
-        out.write(v.payload);
-        if (v.complete) {
-          out.commit();
-          committed = true;
-        }
+        o.onStaleFin?.();
       }
-    } catch (err) {
-      fail('write-error', `cannot write ${v.kind === 'delivered' && v.complete ? o.file : out.tempPath}: ${describeError(err)}`);
-      return;
-    }
-    if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply) socket.send(v.reply, rinfo.port, rinfo.address);
-    armTimer();
+    },
+    onFinished(end) {
+      over = true;
+      const stats = { ...machine.stats };
+      if (end.ok) {
+        settle({ ok: true, stats, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0) });
+        return;
+      }
+      sink.discard();
+      if (end.reason === 'write-error') {
+        settle({ ok: false, reason: end.reason, stats, message: `cannot write ${committed ? o.file : sink.tempPath}: ${describeError(end.error)}` });
+      } else if (end.reason === 'idle-timeout') {
+        settle({ ok: false, reason: end.reason, stats, message: `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s` });
+      } else settle({ ok: false, reason: end.reason === 'socket-error' && !listening ? 'cannot-listen' : end.reason, stats, message: String(end.error) });
+    },
   });
-
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EADDRINUSE') fail('port-in-use', `${o.bind ?? '0.0.0.0'}:${o.port} is already in use`);
-    else fail('socket-error', `socket error: ${err.message}`);
-  });
-  socket.bind({ port: o.port, address: o.bind, exclusive: true }, () => {
-    const a = socket.address();
+  loop.open(() => {
+    if (over) return;
+    listening = true;
+    const a = transport.address();
     o.onListening(a.address, a.port);
   });
 
-  // Interrupted while lingering, FILE is already written: that is a complete transfer.
-  return { done, interrupt: () => (committed ? succeed() : fail('interrupted', 'interrupted')) };
+  return { done, interrupt: () => loop.interrupt() };
 }

@@ -165,7 +165,7 @@ describe('a stale end of file never replaces a good FILE; a lone FIN still makes
       // The retransmitted FIN is not taken for a new zero-byte transfer: nobody confirms it.
       expect(c.code, c.stdout).toBe(1);
       expect(sha256(out)).toBe(sha256(src));
-      await waitFor('the next receiver to report the stale FIN', () => /ignored a FIN from .* before any data/.test(next.stderr()));
+      await waitFor('the next receiver to report the stale FIN', () => /ignored a FIN before any data/.test(next.stderr()));
       expect(next.stderr()).toMatch(/already holds data/);
       next.child.kill('SIGTERM');
       const b = await next.done;
