@@ -117,7 +117,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const signal = signals.signal();
   const interrupted = signal !== undefined;
 
-  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted });
+  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, giveUpMs, interrupted });
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
