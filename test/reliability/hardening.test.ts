@@ -19,6 +19,8 @@ const src = path.join(dir, 'src.bin');
 writeRandomFile(src, 64 * 1024, 'hardening-src');
 const big = path.join(dir, 'big.bin');
 writeRandomFile(big, 1_000_000, 'hardening-big');
+const mid = path.join(dir, 'mid.bin');
+writeRandomFile(mid, 300_000, 'hardening-mid');
 
 /** A receiver on `address`, once it listens; a short linger (a later `--linger` in `extra` wins). */
 async function receiver(address: string, port: number, file: string, p: string, extra: string[] = []): Promise<Proc> {
@@ -34,15 +36,15 @@ describe('a closed stdout stops the printing, not the transfer', () => {
   it('p2mpserver | head -1: the receiver still writes FILE (exit 0, byte-identical), no EPIPE crash', async () => {
     const port = await freePort();
     const out = path.join(dir, 'epipe-rx.bin');
-    const rx = await receiver('127.0.0.220', port, out, '0.2');
+    const rx = await receiver('127.0.0.220', port, out, '0.1');
     // Like `| head -1`: read the first loss line, then close the pipe; every later write gets EPIPE.
     rx.child.stdout!.once('data', () => rx.child.stdout!.destroy());
-    const c = await run(CLIENT, ['--quiet', '--rto-min', '5', '127.0.0.220', String(port), big, '1000']);
+    const c = await run(CLIENT, ['--quiet', '--rto-min', '5', '127.0.0.220', String(port), mid, '1000']);
     const r = await rx.done;
     expect(c.code, c.stderr).toBe(0);
     expectNoCrash(r, 'receiver');
     expect(r.code, r.stderr).toBe(0);
-    expect(sha256(out)).toBe(sha256(big));
+    expect(sha256(out)).toBe(sha256(mid));
   });
 
   it('p2mpclient | head -1: the sender still finishes (exit 0, every copy identical), no EPIPE crash', async () => {
@@ -456,7 +458,7 @@ describe('the sender reports what it knows', () => {
     const hosts = ['127.0.0.248', '127.0.0.249'];
     const outs = hosts.map((h) => path.join(work, `out-${h}.bin`));
     const rxs = await Promise.all(hosts.map((h, i) => receiver(h, port, outs[i]!, '0.05', ['--quiet'])));
-    const client = start(CLIENT, ['--json', '--rto-min', '20', '--give-up', '1', ...hosts, String(port), big, '500']);
+    const client = start(CLIENT, ['--json', '--rto-min', '20', '--give-up', '1', ...hosts, String(port), mid, '500']);
     await waitFor('both transfers to be under way', () => partFiles(work).length === 2 && partFiles(work).every((p) => fs.statSync(path.join(work, p)).size > 5000));
     client.child.kill('SIGSTOP');
     await sleep(1800); // longer than --give-up: the condition under test, not a measurement
@@ -465,7 +467,7 @@ describe('the sender reports what it knows', () => {
     expect(c.code, c.stdout).toBe(0);
     for (const [i, rx] of rxs.entries()) {
       expect((await rx.done).code).toBe(0);
-      expect(sha256(outs[i]!)).toBe(sha256(big));
+      expect(sha256(outs[i]!)).toBe(sha256(mid));
     }
   });
 });
