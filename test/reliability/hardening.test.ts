@@ -61,7 +61,7 @@ describe('a closed stdout stops the printing, not the transfer', () => {
   });
 });
 
-describe('p2mpclient refuses what cannot be a receiver or a file: one line, exit 2', () => {
+describe.concurrent('p2mpclient refuses what cannot be a receiver or a file: one line, exit 2', () => {
   const cases: [string, string, RegExp][] = [
     ['::1 (IPv6 is not supported: it says so)', '::1', /^p2mpclient: HOST '::1' is an IPv6 address; only IPv4 is supported; see --help$/],
     ['"" (an empty HOST; no deprecation warning)', '', /^p2mpclient: HOST must not be empty; see --help$/],
@@ -105,7 +105,7 @@ describe('FILE names at the limits of NAME_MAX', () => {
   });
 });
 
-describe('time options beyond the longest timer (2^31 - 1 ms) are refused: one line, exit 2', () => {
+describe.concurrent('time options beyond the longest timer (2^31 - 1 ms) are refused: one line, exit 2', () => {
   const cases: [string, string[]][] = [
     ['p2mpserver --idle-timeout 2200000', [SERVER, '--idle-timeout', '2200000', '7000', path.join(dir, 't.bin'), '0']],
     ['p2mpserver --linger 2200000', [SERVER, '--linger', '2200000', '7000', path.join(dir, 't.bin'), '0']],
@@ -121,7 +121,7 @@ describe('time options beyond the longest timer (2^31 - 1 ms) are refused: one l
   }
 });
 
-describe('parser messages start with the program name, end with "see --help", and never name an internal argument', () => {
+describe.concurrent('parser messages start with the program name, end with "see --help", and never name an internal argument', () => {
   const cases: [string, string, string[]][] = [
     ['p2mpclient with no arguments', CLIENT, []],
     ['p2mpclient with too few arguments', CLIENT, ['127.0.0.222', '7000']],
