@@ -77,6 +77,7 @@ export class ReceiverMachine {
   private eofReply: Uint8Array | undefined;
 
   private readonly events: ReceiverEvent[] = [];
+  private eventHead = 0;
   private reply: ReceiverTransmit | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
@@ -86,18 +87,9 @@ export class ReceiverMachine {
   /** A datagram from `from` (an address:port key). */
   handleDatagram(now: number, bytes: Uint8Array, from: string): void {
     const v = this.judge(now, bytes, from);
-    switch (v.kind) {
-      case 'delivered':
-        this.events.push({ kind: 'delivered', seq: v.seq, payload: v.payload, complete: v.complete });
-        this.reply = { to: from, bytes: v.reply };
-        break;
-      case 'duplicate':
-        this.events.push({ kind: 'duplicate', seq: v.seq });
-        if (v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
-        break;
-      default:
-        this.events.push(v);
-    }
+    // The verdict is the event (its reply field rides along unread): one allocation per datagram, not two.
+    this.events.push(v);
+    if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
   }
 
   /** A datagram the driver cannot answer (source port 0, which only a raw socket can send): counted, never a start. */
@@ -106,7 +98,12 @@ export class ReceiverMachine {
   }
 
   pollEvent(): ReceiverEvent | undefined {
-    return this.events.shift();
+    if (this.eventHead < this.events.length) return this.events[this.eventHead++];
+    if (this.eventHead > 0) {
+      this.events.length = 0;
+      this.eventHead = 0;
+    }
+    return undefined;
   }
 
   /** The reply to the last datagram, once (drain pollEvent first: an ACK promises the data is written). */
