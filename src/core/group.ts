@@ -8,6 +8,7 @@
 // Time is only ever an argument; a spurious handleTimeout does nothing.
 
 import { MinHeap, type Keyed } from './heap.js';
+import { Fifo } from './queue.js';
 import { SenderFlow, type FailReason, type SenderEvent, type SenderStats } from './flow.js';
 import type { SenderOptions } from './options.js';
 import { SegmentSource, type FileSource } from './segments.js';
@@ -48,8 +49,7 @@ export class GroupSender {
   private readonly lockstep: boolean;
   private readonly instrument: boolean;
   /** Flows push their events here directly; the group adds its own. */
-  private readonly events: GroupEvent[] = [];
-  private eventHead = 0;
+  private readonly events = new Fifo<GroupEvent>();
   /** Each flow's current deadline as last read (NaN: none). */
   private readonly deadlines: Float64Array;
   /**
@@ -77,7 +77,7 @@ export class GroupSender {
     this.instrument = cfg.instrument === true;
     const flows: SenderFlow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
-      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, instrument: cfg.instrument, receiver: r, events: this.events as SenderEvent[] }));
+      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, instrument: cfg.instrument, receiver: r, events: this.events as Fifo<SenderEvent> }));
     }
     this.flows = flows;
     this.deadlines = new Float64Array(cfg.receivers).fill(Number.NaN);
@@ -187,12 +187,7 @@ export class GroupSender {
   }
 
   pollEvent(): GroupEvent | undefined {
-    if (this.eventHead < this.events.length) return this.events[this.eventHead++];
-    if (this.eventHead > 0) {
-      this.events.length = 0;
-      this.eventHead = 0;
-    }
-    return undefined;
+    return this.events.shift();
   }
 
   /** The earliest deadline of any flow (retransmission or give-up); undefined when nothing is timed. */

@@ -5,6 +5,7 @@
 // Math.random.
 
 import { checksumMatches, decode, encodeAck, encodeFin } from './codec.js';
+import { Fifo } from './queue.js';
 
 export interface ReceiverConfig {
   /** Classic loss service: each arriving segment from the sender is dropped with this probability. */
@@ -76,8 +77,7 @@ export class ReceiverMachine {
   /** The answer to the end-of-file segment, repeated while lingering. */
   private eofReply: Uint8Array | undefined;
 
-  private readonly events: ReceiverEvent[] = [];
-  private eventHead = 0;
+  private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
@@ -98,12 +98,7 @@ export class ReceiverMachine {
   }
 
   pollEvent(): ReceiverEvent | undefined {
-    if (this.eventHead < this.events.length) return this.events[this.eventHead++];
-    if (this.eventHead > 0) {
-      this.events.length = 0;
-      this.eventHead = 0;
-    }
-    return undefined;
+    return this.events.shift();
   }
 
   /** The reply to the last datagram, once (drain pollEvent first: an ACK promises the data is written). */
