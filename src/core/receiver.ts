@@ -5,6 +5,7 @@
 // Math.random.
 
 import { checksumMatches, decode, encodeAck, encodeFin } from './codec.js';
+import { Fifo } from './queue.js';
 
 export interface ReceiverConfig {
   /** Classic loss service: each arriving segment from the sender is dropped with this probability. */
@@ -84,7 +85,7 @@ export class ReceiverMachine {
   /** The answer to the end-of-file segment, repeated while lingering. */
   private eofReply: Uint8Array | undefined;
 
-  private readonly events: ReceiverEvent[] = [];
+  private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
@@ -94,18 +95,9 @@ export class ReceiverMachine {
   /** A datagram from `from` (an address:port key). */
   handleDatagram(now: number, bytes: Uint8Array, from: string): void {
     const v = this.judge(now, bytes, from);
-    switch (v.kind) {
-      case 'delivered':
-        this.events.push({ kind: 'delivered', seq: v.seq, payload: v.payload, complete: v.complete });
-        this.reply = { to: from, bytes: v.reply };
-        break;
-      case 'duplicate':
-        this.events.push({ kind: 'duplicate', seq: v.seq });
-        if (v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
-        break;
-      default:
-        this.events.push(v);
-    }
+    // The verdict is the event (its reply field rides along unread): one allocation per datagram, not two.
+    this.events.push(v);
+    if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
   }
 
   /** A datagram the driver cannot answer (source port 0, which only a raw socket can send): counted, never a start. */

@@ -9,23 +9,27 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256File as sha256, subdir, tempDir, writeSeededFile } from '../../harness/files.js';
+import { closeSocket, freePort, udpSocket } from '../../harness/net.js';
+import { CLIENT, SERVER } from '../../harness/paths.js';
+import { run, start, type Proc } from '../../harness/procs.js';
+import { sleep, waitFor } from '../../harness/wait.js';
 import { encodeData, TYPE_ACK, TYPE_FIN } from '../../src/core/codec.js';
-import { CLIENT, freePort, run, runWithin, SERVER, sha256, start, tempDir, writeRandomFile, type Proc } from '../e2e/procs.js';
-import { closeSocket, expectNoCrash, expectOneLine, hasCommand, isRoot, listing, partFiles, Relay, rootSkipReason, sleep, subdir, udpSocket, waitFor } from './support.js';
+import { expectNoCrash, expectOneLine, hasCommand, isRoot, listing, partFiles, Relay, rootSkipReason, runWithin } from './support.js';
 
-const dir = tempDir();
+const dir = tempDir('hardening');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const src = path.join(dir, 'src.bin');
-writeRandomFile(src, 64 * 1024, 'hardening-src');
+writeSeededFile(src, 64 * 1024, 'hardening-src');
 const big = path.join(dir, 'big.bin');
-writeRandomFile(big, 1_000_000, 'hardening-big');
+writeSeededFile(big, 1_000_000, 'hardening-big');
 const mid = path.join(dir, 'mid.bin');
-writeRandomFile(mid, 300_000, 'hardening-mid');
+writeSeededFile(mid, 300_000, 'hardening-mid');
 
 /** A receiver on `address`, once it listens; a short linger (a later `--linger` in `extra` wins). */
 async function receiver(address: string, port: number, file: string, p: string, extra: string[] = []): Promise<Proc> {
   const rx = start(SERVER, ['--bind', address, '--seed', '9', '--linger', '0.2', ...extra, String(port), file, p]);
-  await rx.listening;
+  await rx.ready;
   return rx;
 }
 
@@ -167,8 +171,8 @@ describe('a stale end of file never replaces a good FILE; a lone FIN still makes
       // The retransmitted FIN is not taken for a new zero-byte transfer: nobody confirms it.
       expect(c.code, c.stdout).toBe(1);
       expect(sha256(out)).toBe(sha256(src));
-      await waitFor('the next receiver to report the stale FIN', () => /ignored a FIN before any data/.test(next.stderr()));
-      expect(next.stderr()).toMatch(/already holds data/);
+      await waitFor('the next receiver to report the stale FIN', () => /ignored a FIN before any data/.test(next.output()));
+      expect(next.output()).toMatch(/already holds data/);
       next.child.kill('SIGTERM');
       const b = await next.done;
       expect(b.code, b.stderr).toBe(143);
@@ -365,7 +369,7 @@ describe('a HOST name with several addresses', () => {
     const outs = ['127.0.0.240', '127.0.0.241'].map((a) => path.join(work, `out-${a}.bin`));
     const rxs = [await receiver('127.0.0.240', port, outs[0]!, '0'), await receiver('127.0.0.241', port, outs[1]!, '0')];
     const launcher = ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts];
-    const c = await runWithin(CLIENT, ['--quiet', 'p2mp-multi.test', String(port), src, '1000'], 30_000, launcher);
+    const c = await runWithin(CLIENT, ['--quiet', 'p2mp-multi.test', String(port), src, '1000'], 30_000, { launcher });
     expect(c.code, c.stderr).toBe(0);
     const used = /HOST 'p2mp-multi\.test' has 2 IPv4 addresses \((127\.0\.0\.24[01]), (127\.0\.0\.24[01])\); sending to (127\.0\.0\.24[01])/.exec(c.stderr);
     expect(used, c.stderr).not.toBeNull();
@@ -477,7 +481,7 @@ describe('a receiver bound to 0.0.0.0 answering from another address', () => {
     const port = await freePort();
     // No --bind: it answers from the address the kernel routes by (127.0.0.1), not the one the sender addressed.
     const rx = start(SERVER, ['--linger', '0.2', '--quiet', String(port), path.join(dir, 'any.bin'), '0']);
-    await rx.listening;
+    await rx.ready;
     try {
       const c = await run(CLIENT, ['--json', '--give-up', '1', '127.0.0.222', String(port), src, '1000']);
       expect(c.code, c.stderr).toBe(1);
