@@ -158,7 +158,7 @@ describe('a stale end of file never replaces a good FILE; a lone FIN still makes
       // receiver does exit while the sender is still retransmitting.
       const rxArgs = ['--linger', '0.3'];
       const first = await receiver('127.0.0.228', port, out, '0', rxArgs);
-      const client = start(CLIENT, ['--eof', 'fin', '--give-up', '3', '--rto-max', '500', '--json', '127.0.0.226', String(port), src, '1000']);
+      const client = start(CLIENT, ['--eof', 'fin', '--give-up', '4', '--rto-max', '500', '--json', '127.0.0.226', String(port), src, '1000']);
       const a = await first.done;
       expect(a.code, a.stderr).toBe(0);
       expect(sha256(out)).toBe(sha256(src));
@@ -170,6 +170,7 @@ describe('a stale end of file never replaces a good FILE; a lone FIN still makes
       const c = await client.done;
       // The retransmitted FIN is not taken for a new zero-byte transfer: nobody confirms it.
       expect(c.code, c.stdout).toBe(1);
+      expect(receiversOf(c.stdout)[0]).toMatchObject({ status: 'unconfirmed', reason: 'all data acknowledged, end of file not confirmed' });
       expect(sha256(out)).toBe(sha256(src));
       await waitFor('the next receiver to report the stale FIN', () => /ignored a FIN before any data/.test(next.output()));
       expect(next.output()).toMatch(/already holds data/);
