@@ -38,6 +38,15 @@ export function writeSeededFile(file: string, size: number, seed: string | numbe
   }
 }
 
+/** A fresh folder `name` under `dir` holding src.bin: `size` bytes seeded by `name` (one per test case). */
+export function seededFixture(dir: string, name: string, size: number): { sub: string; src: string } {
+  const sub = path.join(dir, name);
+  fs.mkdirSync(sub);
+  const src = path.join(sub, 'src.bin');
+  writeSeededFile(src, size, name);
+  return { sub, src };
+}
+
 /** A seeded file of `size` bytes in `dir`, written once and reused while it is there. */
 export function cachedSeededFile(dir: string, size: number, seed: string | number): string {
   const file = path.join(dir, `seeded-${size}-${seed}.bin`);

@@ -51,9 +51,12 @@ export interface TaskWatch {
 
 /** What the sender learned about one receiver. */
 export interface FlowResult extends TaskReceiver {
-  status: 'done' | 'failed';
+  /** 'unconfirmed': every data segment acknowledged, the end of file not (failReason 'eof-unconfirmed'). */
+  status: 'done' | 'failed' | 'unconfirmed';
   failReason: FailReason | undefined;
   error: string | undefined;
+  /** Where datagrams for this receiver came from instead of its address (failReason 'wrong-address'). */
+  strayFrom: string | undefined;
   stats: SenderStats;
   segmentsTotal: number;
   srttMs: number | undefined;
@@ -84,7 +87,7 @@ export function runSendTask(t: SendTask, watch: TaskWatch): Promise<FlowResult[]
           post(ev.type === 'done' ? { type: 'done', receiver } : { type: 'failed', receiver, reason: ev.reason });
         }
       },
-      onFinished(errors) {
+      onFinished(errors, strays) {
         watch.onFinished?.(group);
         post({ type: 'end' });
         resolve(
@@ -92,9 +95,10 @@ export function runSendTask(t: SendTask, watch: TaskWatch): Promise<FlowResult[]
             const flow = group.flows[i]!;
             return {
               ...rcv,
-              status: flow.status === 'done' ? 'done' : 'failed',
+              status: flow.status === 'done' ? 'done' : flow.failReason === 'eof-unconfirmed' ? 'unconfirmed' : 'failed',
               failReason: flow.failReason,
               error: errors[i],
+              strayFrom: strays[i],
               stats: { ...flow.stats },
               segmentsTotal: flow.total,
               srttMs: flow.srttMs,

@@ -10,12 +10,13 @@ import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile, openSharedStream, 
 import {
   catchInterrupt,
   EXIT_FAILED,
-  EXIT_INTERRUPTED,
   EXIT_OK,
+  exitCodeFor,
   parseChoice,
   parseDecimal,
   parseMss,
   parsePort,
+  parseTime,
   runProgram,
   UsageError,
 } from './args.js';
@@ -49,8 +50,8 @@ interface ClientOptions {
 async function main(args: string[], opts: ClientOptions): Promise<void> {
   const fromFile = opts.hostsFile === undefined ? [] : readHostsFile(opts.hostsFile);
   const fixed = opts.hostsFile === undefined ? 4 : 3;
-  if (args.length < fixed) throw new UsageError(`expected ${fixed === 4 ? 'HOST... ' : '[HOST...] '}PORT FILE MSS, got ${args.length} argument(s) (see --help)`);
-  const specs = [...args.slice(0, -3).map((h, i) => parseHostSpec(h, `HOST argument ${i + 1}`)), ...fromFile];
+  if (args.length < fixed) throw new UsageError(`expected ${fixed === 4 ? 'HOST... ' : '[HOST...] '}PORT FILE MSS, got ${args.length} argument(s)`);
+  const specs = [...args.slice(0, -3).map((h) => parseHostSpec(h)), ...fromFile];
   if (specs.length === 0) throw new UsageError(`no receivers: --hosts-file ${opts.hostsFile} names no host`);
   const [portRaw, filePath, mssRaw] = args.slice(-3) as [string, string, string];
   const port = parsePort(portRaw);
@@ -59,13 +60,13 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const eof = parseChoice<EofMode>('--eof', opts.eof, EOF_MODES);
   const rto: RtoConfig = {
     ...RTO_DEFAULTS,
-    minMs: parseDecimal('--rto-min', opts.rtoMin, { positive: true }),
-    maxMs: parseDecimal('--rto-max', opts.rtoMax, { positive: true }),
+    minMs: parseTime('--rto-min', opts.rtoMin, 'ms', { positive: true }),
+    maxMs: parseTime('--rto-max', opts.rtoMax, 'ms', { positive: true }),
   };
-  if (opts.timeout !== undefined) rto.fixedMs = parseDecimal('--timeout', opts.timeout, { positive: true });
+  if (opts.timeout !== undefined) rto.fixedMs = parseTime('--timeout', opts.timeout, 'ms', { positive: true });
   if (rto.maxMs < rto.minMs) throw new UsageError(`--rto-max (${rto.maxMs}) must not be below --rto-min (${rto.minMs})`);
-  const giveUpMs = parseDecimal('--give-up', opts.giveUp, { positive: true }) * 1000;
-  const waitMs = parseDecimal('--wait', opts.wait) * 1000;
+  const giveUpMs = parseTime('--give-up', opts.giveUp, 's', { positive: true });
+  const waitMs = parseTime('--wait', opts.wait, 's');
   const threads = opts.threads === undefined ? defaultThreads(specs.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
   const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
@@ -101,18 +102,19 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const sha256 = readError === undefined ? opened.sha256() : undefined;
   opened.close();
   signals.release();
-  const interrupted = signals.interrupted();
+  const signal = signals.signal();
+  const interrupted = signal !== undefined;
 
   const fileBytes = opened.size() ?? results.reduce((m, r) => Math.max(m, r.stats.bytesAcked), 0);
-  const summary = summarize({ results, elapsedMs, file: filePath, fileBytes, sha256, mss, mode, eof, port, interrupted, readError });
+  const summary = summarize({ results, elapsedMs, file: filePath, fileBytes, sha256, mss, mode, eof, port, giveUpMs, interrupted, readError });
   if (opts.json) process.stdout.write(jsonLine(summary));
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
-  events.record('end', { status: summary.status, ok: summary.ok, complete: summary.total.complete, failed: summary.total.failed, interrupted: summary.total.interrupted });
+  events.record('end', { status: summary.status, ok: summary.ok, complete: summary.total.complete, failed: summary.total.failed, unconfirmed: summary.total.unconfirmed, interrupted: summary.total.interrupted });
   log.log(`${summary.status}: ${summary.total.complete}/${summary.total.receivers} receivers complete in ${(elapsedMs / 1000).toFixed(3)} s, SHA-256 ${sha256 ?? '-'}`);
   events.close();
   log.close();
-  process.exitCode = interrupted ? EXIT_INTERRUPTED : summary.ok ? EXIT_OK : EXIT_FAILED;
+  process.exitCode = signal !== undefined ? exitCodeFor(signal) : summary.ok ? EXIT_OK : EXIT_FAILED;
 }
 
 const program = describeProgram(new Command('p2mpclient').usage('[options] HOST... PORT FILE MSS'), {
@@ -125,7 +127,7 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
   ],
   notes: [
     'Prints "Timeout, sequence number = Y" on stdout for each timeout, a line on stderr when a receiver completes or fails, and a summary.',
-    'Exit status: 0 all receivers complete, 1 any failed, 2 bad arguments, 130 interrupted.',
+    'Exit status: 0 all receivers complete, 1 any failed or unconfirmed, 2 bad arguments, 130 interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP).',
   ],
   examples: [
     'p2mpclient 127.0.0.2 127.0.0.3 7735 ./file 1000',
@@ -134,7 +136,7 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
     'tar c dir | p2mpclient --json 10.0.0.2 7735 - 1472 > summary.json',
   ],
 })
-  .argument('<args...>')
+  .argument('<HOST...>')
   .option('--mode <mode>', 'independent: each receiver advances on its own ACKs; lockstep: segment i+1 waits until every live receiver ACKed i (the classic)', 'independent')
   .option('--eof <convention>', 'end-of-file convention: empty (empty DATA segment), fin (00000000 0000FFFF), last (0x5557 marker on the final segment)', 'empty')
   .option('--timeout <ms>', 'fixed retransmission timeout (no RTT estimation, no backoff)')

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Target } from '../transport/engine.js';
 import type { TaskEvent } from '../../workers/send-task.js';
-import { jsonLine } from './json.js';
+import { jsonLine, statusOf } from './json.js';
 import { openAppend, toStderr, type LineWriter, type Logger } from './log.js';
 import { REASON_TEXT } from './summary.js';
 
@@ -69,7 +69,7 @@ export class EventSink {
       this.o.log.log(`receiver ${name} complete in ${secs} s`);
     } else {
       const reason = ev.reason === 'aborted' ? 'interrupted' : ev.reason;
-      const status = reason === 'interrupted' ? 'interrupted' : 'failed';
+      const status = statusOf(reason);
       const text = REASON_TEXT[reason];
       if (this.o.print) this.stderr(`p2mpclient: ${n} ${name} ${status.toUpperCase()} after ${secs} s: ${text}\n`);
       this.record(status, { receiver: name, host, status, reason, elapsedMs: Math.round(performance.now() - this.started) });

@@ -10,17 +10,24 @@ import { mbps } from './summary.js';
 export const JSON_SCHEMA = 1;
 
 /** The outcome of a whole run and of each receiver. */
-export type Status = 'complete' | 'failed' | 'interrupted';
+export type Status = 'complete' | 'failed' | 'unconfirmed' | 'interrupted';
 
 /** Why something did not complete (null when it did). */
 export type Reason =
   | 'no-answer'
   | 'port-unreachable'
+  | 'eof-unconfirmed'
+  | 'wrong-address'
   | 'socket-error'
   | 'read-error'
   | 'idle-timeout'
   | 'write-error'
+  | 'cannot-listen'
   | 'interrupted';
+
+/** The status a reason gives: 'unconfirmed' (all data acknowledged, the end of file not), 'interrupted', else 'failed'. */
+export const statusOf = (reason: Reason): Exclude<Status, 'complete'> =>
+  reason === 'eof-unconfirmed' ? 'unconfirmed' : reason === 'interrupted' ? 'interrupted' : 'failed';
 
 /** One JSON document on one line. */
 export const jsonLine = (doc: object): string => `${JSON.stringify(doc)}\n`;
@@ -45,7 +52,7 @@ export interface ReceiverReport extends Omit<ReceiverStats, 'bytes'> {
 }
 
 export function receiverReport(r: ReceiveOutcome, o: { file: string; transfer: number; seed: string; lossRate: number }): ReceiverReport {
-  const status: Status = r.ok ? 'complete' : r.reason === 'interrupted' ? 'interrupted' : 'failed';
+  const status: Status = r.ok ? 'complete' : statusOf(r.reason);
   return {
     schema: JSON_SCHEMA,
     program: 'p2mpserver',

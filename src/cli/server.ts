@@ -3,13 +3,12 @@
 
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
+import { checkOutput, OutputError } from '../transport/atomic-output.js';
 import { startReceiver } from '../transport/receiver-driver.js';
 import { StdoutSink } from '../transport/stdout-sink.js';
-import { catchInterrupt, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
+import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseLoss, parsePort, parseTime, runProgram, UsageError } from './args.js';
 import { describeProgram } from './help.js';
 import { jsonLine, receiverReport } from './json.js';
 import { Logger, toStderr, type LineWriter } from './log.js';
@@ -32,21 +31,13 @@ interface ServerOptions {
 /** FILE for transfer n (1-based): every {n} replaced. */
 const fileFor = (pattern: string, n: number): string => pattern.replaceAll('{n}', String(n));
 
-/** FILE must be creatable: its directory exists and is writable, and FILE itself is not a directory. */
-function checkOutputPath(file: string): void {
-  // 'out/' or 'out/.' can only ever be a directory: catch it now, not when the finished file is renamed.
-  if (file === '') throw new UsageError('FILE must not be empty');
-  if (/\/$/.test(file) || ['.', '..'].includes(path.basename(file))) throw new UsageError(`FILE '${file}' names a directory, not a file`);
-  const dir = path.dirname(path.resolve(file));
+/** FILE can be replaced atomically (atomic-output's checks), or a usage error naming it. */
+function checkFile(file: string): void {
   try {
-    if (!fs.statSync(dir).isDirectory()) throw new UsageError(`FILE '${file}': ${dir} is not a directory`);
-    fs.accessSync(dir, fs.constants.W_OK);
+    checkOutput(file);
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`FILE '${file}': directory ${dir} ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable'}`);
+    throw err instanceof OutputError ? new UsageError(err.message) : err;
   }
-  const st = fs.statSync(file, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new UsageError(`FILE '${file}' is a directory`);
 }
 
 /**
@@ -75,11 +66,12 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const port = parsePort(portRaw);
   const lossRate = parseLoss(pRaw);
   const toStdout = pattern === '-';
-  if (!toStdout) checkOutputPath(fileFor(pattern, 1));
+  // FILE - replaces nothing: the output checks are for files.
+  if (!toStdout) checkFile(fileFor(pattern, 1));
   if (opts.bind !== undefined) await checkBindAddress(opts.bind);
   const seed = opts.seed ?? String(randomInt(2 ** 31));
-  const idleTimeoutMs = parseDecimal('--idle-timeout', opts.idleTimeout, { positive: true }) * 1000;
-  const lingerMs = parseDecimal('--linger', opts.linger) * 1000;
+  const idleTimeoutMs = parseTime('--idle-timeout', opts.idleTimeout, 's', { positive: true });
+  const lingerMs = parseTime('--linger', opts.linger, 's');
   const count = parseDecimal('--count', opts.count);
   if (!Number.isInteger(count)) throw new UsageError(`--count must be a whole number, got '${opts.count}'`);
   const quiet = opts.quiet === true || opts.json === true;
@@ -87,13 +79,14 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const report = (text: string): boolean => (toStdout ? process.stderr : process.stdout).write(text);
   const log = Logger.open('p2mpserver', opts);
   let lines: LineWriter = toStdout ? toStderr : (line) => process.stdout.write(line);
-  let interrupted = false;
+  let signal: NodeJS.Signals | undefined;
+  let lastOk = false;
   let failed = 0;
 
   // Transfers one after another (--count N, 0: until interrupted); each one's FILE is complete and atomic.
   for (let n = 1; count === 0 || n <= count; n++) {
     const file = toStdout ? '-' : fileFor(pattern, n);
-    if (n > 1 && !toStdout) checkOutputPath(file);
+    if (n > 1 && !toStdout) checkFile(file);
     // A different seed for each transfer (seed, seed-2, seed-3...), so drops replay exactly transfer by transfer.
     const transferSeed = n === 1 ? seed : `${seed}-${n}`;
     const live = { line: undefined as ReturnType<typeof startLiveLine> | undefined };
@@ -107,6 +100,12 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
       lingerMs,
       sink: toStdout ? new StdoutSink() : undefined,
       onLoss: quiet ? () => {} : (seq) => lines(`Packet loss, sequence number = ${seq}\n`),
+      onStaleFin: () => {
+        log.terminal(
+          `p2mpserver: ignored a FIN before any data: ${file} already holds data, and a FIN carries no sequence number, so it may be the` +
+            ` retransmitted end of an earlier transfer (to send an empty file over it, use --eof empty); still waiting\n`,
+        );
+      },
       onListening: (address, boundPort) => {
         const where = `${address}:${boundPort}`;
         process.stderr.write(`p2mpserver: listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}\n`);
@@ -126,7 +125,8 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
     live.line?.stop();
     log.terminal = toStderr;
     lines = toStdout ? toStderr : (line) => process.stdout.write(line);
-    interrupted = signals.interrupted();
+    signal = signals.signal();
+    lastOk = r.ok;
     if (!r.ok) failed++;
 
     const s = r.stats;
@@ -142,15 +142,21 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
       );
     }
     if (r.ok) log.log(`transfer ${n} complete: ${file}, ${s.bytes} bytes from ${r.peer} in ${(r.elapsedMs / 1000).toFixed(3)} s, SHA-256 ${r.sha256}`);
-    else {
+    if (r.ok && signal !== undefined) process.stderr.write(`p2mpserver: ${signal} while lingering; ${file} was written completely\n`);
+    else if (!r.ok && r.reason === 'cannot-listen') {
+      process.stderr.write(`p2mpserver: ${r.message}\n`);
+      log.log(`transfer ${n} ${r.reason}: ${r.message}`);
+    } else if (!r.ok) {
       const kept = toStdout ? `${s.bytes} bytes already written to stdout` : `${file} not written`;
       process.stderr.write(`p2mpserver: ${r.message}; ${kept} (seed ${transferSeed})\n`);
       log.log(`transfer ${n} ${r.reason}: ${r.message}`);
     }
-    if (interrupted) break;
+    // A socket that cannot listen will not listen for the next transfer either.
+    if (signal !== undefined || (!r.ok && r.reason === 'cannot-listen')) break;
   }
   log.close();
-  process.exitCode = interrupted ? EXIT_INTERRUPTED : failed > 0 ? EXIT_FAILED : EXIT_OK;
+  // Ended by a signal: 128 + its number, unless the last transfer's FILE was already written (then as if not).
+  process.exitCode = signal !== undefined && !lastOk ? exitCodeFor(signal) : failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 const program = describeProgram(new Command('p2mpserver').usage('[options] PORT FILE P'), {
@@ -162,7 +168,7 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
   ],
   notes: [
     'Serves one sender per transfer, then lingers briefly to re-ACK a retransmitted end of file, prints a summary and exits (or serves the next transfer, see --count).',
-    'Exit status: 0 every transfer complete, 1 any failed, 2 bad arguments, 130 interrupted.',
+    'Exit status: 0 every transfer complete (also when interrupted after FILE was written), 1 any failed, 2 bad arguments, 130 interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP).',
   ],
   examples: [
     'p2mpserver --bind 127.0.0.2 7735 /tmp/copy 0.05',

@@ -4,7 +4,7 @@
 import { payloadBytes } from '../core/codec.js';
 import type { FailReason } from '../core/flow.js';
 import type { FlowResult } from '../../workers/send-task.js';
-import { JSON_SCHEMA, type Reason, type Status } from './json.js';
+import { JSON_SCHEMA, statusOf, type Reason, type Status } from './json.js';
 
 export interface SummaryInput {
   results: FlowResult[];
@@ -17,6 +17,7 @@ export interface SummaryInput {
   mode: string;
   eof: string;
   port: number;
+  giveUpMs: number;
   interrupted: boolean;
   /** The file failed to read mid-transfer (every receiver was stopped). */
   readError: string | undefined;
@@ -62,21 +63,46 @@ export interface Summary {
   eof: string;
   port: number;
   receivers: ReceiverSummary[];
-  total: Record<Counted, number> & { receivers: number; complete: number; failed: number; interrupted: number; timeMs: number; goodputMbps: number };
+  total: Record<Counted, number> & { receivers: number; complete: number; failed: number; unconfirmed: number; interrupted: number; timeMs: number; goodputMbps: number };
 }
 
 /** Megabits per second for `bytes` in `ms` milliseconds: 0 for no time, NaN for an unknown (NaN) time. */
 export const mbps = (bytes: number, ms: number): number => (ms === 0 ? 0 : (bytes * 8) / (ms * 1000));
 
+/** The short text of each reason (event lines and logs, which know no more than the reason). */
 export const REASON_TEXT: Record<Reason, string> = {
   'no-answer': 'no answer within the give-up time',
   'port-unreachable': 'port unreachable (nothing listening)',
+  'eof-unconfirmed': 'all data acknowledged, end of file not confirmed',
+  'wrong-address': 'ACKs came from another address (start the receiver with --bind)',
   'socket-error': 'socket error',
   'read-error': 'the file could not be read',
   'idle-timeout': 'no valid segment within the idle timeout',
   'write-error': 'write error',
+  'cannot-listen': 'cannot listen on the port',
   interrupted: 'interrupted',
 };
+
+/** What went wrong with one receiver, in the words of what the sender knows (the summary's `message`). */
+function receiverMessage(r: FlowResult, reason: Reason, giveUpMs: number): string {
+  if (r.error !== undefined) return r.error;
+  const acked = r.stats.segmentsAcked;
+  const stopped = `stopped answering after ${acked} of ${r.segmentsTotal} segments`;
+  const at = `${r.address}:${r.port}`;
+  switch (reason) {
+    case 'no-answer':
+      return acked === 0 ? 'never answered (no ACK within the give-up time)' : `${stopped} (no ACK for ${giveUpMs / 1000} s)`;
+    case 'port-unreachable':
+      return acked === 0 ? REASON_TEXT['port-unreachable'] : `${stopped} (port unreachable: nothing listens there any more)`;
+    case 'wrong-address':
+      return (
+        `${acked === 0 ? 'never answered' : stopped} from ${at}, but its ACKs came from ${r.strayFrom ?? 'another address'} instead of ${at}` +
+        ` (a receiver bound to 0.0.0.0 on a host with several addresses answers from the one the kernel routes by): start it with --bind ${r.address}`
+      );
+    default:
+      return REASON_TEXT[reason];
+  }
+}
 
 function receiverReason(r: FlowResult, readError: string | undefined): Reason | null {
   if (r.status === 'done') return null;
@@ -92,9 +118,9 @@ export function summarize(i: SummaryInput): Summary {
       host: r.host,
       address: r.address,
       port: r.port,
-      status: reason === null ? 'complete' : reason === 'interrupted' ? 'interrupted' : 'failed',
+      status: reason === null ? 'complete' : statusOf(reason),
       reason,
-      message: reason === null ? null : (r.error ?? (reason === 'read-error' ? i.readError! : REASON_TEXT[reason])),
+      message: reason === null ? null : reason === 'read-error' ? i.readError! : receiverMessage(r, reason, i.giveUpMs),
       bytes: r.stats.bytesAcked,
       segmentsAcked: r.stats.segmentsAcked,
       segmentsTotal: r.segmentsTotal,
@@ -112,15 +138,17 @@ export function summarize(i: SummaryInput): Summary {
   const sum = (k: Counted): number => receivers.reduce((a, r) => a + r[k], 0);
   const count = (s: Status): number => receivers.filter((r) => r.status === s).length;
   const ok = receivers.every((r) => r.status === 'complete') && !i.interrupted && i.readError === undefined;
-  const reason: Reason | null = i.readError !== undefined ? 'read-error' : i.interrupted ? 'interrupted' : ok ? null : (receivers.find((r) => r.reason !== null)?.reason ?? null);
-  const status: Status = ok ? 'complete' : reason === 'interrupted' ? 'interrupted' : 'failed';
+  // The run's reason: a read error or an interrupt first, then a failed receiver's over an unconfirmed one's.
+  const worst = receivers.find((r) => r.status === 'failed') ?? receivers.find((r) => r.reason !== null);
+  const reason: Reason | null = i.readError !== undefined ? 'read-error' : i.interrupted ? 'interrupted' : ok ? null : (worst?.reason ?? null);
+  const status: Status = reason === null ? 'complete' : statusOf(reason);
   return {
     schema: JSON_SCHEMA,
     program: 'p2mpclient',
     ok,
     status,
     reason,
-    message: i.readError ?? (ok ? null : i.interrupted ? REASON_TEXT.interrupted : `${count('failed') + count('interrupted')} of ${receivers.length} receivers did not complete`),
+    message: i.readError ?? (ok ? null : i.interrupted ? REASON_TEXT.interrupted : `${receivers.length - count('complete')} of ${receivers.length} receivers did not complete`),
     file: i.file,
     bytes: i.fileBytes,
     sha256: i.sha256 ?? null,
@@ -134,6 +162,7 @@ export function summarize(i: SummaryInput): Summary {
       receivers: receivers.length,
       complete: count('complete'),
       failed: count('failed'),
+      unconfirmed: count('unconfirmed'),
       interrupted: count('interrupted'),
       bytes: sum('bytes'),
       segmentsAcked: sum('segmentsAcked'),
@@ -155,7 +184,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
-const STATUS_WORD: Record<Status, string> = { complete: 'ok', failed: 'FAILED', interrupted: 'INTERRUPTED' };
+const STATUS_WORD: Record<Status, string> = { complete: 'ok', failed: 'FAILED', unconfirmed: 'UNCONFIRMED', interrupted: 'INTERRUPTED' };
 
 /**
  * Every column means the same in every row: the total row sums the receivers' rows (its time is the run's).

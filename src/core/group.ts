@@ -3,11 +3,12 @@
 // receiver has acknowledged i - 1; independent: each flow runs on its own ACKs), the file-buffer gate
 // (only loaded segments may be sent), failures, and one SegmentSource that encodes each segment once for
 // all flows. Drivers (the UDP worker loop, the simulator) call, in the quinn-proto order:
-//   handleDatagram / handleTimeout / fail / abort / setBufferEnd / setPeerSlowest   (input)
+//   handleDatagram / handleStray / handleTimeout / fail / abort / setBufferEnd / setPeerSlowest   (input)
 //   pollTransmit until undefined, then pollEvent until undefined, then pollTimeout     (output)
 // Time is only ever an argument; a spurious handleTimeout does nothing.
 
 import { MinHeap, type Keyed } from './heap.js';
+import { Fifo } from './queue.js';
 import { SenderFlow, type FailReason, type SenderEvent, type SenderStats } from './flow.js';
 import type { SenderOptions } from './options.js';
 import { SegmentSource, type FileSource } from './segments.js';
@@ -46,10 +47,14 @@ export class GroupSender {
   private readonly lockstep: boolean;
   private readonly instrument: boolean;
   /** Flows push their events here directly; the group adds its own. */
-  private readonly events: GroupEvent[] = [];
-  private eventHead = 0;
-  /** Each flow's current deadline as last read (NaN: none); heap entries that disagree are stale. */
+  private readonly events = new Fifo<GroupEvent>();
+  /** Each flow's current deadline as last read (NaN: none). */
   private readonly deadlines: Float64Array;
+  /**
+   * The key of each flow's live heap entry (NaN: none). An entry is pushed only when a deadline moves earlier:
+   * a later one (every ACK pushes the deadline later) keeps the entry, which is moved when it reaches the top.
+   */
+  private readonly entryKey: Float64Array;
   private readonly heap = new MinHeap<Deadline>();
   /** Flows that may have something to transmit. */
   private readonly ready: number[] = [];
@@ -69,10 +74,11 @@ export class GroupSender {
     this.instrument = cfg.instrument === true;
     const flows: SenderFlow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
-      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, waitMs: cfg.waitMs, instrument: cfg.instrument, receiver: r, events: this.events as SenderEvent[] }));
+      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, waitMs: cfg.waitMs, instrument: cfg.instrument, receiver: r, events: this.events as Fifo<SenderEvent> }));
     }
     this.flows = flows;
     this.deadlines = new Float64Array(cfg.receivers).fill(Number.NaN);
+    this.entryKey = new Float64Array(cfg.receivers).fill(Number.NaN);
     this.isReady = new Uint8Array(cfg.receivers);
     this.atSlowest = cfg.receivers;
     if (cfg.receivers === 0) this.slowestAcked = Number.POSITIVE_INFINITY;
@@ -118,13 +124,17 @@ export class GroupSender {
     this.touch(r, acked, status);
   }
 
+  /** A datagram for receiver r from another address on its port (see SenderFlow.handleStray); never an answer. */
+  handleStray(r: number, bytes: Uint8Array): void {
+    this.flows[r]?.handleStray(bytes);
+  }
+
   /** Handle every deadline that has passed by `now` (each flow once: one that re-arms at `now` waits for the next call). */
   handleTimeout(now: number): void {
     const due: number[] = [];
-    for (let top = this.heap.peek(); top !== undefined && top.key <= now; top = this.heap.peek()) {
-      this.heap.pop();
-      const r = top.receiver;
-      if (this.deadlines[r] !== top.key) continue; // superseded
+    for (let at = this.pollTimeout(); at !== undefined && at <= now; at = this.pollTimeout()) {
+      const r = this.heap.pop()!.receiver;
+      this.entryKey[r] = Number.NaN;
       this.deadlines[r] = Number.NaN;
       due.push(r);
     }
@@ -140,19 +150,20 @@ export class GroupSender {
 
   /** Declare receiver r failed (ICMP port unreachable, a socket error). */
   fail(r: number, reason: FailReason): void {
-    const flow = this.flows[r];
-    if (flow === undefined) return;
-    const status = flow.status;
-    flow.fail(reason);
-    this.touch(r, flow.acked, status);
+    this.change(r, (flow) => flow.fail(reason));
   }
 
   /** ICMP port unreachable for receiver r: failed, unless it may still be starting (see SenderOptions.waitMs). */
   handleUnreachable(now: number, r: number): void {
+    this.change(r, (flow) => flow.handleUnreachable(now));
+  }
+
+  /** Apply an input to receiver r's flow and move it in the group's bookkeeping (not for ACKs: no closure per ACK). */
+  private change(r: number, input: (flow: SenderFlow) => void): void {
     const flow = this.flows[r];
     if (flow === undefined) return;
     const status = flow.status;
-    flow.handleUnreachable(now);
+    input(flow);
     this.touch(r, flow.acked, status);
   }
 
@@ -193,19 +204,27 @@ export class GroupSender {
   }
 
   pollEvent(): GroupEvent | undefined {
-    if (this.eventHead < this.events.length) return this.events[this.eventHead++];
-    if (this.eventHead > 0) {
-      this.events.length = 0;
-      this.eventHead = 0;
-    }
-    return undefined;
+    return this.events.shift();
   }
 
   /** The earliest deadline of any flow (retransmission or give-up); undefined when nothing is timed. */
   pollTimeout(): number | undefined {
     for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
-      if (this.deadlines[top.receiver] === top.key) return top.key;
+      const r = top.receiver;
+      if (this.entryKey[r] !== top.key) {
+        this.heap.pop(); // superseded by an earlier entry
+        continue;
+      }
+      const at = this.deadlines[r]!;
+      if (at === top.key) return at;
+      // The flow's deadline moved later (or went away) since this entry was pushed: move the entry (the same object).
       this.heap.pop();
+      this.entryKey[r] = Number.NaN;
+      if (!Number.isNaN(at)) {
+        this.entryKey[r] = at;
+        top.key = at;
+        this.heap.push(top);
+      }
     }
     return undefined;
   }
@@ -234,8 +253,13 @@ export class GroupSender {
     const old = this.deadlines[r]!;
     if (key === old || (Number.isNaN(key) && Number.isNaN(old))) return;
     this.deadlines[r] = key;
-    if (at !== undefined) this.heap.push({ key: at, order: 0, receiver: r });
+    if (at !== undefined && !(this.entryKey[r]! <= at)) this.pushEntry(r, at);
     if (this.instrument) this.events.push({ type: 'timer', receiver: r, at });
+  }
+
+  private pushEntry(r: number, at: number): void {
+    this.entryKey[r] = at;
+    this.heap.push({ key: at, order: 0, receiver: r });
   }
 
   /** A live flow left the slowest count (acknowledged past it, or failed): recompute once none is left there. */

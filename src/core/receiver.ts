@@ -5,6 +5,7 @@
 // Math.random.
 
 import { checksumMatches, decode, encodeAck, encodeFin } from './codec.js';
+import { Fifo } from './queue.js';
 
 export interface ReceiverConfig {
   /** Classic loss service: each arriving segment from the sender is dropped with this probability. */
@@ -17,10 +18,18 @@ export interface ReceiverConfig {
   lingerMs: number;
   /** Sequence number of segment 0 (0 in the classic protocol). */
   initialSeq?: number;
+  /**
+   * Stale-FIN rule. A FIN carries no sequence number, so a FIN arriving before any data is either a whole
+   * zero-byte transfer (a classic sender in the fin convention) or the retransmitted end of an earlier transfer
+   * whose receiver has exited (its echo was lost). When false, such a lone FIN is ignored (reason 'stale-fin',
+   * not answered); the driver sets it false when FILE already holds data, so a stale FIN can never replace it.
+   * Default true (classic).
+   */
+  acceptLoneFin?: boolean;
 }
 
 /** Why a datagram changed nothing. */
-export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started';
+export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started' | 'stale-fin';
 
 /** Why a datagram changed nothing. */
 export type ReceiverEvent =
@@ -76,7 +85,7 @@ export class ReceiverMachine {
   /** The answer to the end-of-file segment, repeated while lingering. */
   private eofReply: Uint8Array | undefined;
 
-  private readonly events: ReceiverEvent[] = [];
+  private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
@@ -86,18 +95,9 @@ export class ReceiverMachine {
   /** A datagram from `from` (an address:port key). */
   handleDatagram(now: number, bytes: Uint8Array, from: string): void {
     const v = this.judge(now, bytes, from);
-    switch (v.kind) {
-      case 'delivered':
-        this.events.push({ kind: 'delivered', seq: v.seq, payload: v.payload, complete: v.complete });
-        this.reply = { to: from, bytes: v.reply };
-        break;
-      case 'duplicate':
-        this.events.push({ kind: 'duplicate', seq: v.seq });
-        if (v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
-        break;
-      default:
-        this.events.push(v);
-    }
+    // The verdict is the event (its reply field rides along unread): one allocation per datagram, not two.
+    this.events.push(v);
+    if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
   }
 
   /** A datagram the driver cannot answer (source port 0, which only a raw socket can send): counted, never a start. */
@@ -144,7 +144,10 @@ export class ReceiverMachine {
       return this.duplicate(seq, this.eofReply);
     }
 
-    if (seg.kind === 'fin') return this.deliver(now, from, 0, new Uint8Array(0), encodeFin(), true);
+    if (seg.kind === 'fin') {
+      if (this.status === 'waiting' && this.cfg.acceptLoneFin === false) return this.ignore('stale-fin');
+      return this.deliver(now, from, 0, new Uint8Array(0), encodeFin(), true);
+    }
     if (seg.seq === this.expected) {
       const eof = seg.payload.length === 0 || seg.last;
       return this.deliver(now, from, seg.seq, seg.payload, encodeAck(seg.seq), eof);

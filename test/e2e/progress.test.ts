@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
+import { seededFixture, sha256File, tempDir } from '../../harness/files.js';
 import { freePort } from '../../harness/net.js';
 import { CLIENT, SERVER } from '../../harness/paths.js';
 import { receivedFile, run, startReceivers } from '../../harness/procs.js';
@@ -34,12 +34,19 @@ async function inTerminal(args: string[], redirect = ''): Promise<{ code: number
   return { code, raw: fs.readFileSync(raw, 'utf8') };
 }
 
+/** The timeout records of an --events status stream, in order. */
+function timeoutsIn(events: string): Array<{ event: string; seq: number; receiver: string }> {
+  return fs
+    .readFileSync(events, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; seq: number; receiver: string })
+    .filter((e) => e.event === 'timeout');
+}
+
 describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal${noScript ? ` — SKIPPED: ${noScript}` : ''}`, () => {
   it('every event line is whole, on its own line above the bars, one per timeout of the status stream; bars were drawn', async () => {
-    const sub = path.join(dir, 'tty');
-    fs.mkdirSync(sub);
-    const src = path.join(sub, 'src.bin');
-    writeSeededFile(src, 3_000_000, 'tty');
+    const { sub, src } = seededFixture(dir, 'tty', 3_000_000);
     const port = await freePort();
     const receivers = await startReceivers(HOSTS, port, sub, 0.1, { args: ['--linger', '0.5'] });
     const events = path.join(sub, 'events.ndjson');
@@ -53,12 +60,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
     expect(t.raw).toMatch(/[KMG]iB\/s ETA /);
     const screen = render(t.raw);
     const timeoutLines = screen.filter((l) => l.includes('Timeout'));
-    const timeouts = fs
-      .readFileSync(events, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { event: string; seq: number; receiver: string })
-      .filter((e) => e.event === 'timeout');
+    const timeouts = timeoutsIn(events);
     expect(timeouts.length).toBeGreaterThan(0); // P = 0.1 over 3000 segments a receiver
     // Each line exactly the classic line, nothing of a bar in it, all of them, in order.
     expect(timeoutLines).toEqual(timeouts.map((e) => `Timeout, sequence number = ${e.seq}, receiver = ${e.receiver}`));
@@ -71,10 +73,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
   });
 
   it('with stdout redirected the classic lines go to it byte for byte while the bars are drawn on the terminal', async () => {
-    const sub = path.join(dir, 'redirect');
-    fs.mkdirSync(sub);
-    const src = path.join(sub, 'src.bin');
-    writeSeededFile(src, 2_000_000, 'redirect');
+    const { sub, src } = seededFixture(dir, 'redirect', 2_000_000);
     const port = await freePort();
     const receivers = await startReceivers(HOSTS.slice(0, 2), port, sub, 0.1, { args: ['--linger', '0.5'] });
     const out = path.join(sub, 'stdout.txt');
@@ -84,12 +83,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
     for (const r of receivers) expect((await r.done).code).toBe(0);
     expect(t.raw).toMatch(/[KMG]iB\/s ETA /); // bars on the terminal (stderr)
     expect(t.raw).not.toMatch(/Timeout/);
-    const timeouts = fs
-      .readFileSync(events, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { event: string; seq: number; receiver: string })
-      .filter((e) => e.event === 'timeout');
+    const timeouts = timeoutsIn(events);
     const stdout = fs.readFileSync(out, 'utf8');
     const classic = timeouts.map((e) => `Timeout, sequence number = ${e.seq}, receiver = ${e.receiver}\n`).join('');
     expect(stdout.startsWith(classic + 'Sent ')).toBe(true);
@@ -97,10 +91,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
   });
 
   it('with many receivers the display shows the overall line with counts and the slowest five', async () => {
-    const sub = path.join(dir, 'many');
-    fs.mkdirSync(sub);
-    const src = path.join(sub, 'src.bin');
-    writeSeededFile(src, 1_000_000, 'many');
+    const { sub, src } = seededFixture(dir, 'many', 1_000_000);
     const port = await freePort();
     const hosts = Array.from({ length: 7 }, (_, i) => `127.0.0.${20 + i}`);
     const receivers = await startReceivers(hosts, port, sub, 0.1, { args: ['--linger', '0.5'] });
@@ -115,10 +106,7 @@ describe.skipIf(noScript !== undefined)(`progress and event lines on a terminal$
   });
 
   it('the receiver shows one live line on a terminal, and its loss lines above it', async () => {
-    const sub = path.join(dir, 'receiver');
-    fs.mkdirSync(sub);
-    const src = path.join(sub, 'src.bin');
-    writeSeededFile(src, 2_000_000, 'receiver');
+    const { sub, src } = seededFixture(dir, 'receiver', 2_000_000);
     const port = await freePort();
     const raw = path.join(sub, 'raw');
     const out = path.join(sub, 'out.bin');

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
+import { seededFixture, sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
 import { freePort } from '../../harness/net.js';
 import { CLIENT, ROOT, SERVER } from '../../harness/paths.js';
 import { receivedFile, run, start, startReceivers } from '../../harness/procs.js';
@@ -18,21 +18,15 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
-function fixture(name: string, size: number): { sub: string; src: string } {
-  const sub = path.join(dir, name);
-  fs.mkdirSync(sub);
-  const src = path.join(sub, 'src.bin');
-  writeSeededFile(src, size, name);
-  return { sub, src };
-}
+const fixture = (name: string, size: number): { sub: string; src: string } => seededFixture(dir, name, size);
 
 /** The documented keys (docs/JSON.md), in order: present in every document whatever the outcome. */
 const SENDER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'bytes', 'sha256', 'mss', 'payloadBytes', 'mode', 'eof', 'port', 'receivers', 'total'];
 const SENDER_RECEIVER_KEYS = ['host', 'address', 'port', 'status', 'reason', 'message', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'srttMs', 'timeMs', 'goodputMbps'];
-const TOTAL_KEYS = ['receivers', 'complete', 'failed', 'interrupted', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'timeMs', 'goodputMbps'];
+const TOTAL_KEYS = ['receivers', 'complete', 'failed', 'unconfirmed', 'interrupted', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'timeMs', 'goodputMbps'];
 const RECEIVER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'transfer', 'bytes', 'sha256', 'peer', 'timeMs', 'goodputMbps', 'seed', 'lossRate', 'segments', 'drops', 'badChecksums', 'duplicates', 'ignored', 'foreign'];
-const STATUS = ['complete', 'failed', 'interrupted'];
-const REASONS = ['no-answer', 'port-unreachable', 'socket-error', 'read-error', 'idle-timeout', 'write-error', 'interrupted'];
+const STATUS = ['complete', 'failed', 'unconfirmed', 'interrupted'];
+const REASONS = ['no-answer', 'port-unreachable', 'eof-unconfirmed', 'wrong-address', 'socket-error', 'read-error', 'idle-timeout', 'write-error', 'cannot-listen', 'interrupted'];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** One JSON document on exactly one line. */
@@ -247,6 +241,32 @@ describe('receivers from a hosts file, receivers on their own ports', () => {
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/same receiver/);
   });
+
+  it('HOST:PORT and hosts-file entries are refused like HOST: IPv6, broadcast, unspecified, multicast', async () => {
+    const { sub, src } = fixture('hosts-refused', 10);
+    const cases: Array<[string, RegExp]> = [
+      ['::1', /HOST '::1' \(--hosts-file .* line 1\) is an IPv6 address; only IPv4 is supported; see --help$/],
+      ['[::1]:7001', /HOST '\[::1\]:7001' \(--hosts-file .* line 1\) is an IPv6 address/],
+      ['255.255.255.255:7001', /HOST '255\.255\.255\.255' \(--hosts-file .* line 1\) is the broadcast address, not a receiver/],
+      ['0.0.0.0', /HOST '0\.0\.0\.0' \(--hosts-file .* line 1\) is an unspecified address/],
+      ['239.1.2.3:7001', /HOST '239\.1\.2\.3' \(--hosts-file .* line 1\) is a multicast group, not a receiver/],
+    ];
+    const results = await Promise.all(
+      cases.map(async ([entry], i) => {
+        const file = path.join(sub, `h${i}.txt`);
+        fs.writeFileSync(file, `${entry}\n`);
+        return run(CLIENT, ['--hosts-file', file, '7000', src, '500']);
+      }),
+    );
+    results.forEach((r, i) => {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim()).toMatch(cases[i]![1]);
+    });
+    // On the command line as HOST:PORT, the same line without the file's position.
+    const onLine = await run(CLIENT, ['224.0.0.1:7001', '7000', src, '500']);
+    expect(onLine.code).toBe(2);
+    expect(onLine.stderr.trim()).toMatch(/^p2mpclient: HOST '224\.0\.0\.1' is a multicast group, not a receiver .*; see --help$/);
+  });
 });
 
 describe('p2mpserver --count', () => {
@@ -269,6 +289,26 @@ describe('p2mpserver --count', () => {
     expect(sha256File(path.join(sub, 'copy-2.bin'))).toBe(sha256File(second));
     expect(docs.map((d) => d.sha256)).toEqual([sha256File(src), sha256File(second)]);
     expect(fs.readdirSync(sub).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('each transfer\'s FILE gets the atomic output\'s checks and keeps the replaced file\'s mode; a FIFO as the next FILE is refused, left as it was', async () => {
+    const { sub, src } = fixture('count-checked', 20_000);
+    const first = path.join(sub, 'copy-1.bin');
+    fs.writeFileSync(first, 'old private data');
+    fs.chmodSync(first, 0o600);
+    const fifo = path.join(sub, 'copy-2.bin');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const port = await freePort();
+    const server = start(SERVER, ['--bind', '127.0.0.8', '--count', '2', '--linger', '0.3', String(port), path.join(sub, 'copy-{n}.bin'), '0']);
+    await server.ready;
+    const c = await run(CLIENT, ['--quiet', '127.0.0.8', String(port), src, '600']);
+    expect(c.code, c.stderr).toBe(0);
+    const s = await server.done;
+    expect(sha256File(first)).toBe(sha256File(src));
+    expect(fs.statSync(first).mode & 0o777).toBe(0o600);
+    expect(s.code, s.stderr).toBe(2);
+    expect(s.stderr).toMatch(/^p2mpserver: FILE '.*copy-2\.bin' is a FIFO, not a regular file: refusing to replace it; see --help$/m);
+    expect(fs.statSync(fifo).isFIFO()).toBe(true);
   });
 });
 
