@@ -1,0 +1,151 @@
+// What a sender in --verify or --key mode puts on the wire for one receiver, and what it accepts back
+// (README, "Wire extensions"). Pure and without randomness: Ns comes from the caller. The group part (the
+// sealed data, one copy for every receiver) is shared; each receiver's flow holds its own handshake state.
+
+import { ACK_STATUS, TYPE_KACK, TYPE_KCHALLENGE, type AckStatus, type WireMode } from './extension.js';
+import { ackKey, dataKey, encodeHandshake, handshakeKey, MAX_SEALED_SEGMENTS, NONCE_SEED_BYTES, openAck, openHandshake, sealData, sealEnd } from './seal.js';
+import { otherModeOf } from './receiver-wire.js';
+import { decodeVerified, encodeVerifiedData, encodeVerifiedEnd } from './verify.js';
+import type { KeyObject } from 'node:crypto';
+
+export type AckIgnore = 'malformed' | 'not-ack' | 'bad-checksum' | 'unauthenticated' | 'other-mode';
+
+export type AckIn =
+  | { kind: 'ack'; seq: number; status: AckStatus }
+  /** The handshake moved on (--key): the flow has a new segment to send (KRESPONSE) or may now send data. */
+  | { kind: 'handshake' }
+  | { kind: 'ignored'; reason: AckIgnore };
+
+/** The segments of one transfer: the same bytes for every receiver. */
+export interface GroupWire {
+  readonly mode: Exclude<WireMode, 'classic'>;
+  data(seq: number, payload: Uint8Array): Uint8Array;
+  end(seq: number, digest: Uint8Array): Uint8Array;
+  flow(): FlowWire;
+}
+
+/** One receiver's side of the conversation. */
+export interface FlowWire {
+  /** The handshake segment to send (or resend) now; undefined once data may flow. */
+  handshake(): Uint8Array | undefined;
+  read(bytes: Uint8Array): AckIn;
+}
+
+const ignored = (reason: AckIgnore): AckIn => ({ kind: 'ignored', reason });
+
+function otherMode(bytes: Uint8Array, mine: WireMode): AckIn | undefined {
+  const other = otherModeOf(bytes, mine);
+  if (other === undefined) return undefined;
+  return ignored(other === 'malformed' ? 'malformed' : 'other-mode');
+}
+
+class VerifyFlow implements FlowWire {
+  handshake(): undefined {
+    return undefined;
+  }
+
+  read(bytes: Uint8Array): AckIn {
+    const other = otherMode(bytes, 'verify');
+    if (other) return other;
+    const d = decodeVerified(bytes);
+    if (!d.ok) return ignored(d.error === 'bad-crc' ? 'bad-checksum' : 'malformed');
+    if (d.segment.kind !== 'ack') return ignored('not-ack');
+    return d.segment;
+  }
+}
+
+export class VerifyGroupWire implements GroupWire {
+  readonly mode = 'verify';
+  data(seq: number, payload: Uint8Array): Uint8Array {
+    return encodeVerifiedData(seq, payload);
+  }
+  end(seq: number, digest: Uint8Array): Uint8Array {
+    return encodeVerifiedEnd(seq, digest);
+  }
+  flow(): FlowWire {
+    return new VerifyFlow();
+  }
+}
+
+/**
+ * --key: `ns` is this transfer's fresh random nonce (it keys the data: never reuse it). At most
+ * MAX_SEALED_SEGMENTS segments may be sealed (the seq is the nonce).
+ */
+export class KeyGroupWire implements GroupWire {
+  readonly mode = 'key';
+  readonly hello: Uint8Array;
+  private readonly kh: KeyObject;
+  private readonly kd: KeyObject;
+
+  constructor(
+    private readonly psk: Uint8Array,
+    readonly ns: Uint8Array,
+  ) {
+    if (ns.length !== NONCE_SEED_BYTES) throw new RangeError(`Ns must be ${NONCE_SEED_BYTES} bytes`);
+    this.kh = handshakeKey(psk);
+    this.kd = dataKey(psk, ns);
+    this.hello = encodeHandshake(this.kh, { kind: 'hello', ns });
+  }
+
+  /** Whether a transfer of `segments` segments (END included) fits the nonce space. */
+  static fits(segments: number): boolean {
+    return segments <= MAX_SEALED_SEGMENTS;
+  }
+
+  data(seq: number, payload: Uint8Array): Uint8Array {
+    return sealData(this.kd, seq, payload);
+  }
+  end(seq: number, digest: Uint8Array): Uint8Array {
+    return sealEnd(this.kd, seq, digest);
+  }
+  flow(): FlowWire {
+    return new KeyFlow(this.psk, this.kh, this.ns, this.hello);
+  }
+}
+
+class KeyFlow implements FlowWire {
+  private state: 'hello' | 'response' | 'open' = 'hello';
+  private response: Uint8Array | undefined;
+  private ka: KeyObject | undefined;
+
+  constructor(
+    private readonly psk: Uint8Array,
+    private readonly kh: KeyObject,
+    private readonly ns: Uint8Array,
+    private readonly hello: Uint8Array,
+  ) {}
+
+  handshake(): Uint8Array | undefined {
+    return this.state === 'hello' ? this.hello : this.state === 'response' ? this.response : undefined;
+  }
+
+  read(bytes: Uint8Array): AckIn {
+    const other = otherMode(bytes, 'key');
+    if (other) return other;
+    const type = (bytes[6]! << 8) | bytes[7]!;
+    if (type === TYPE_KCHALLENGE) return this.challenge(bytes);
+    if (type !== TYPE_KACK) return ignored('not-ack');
+    if (this.ka === undefined) return ignored('unauthenticated');
+    const o = openAck(this.ka, bytes);
+    if (!o.ok) return ignored(o.error === 'unauthenticated' ? 'unauthenticated' : 'malformed');
+    if (o.ack.status === ACK_STATUS.open) {
+      if (this.state !== 'response') return ignored('not-ack'); // a late repeat: the session is already open
+      this.state = 'open';
+      return { kind: 'handshake' };
+    }
+    // Data ACKs before OPEN cannot be authentic (the receiver seals none before the session opens).
+    return this.state === 'open' ? { kind: 'ack', seq: o.ack.seq, status: o.ack.status } : ignored('unauthenticated');
+  }
+
+  private challenge(bytes: Uint8Array): AckIn {
+    const h = openHandshake(this.kh, bytes);
+    if (!h.ok) return ignored(h.error === 'unauthenticated' ? 'unauthenticated' : 'malformed');
+    if (h.msg.kind !== 'challenge' || Buffer.compare(h.msg.ns, this.ns) !== 0) return ignored('unauthenticated');
+    // The first challenge for our Ns fixes the receiver (its Cr); later copies change nothing.
+    if (this.state !== 'hello') return ignored('not-ack');
+    this.response = encodeHandshake(this.kh, { kind: 'response', ns: this.ns, cr: h.msg.cr });
+    this.ka = ackKey(this.psk, this.ns, h.msg.cr);
+    this.state = 'response';
+    return { kind: 'handshake' };
+  }
+}
