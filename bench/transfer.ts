@@ -23,6 +23,8 @@ export interface TransferSpec {
   threads?: number;
   rtoMin?: number;
   extraClientArgs?: string[];
+  /** Options for every p2mpserver (procs hosting only), e.g. --key FILE. */
+  extraServerArgs?: string[];
   /** Run the client under /usr/bin/time -v to get its peak RSS. */
   timeV?: boolean;
   /** Node flags for the client (e.g. --cpu-prof). */
@@ -105,7 +107,7 @@ export async function runTransfer(spec: TransferSpec): Promise<TransferResult> {
     } else {
       addrs.forEach((a, i) => {
         receivers.push(
-          startNode(SERVER, ['--bind', a, '--seed', String(spec.seed + i), '--json', '--linger', '0.3', String(port), path.join(outDir, `copy-${a}.bin`), String(spec.p)], {
+          startNode(SERVER, ['--bind', a, '--seed', String(spec.seed + i), '--json', '--linger', '0.3', ...(spec.extraServerArgs ?? []), String(port), path.join(outDir, `copy-${a}.bin`), String(spec.p)], {
             readyPattern: /listening on/,
             nodeArgs: spec.receiverNodeArgs,
           }),

@@ -3,7 +3,7 @@
 // header bit flips; `--verify` catches what no per-segment check can see. FILE ends as the real input, or
 // untouched.
 //
-// Addresses: 127.0.3.1-99 (this file only); the real sender is 127.0.0.1 (loopback's source address).
+// Addresses: 127.0.8.1-99 (this file only); the real sender is 127.0.0.1 (loopback's source address).
 // Each test takes its own port.
 
 import { execFileSync } from 'node:child_process';
@@ -72,14 +72,14 @@ describe('--sender HOST: only that host may deliver a file (classic wire)', () =
     const out = path.join(d, 'out.bin');
     fs.writeFileSync(out, 'the existing file');
     const port = await freePort();
-    const recv = await receiver('127.0.3.10', port, out, []);
-    const stranger = await udpSocket('127.0.3.20');
+    const recv = await receiver('127.0.8.10', port, out, []);
+    const stranger = await udpSocket('127.0.8.20');
     try {
-      stranger.send(Buffer.from(encodeFin()), port, '127.0.3.10');
+      stranger.send(Buffer.from(encodeFin()), port, '127.0.8.10');
       const r = await recv.done;
       expect(r.code).toBe(0);
       expect(fs.statSync(out).size).toBe(0);
-      expect(receiverJson(r).peer).toMatch(/^127\.0\.3\.20:/);
+      expect(receiverJson(r).peer).toMatch(/^127\.0\.8\.20:/);
     } finally {
       recv.child.kill('SIGKILL');
       await closeSocket(stranger);
@@ -100,10 +100,10 @@ describe('--sender HOST: only that host may deliver a file (classic wire)', () =
       writeRandomFile(src, 300_000, seed);
       const yesterday = writeRandomFile(path.join(d, 'yesterday.bin'), 20_000, `${seed}/old`);
       const port = await freePort();
-      const addr = label === 'a name' ? '127.0.3.11' : '127.0.3.12';
+      const addr = label === 'a name' ? '127.0.8.11' : '127.0.8.12';
       const recv = await receiver(addr, port, out, ['--sender', host]);
       // Strangers on other hosts; every opener from each, several times over.
-      const strangers = [await udpSocket('127.0.3.21'), await udpSocket('127.0.3.22')];
+      const strangers = [await udpSocket('127.0.8.21'), await udpSocket('127.0.8.22')];
       let sent = 0;
       try {
         for (let round = 0; round < 3; round++) {
@@ -197,10 +197,10 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     const oldSrc = path.join(d, 'yesterday.bin');
     const yesterday = writeRandomFile(oldSrc, 50_000, `${seed}/old`);
     const oldOut = path.join(d, 'yesterday-copy.bin');
-    const r1 = await receiver('127.0.3.30', port, oldOut, ['--key', key]);
-    const relay1 = await Relay.open('127.0.3.31', port, '127.0.3.32', '127.0.3.30');
+    const r1 = await receiver('127.0.8.30', port, oldOut, ['--key', key]);
+    const relay1 = await Relay.open('127.0.8.31', port, '127.0.8.32', '127.0.8.30');
     relay1.record = true;
-    const c1 = await run(CLIENT, ['--key', key, '--json', '127.0.3.31', String(port), oldSrc, '500']);
+    const c1 = await run(CLIENT, ['--key', key, '--json', '127.0.8.31', String(port), oldSrc, '500']);
     expect(c1.code, c1.stderr).toBe(0);
     expect((await r1.done).code).toBe(0);
     await relay1.close();
@@ -213,26 +213,26 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     const before = snapshot(out);
     const src = path.join(d, 'src.bin');
     writeRandomFile(src, 400_000, seed);
-    const recv = await receiver('127.0.3.33', port, out, ['--key', key]);
-    const relay = await Relay.open('127.0.3.34', port, '127.0.3.35', '127.0.3.33');
-    const stranger = await udpSocket('127.0.3.36');
+    const recv = await receiver('127.0.8.33', port, out, ['--key', key]);
+    const relay = await Relay.open('127.0.8.34', port, '127.0.8.35', '127.0.8.33');
+    const stranger = await udpSocket('127.0.8.36');
     const emptyVerified = Buffer.from(encodeVerifiedEnd(0, createHash('sha256').digest()));
     const junk = [...openers(yesterday), emptyVerified, ...recorded];
     try {
-      for (const m of junk) stranger.send(m, port, '127.0.3.33');
+      for (const m of junk) stranger.send(m, port, '127.0.8.33');
       for (const m of recorded) relay.injectToReceiver(m);
       await sleep(300);
       expect(recv.child.exitCode, 'the receiver ended on a stranger').toBeNull();
       expect(snapshot(out)).toEqual(before);
       expect(partFiles(d)).toEqual([]);
 
-      const client = start(CLIENT, ['--key', key, '--json', '127.0.3.34', String(port), src, '500']);
+      const client = start(CLIENT, ['--key', key, '--json', '127.0.8.34', String(port), src, '500']);
       let clientDone = false;
       void client.done.then(() => (clientDone = true));
       let i = 0;
       while (!clientDone) {
         for (let k = 0; k < 6; k++, i++) {
-          stranger.send(junk[i % junk.length]!, port, '127.0.3.33');
+          stranger.send(junk[i % junk.length]!, port, '127.0.8.33');
           relay.injectToReceiver(recorded[i % recorded.length]!);
         }
         await sleep(2);
@@ -265,7 +265,7 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     fs.writeFileSync(out, 'the existing file');
     const src = path.join(d, 'src.bin');
     writeRandomFile(src, 300_000, seed);
-    const addr = '127.0.3.40';
+    const addr = '127.0.8.40';
     const recv = await receiver(addr, port, out, ['--key', key]);
     try {
       const client = start(CLIENT, ['--key', key, '--json', addr, String(port), src, '500']);
@@ -318,7 +318,7 @@ describe('bit flips anywhere, header included, through a relay', () => {
       const d = subdir(dir, `flips${mode}`);
       const extra = mode === '--key' ? ['--key', writeKey(d, 'key', KEY_A)] : ['--verify'];
       const port = await freePort();
-      const [rAddr, front, back] = mode === '--key' ? ['127.0.3.50', '127.0.3.51', '127.0.3.52'] : ['127.0.3.53', '127.0.3.54', '127.0.3.55'];
+      const [rAddr, front, back] = mode === '--key' ? ['127.0.8.50', '127.0.8.51', '127.0.8.52'] : ['127.0.8.53', '127.0.8.54', '127.0.8.55'];
       const out = path.join(d, 'out.bin');
       const src = path.join(d, 'src.bin');
       writeRandomFile(src, 300_000, seed);
@@ -360,8 +360,8 @@ describe('bit flips anywhere, header included, through a relay', () => {
     const before = snapshot(out);
     const src = path.join(d, 'src.bin');
     writeRandomFile(src, 100_000, seed);
-    const recv = await receiver('127.0.3.56', port, out, ['--verify']);
-    const relay = await Relay.open('127.0.3.57', port, '127.0.3.58', '127.0.3.56');
+    const recv = await receiver('127.0.8.56', port, out, ['--verify']);
+    const relay = await Relay.open('127.0.8.57', port, '127.0.8.58', '127.0.8.56');
     let rewritten = 0;
     relay.tamperToReceiver = (msg) => {
       // VDATA seq 10: change one payload byte, then recompute the CRC-32 over everything before it.
@@ -373,7 +373,7 @@ describe('bit flips anywhere, header included, through a relay', () => {
       return outMsg;
     };
     try {
-      const c = await run(CLIENT, ['--verify', '--json', '127.0.3.57', String(port), src, '500']);
+      const c = await run(CLIENT, ['--verify', '--json', '127.0.8.57', String(port), src, '500']);
       const rr = await recv.done;
       expectNoCrash(c, 'p2mpclient');
       expectNoCrash(rr, 'p2mpserver');
@@ -398,11 +398,11 @@ describe('mode mismatches are named, and never crash', () => {
     const d = subdir(dir, 'mm-key-classic');
     const port = await freePort();
     const out = path.join(d, 'out.bin');
-    const recv = await receiver('127.0.3.60', port, out, []);
+    const recv = await receiver('127.0.8.60', port, out, []);
     const src = path.join(d, 'src.bin');
     writeRandomFile(src, 10_000, 'mm1');
     try {
-      const c = await run(CLIENT, ['--key', writeKey(d, 'key', KEY_A), '--give-up', '1', '127.0.3.60', String(port), src, '500']);
+      const c = await run(CLIENT, ['--key', writeKey(d, 'key', KEY_A), '--give-up', '1', '127.0.8.60', String(port), src, '500']);
       expect(c.code).toBe(1);
       expect(c.stdout + c.stderr).toMatch(/no authenticated answer: is the receiver running with --key\?/);
       expect(recv.child.exitCode).toBeNull();
@@ -416,11 +416,11 @@ describe('mode mismatches are named, and never crash', () => {
     const d = subdir(dir, 'mm-wrong-key');
     const port = await freePort();
     const out = path.join(d, 'out.bin');
-    const recv = await receiver('127.0.3.61', port, out, ['--key', writeKey(d, 'key-a', KEY_A)]);
+    const recv = await receiver('127.0.8.61', port, out, ['--key', writeKey(d, 'key-a', KEY_A)]);
     const src = path.join(d, 'src.bin');
     writeRandomFile(src, 10_000, 'mm2');
     try {
-      const c = await run(CLIENT, ['--key', writeKey(d, 'key-b', KEY_B), '--give-up', '1', '127.0.3.61', String(port), src, '500']);
+      const c = await run(CLIENT, ['--key', writeKey(d, 'key-b', KEY_B), '--give-up', '1', '127.0.8.61', String(port), src, '500']);
       expect(c.code).toBe(1);
       expect(c.stdout + c.stderr).toMatch(/no authenticated answer: is the receiver running with --key\?/);
       expect(recv.child.exitCode).toBeNull();
@@ -434,11 +434,11 @@ describe('mode mismatches are named, and never crash', () => {
     const d = subdir(dir, 'mm-classic-key');
     const port = await freePort();
     const out = path.join(d, 'out.bin');
-    const recv = await receiver('127.0.3.62', port, out, ['--key', writeKey(d, 'key', KEY_A)]);
+    const recv = await receiver('127.0.8.62', port, out, ['--key', writeKey(d, 'key', KEY_A)]);
     const src = path.join(d, 'src.bin');
     writeRandomFile(src, 10_000, 'mm3');
     try {
-      const c = await run(CLIENT, ['--give-up', '1', '127.0.3.62', String(port), src, '500']);
+      const c = await run(CLIENT, ['--give-up', '1', '127.0.8.62', String(port), src, '500']);
       expect(c.code).toBe(1);
       expect(c.stdout).toMatch(/no answer within the give-up time/);
       recv.child.kill('SIGINT');
@@ -455,12 +455,12 @@ describe('mode mismatches are named, and never crash', () => {
     const port = await freePort();
     const src = path.join(d, 'src.bin');
     writeRandomFile(src, 10_000, 'mm4');
-    const classic = await receiver('127.0.3.63', port, path.join(d, 'a.bin'), []);
-    const verifying = await receiver('127.0.3.64', port, path.join(d, 'b.bin'), ['--verify']);
+    const classic = await receiver('127.0.8.63', port, path.join(d, 'a.bin'), []);
+    const verifying = await receiver('127.0.8.64', port, path.join(d, 'b.bin'), ['--verify']);
     try {
       const [c1, c2] = await Promise.all([
-        run(CLIENT, ['--verify', '--give-up', '1', '127.0.3.63', String(port), src, '500']),
-        run(CLIENT, ['--give-up', '1', '127.0.3.64', String(port), src, '500']),
+        run(CLIENT, ['--verify', '--give-up', '1', '127.0.8.63', String(port), src, '500']),
+        run(CLIENT, ['--give-up', '1', '127.0.8.64', String(port), src, '500']),
       ]);
       expect(c1.code).toBe(1);
       expect(c1.stdout + c1.stderr).toMatch(/no verified answer: is the receiver running with --verify\?/);
@@ -487,7 +487,7 @@ describe('mode mismatches are named, and never crash', () => {
       [short, /must hold exactly 64 hex digits/],
     ] as const) {
       const s = await run(SERVER, ['--key', file, port, path.join(d, 'out.bin'), '0']);
-      const c = await run(CLIENT, ['--key', file, '127.0.3.65', port, src, '500']);
+      const c = await run(CLIENT, ['--key', file, '127.0.8.65', port, src, '500']);
       for (const f of [s, c]) {
         expect(f.code).toBe(2);
         expect(f.stderr.trim().split('\n')).toHaveLength(1);
