@@ -99,3 +99,15 @@ describe('--sender HOST', () => {
     await expect(resolveSenderHost('')).rejects.toBeInstanceOf(UsageError);
   });
 });
+
+describe('--verify / --key words', () => {
+  it('a receiver names what it ignores and the likely cause; a sender names the missing option', async () => {
+    const { noAnswerReason, otherModeNotice } = await import('../src/cli/wire-options.js');
+    expect(otherModeNotice('key', 'classic', '127.0.0.1:5000')).toBe('ignoring classic datagrams from 127.0.0.1:5000: is the sender running without --key?');
+    expect(otherModeNotice('verify', 'classic', 'h:1')).toBe('ignoring classic datagrams from h:1: is the sender running without --verify?');
+    expect(otherModeNotice('key', 'verify', 'h:1')).toBe('ignoring --verify datagrams from h:1: is the sender running with --verify instead of --key?');
+    expect(otherModeNotice('verify', 'key', 'h:1')).toBe('ignoring --key datagrams from h:1: is the sender running with --key instead of --verify?');
+    expect(noAnswerReason('key')).toMatch(/^no authenticated answer: is the receiver running with --key\?/);
+    expect(noAnswerReason('verify')).toBe('no verified answer: is the receiver running with --verify?');
+  });
+});

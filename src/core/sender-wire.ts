@@ -3,7 +3,7 @@
 // sealed data, one copy for every receiver) is shared; each receiver's flow holds its own handshake state.
 
 import { ACK_STATUS, TYPE_KACK, TYPE_KCHALLENGE, type AckStatus, type WireMode } from './extension.js';
-import { ackKey, dataKey, encodeHandshake, handshakeKey, MAX_SEALED_SEGMENTS, NONCE_SEED_BYTES, openAck, openHandshake, sealData, sealEnd } from './seal.js';
+import { ackKey, dataKey, encodeHandshake, handshakeKey, NONCE_SEED_BYTES, openAck, openHandshake, sealData, sealEnd } from './seal.js';
 import { otherModeOf } from './receiver-wire.js';
 import { decodeVerified, encodeVerifiedData, encodeVerifiedEnd } from './verify.js';
 import type { KeyObject } from 'node:crypto';
@@ -68,8 +68,8 @@ export class VerifyGroupWire implements GroupWire {
 }
 
 /**
- * --key: `ns` is this transfer's fresh random nonce (it keys the data: never reuse it). At most
- * MAX_SEALED_SEGMENTS segments may be sealed (the seq is the nonce).
+ * --key: `ns` is this transfer's fresh random nonce (it keys the data: never reuse it). The seq is the data
+ * nonce, so a transfer holds at most MAX_SEALED_SEGMENTS segments (the segment source enforces it).
  */
 export class KeyGroupWire implements GroupWire {
   readonly mode = 'key';
@@ -85,11 +85,6 @@ export class KeyGroupWire implements GroupWire {
     this.kh = handshakeKey(psk);
     this.kd = dataKey(psk, ns);
     this.hello = encodeHandshake(this.kh, { kind: 'hello', ns });
-  }
-
-  /** Whether a transfer of `segments` segments (END included) fits the nonce space. */
-  static fits(segments: number): boolean {
-    return segments <= MAX_SEALED_SEGMENTS;
   }
 
   data(seq: number, payload: Uint8Array): Uint8Array {
