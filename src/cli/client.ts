@@ -4,7 +4,10 @@
 import dns from 'node:dns/promises';
 import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
-import { EOF_MODES, MODES, type EofMode, type SenderOptions } from '../core/options.js';
+import { randomBytes } from 'node:crypto';
+import { TRAILER_BYTES } from '../core/extension.js';
+import { EOF_MODES, MODES, type EofMode, type SenderOptions, type WireOptions } from '../core/options.js';
+import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
 import { defaultThreads, startEngine, type Target } from '../transport/engine.js';
 import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile } from '../transport/shared-file.js';
@@ -22,6 +25,7 @@ import {
 } from './args.js';
 import { formatSummary, summarize } from './summary.js';
 import { startProgress } from './progress.js';
+import { checkClassicOnly, fileSha256, wireChoice } from './wire-options.js';
 
 interface ClientOptions {
   mode: string;
@@ -35,6 +39,8 @@ interface ClientOptions {
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
+  verify?: boolean;
+  key?: string;
 }
 
 async function resolveHosts(hosts: string[]): Promise<Target[]> {
@@ -74,9 +80,15 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const threads = opts.threads === undefined ? defaultThreads(hosts.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
   const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
+  const choice = wireChoice(opts);
+  checkClassicOnly(choice, program.getOptionValueSource('eof') === 'cli');
+  const payload = payloadBytes(mss, TRAILER_BYTES[choice.mode]);
+  if (payload <= 0) throw new UsageError(`MSS ${mss} leaves no room for data with ${choice.mode === 'key' ? '--key' : '--verify'} (its segments need MSS > ${mss - payload})`);
   let opened: ReturnType<typeof openSharedFile>;
+  let wire: WireOptions | undefined;
   try {
-    opened = openSharedFile(filePath, payloadBytes(mss), bufferBytes);
+    opened = openSharedFile(filePath, payload, bufferBytes);
+    if (choice.mode !== 'classic') wire = { mode: choice.mode, digest: fileSha256(filePath), key: choice.mode === 'key' ? { psk: choice.psk, ns: randomBytes(NONCE_SEED_BYTES) } : undefined };
   } catch (err) {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
@@ -84,17 +96,17 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const targets = await resolveHosts(hosts);
 
   const quiet = opts.quiet === true || opts.json === true;
-  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs };
+  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, wire };
   const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, printEvents: !quiet });
   const signals = catchInterrupt(() => run.abort());
-  const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss) : undefined;
+  const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, payload) : undefined;
   const { results, elapsedMs, readError } = await run.done;
   progress?.stop();
   opened.close();
   signals.release();
   const interrupted = signals.interrupted();
 
-  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted });
+  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted, wire: wire?.mode });
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
@@ -131,6 +143,8 @@ const program = new Command('p2mpclient')
   .option('-q, --quiet', 'no event lines and no progress; summary only')
   .option('--json', 'print the summary as one JSON document (implies --quiet)')
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')
+  .option('--verify', 'verified wire: header covered by a CRC-32, the file\'s SHA-256 sent at the end, a receiver commits only on a match (receivers need --verify too)')
+  .option('--key <file>', 'authenticated, encrypted wire (AES-256-GCM) with the pre-shared key in FILE: 64 hex digits, mode 600; implies --verify (receivers need the same --key)')
   .action(main);
 
 await runProgram(program, process.argv);

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // p2mpserver PORT FILE P: receive one file over P2MP-FTP, dropping each arriving segment with probability P.
 
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { startReceiver } from '../transport/receiver-driver.js';
+import { acceptOnlyFrom, resolveSenderHost } from './sender-host.js';
+import { otherModeNotice, receiverWire, wireChoice } from './wire-options.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
 
 interface ServerOptions {
@@ -17,6 +19,9 @@ interface ServerOptions {
   linger: string;
   quiet?: boolean;
   json?: boolean;
+  sender?: string;
+  verify?: boolean;
+  key?: string;
 }
 
 /** FILE must be creatable: its directory exists and is writable, and FILE itself is not a directory. */
@@ -66,6 +71,8 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
   const seed = opts.seed ?? String(randomInt(2 ** 31));
   const idleTimeoutMs = parseDecimal('--idle-timeout', opts.idleTimeout, { positive: true }) * 1000;
   const lingerMs = parseDecimal('--linger', opts.linger) * 1000;
+  const wire = wireChoice(opts);
+  const acceptFrom = opts.sender === undefined ? undefined : acceptOnlyFrom(await resolveSenderHost(opts.sender));
   const quiet = opts.quiet === true || opts.json === true;
   const out = process.stdout;
 
@@ -78,6 +85,9 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     idleTimeoutMs,
     lingerMs,
     onLoss: quiet ? () => {} : (seq) => out.write(`Packet loss, sequence number = ${seq}\n`),
+    acceptFrom,
+    wire: receiverWire(wire, randomBytes),
+    onOtherMode: (theirs, from) => process.stderr.write(`p2mpserver: ${otherModeNotice(wire.mode, theirs, from)}\n`),
     onListening: (address, boundPort) => {
       process.stderr.write(`p2mpserver: listening on ${address}:${boundPort}, writing ${file}, P=${lossRate}, seed ${seed}\n`);
     },
@@ -88,7 +98,7 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
 
   const s = r.stats;
   if (opts.json) {
-    out.write(`${JSON.stringify({ ok: r.ok, file, seed, lossRate, ...(r.ok ? { peer: r.peer, timeMs: r.elapsedMs } : { reason: r.reason, message: r.message }), ...s })}\n`);
+    out.write(`${JSON.stringify({ ok: r.ok, file, seed, lossRate, ...(wire.mode === 'classic' ? {} : { wire: wire.mode }), ...(r.ok ? { peer: r.peer, timeMs: r.elapsedMs } : { reason: r.reason, message: r.message }), ...s })}\n`);
   } else if (r.ok) {
     const secs = r.elapsedMs / 1000;
     out.write(
@@ -128,6 +138,9 @@ const program = new Command('p2mpserver')
   .option('--linger <seconds>', 'after end of file, keep re-ACKing a retransmitted end of file this long', '2')
   .option('-q, --quiet', 'no loss lines (the "listening" line on stderr stays)')
   .option('--json', 'print the summary as one JSON line (implies --quiet)')
+  .option('--sender <host>', 'accept a transfer only from this host (name or IPv4 address, any port); everything else is counted and ignored')
+  .option('--verify', 'verified wire: header covered by a CRC-32, the file committed only if its SHA-256 matches (the sender needs --verify too)')
+  .option('--key <file>', 'authenticated, encrypted wire (AES-256-GCM) with the pre-shared key in FILE: 64 hex digits, mode 600; implies --verify (the sender needs the same --key)')
   .action(main);
 
 await runProgram(program, process.argv);

@@ -1,6 +1,8 @@
 // The sender's end-of-run summary, as a structure (for --json) and as a text table.
 
 import { payloadBytes } from '../core/codec.js';
+import { TRAILER_BYTES } from '../core/extension.js';
+import { noAnswerReason } from './wire-options.js';
 import type { FlowResult } from '../../workers/send-task.js';
 
 export interface SummaryInput {
@@ -12,6 +14,8 @@ export interface SummaryInput {
   eof: string;
   port: number;
   interrupted: boolean;
+  /** --verify or --key (absent in the classic wire, so its JSON is unchanged). */
+  wire?: 'verify' | 'key';
 }
 
 export interface ReceiverSummary {
@@ -54,6 +58,7 @@ const REASONS: Record<string, string> = {
   'port-unreachable': 'port unreachable (nothing listening)',
   'socket-error': 'socket error',
   aborted: 'interrupted',
+  'digest-mismatch': "digest mismatch: the receiver's copy failed the SHA-256 check and was not committed",
 };
 
 export function summarize(i: SummaryInput): Summary {
@@ -61,7 +66,7 @@ export function summarize(i: SummaryInput): Summary {
     host: r.host,
     address: r.address,
     status: r.status,
-    reason: r.error ?? (r.failReason ? (REASONS[r.failReason] ?? r.failReason) : undefined),
+    reason: r.error ?? (r.failReason === 'no-valid-answer' && i.wire ? noAnswerReason(i.wire) : r.failReason ? (REASONS[r.failReason] ?? r.failReason) : undefined),
     bytes: r.stats.bytesAcked,
     segmentsAcked: r.stats.segmentsAcked,
     segmentsTotal: r.segmentsTotal,
@@ -121,6 +126,7 @@ export function formatSummary(s: Summary): string {
     .filter((r) => r.status === 'failed')
     .map((r) => `FAILED ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
     .join('');
-  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss)} data bytes per segment), mode ${s.mode}, eof ${s.eof}${s.interrupted ? ' (interrupted)' : ''}\n`;
+  const end = s.wire === undefined ? `eof ${s.eof}` : `--${s.wire}`;
+  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss, TRAILER_BYTES[s.wire ?? 'classic'])} data bytes per segment), mode ${s.mode}, ${end}${s.interrupted ? ' (interrupted)' : ''}\n`;
   return `${head}${table(rows)}\n${failures}`;
 }

@@ -1,15 +1,16 @@
 // --verify and --key on both programs: one value for the wire mode, and the words both programs use when
 // the two ends disagree about it (README, "Wire extensions").
 
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import type { WireMode } from '../core/extension.js';
+import { KeyReceiverWire, VerifyReceiverWire, type ReceiverWire } from '../core/receiver-wire.js';
+import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { UsageError } from './args.js';
 import { loadKeyFile } from './key-file.js';
 
-export interface WireChoice {
-  mode: WireMode;
-  /** The pre-shared key (--key only). */
-  psk: Uint8Array | undefined;
-}
+/** The wire both programs speak; --key carries its pre-shared key. */
+export type WireChoice = { mode: 'classic' | 'verify' } | { mode: 'key'; psk: Uint8Array };
 
 export interface WireFlags {
   verify?: boolean;
@@ -19,7 +20,14 @@ export interface WireFlags {
 /** --key implies --verify; giving both is allowed (and the same as --key alone). */
 export function wireChoice(flags: WireFlags): WireChoice {
   if (flags.key !== undefined) return { mode: 'key', psk: loadKeyFile(flags.key) };
-  return { mode: flags.verify === true ? 'verify' : 'classic', psk: undefined };
+  return { mode: flags.verify === true ? 'verify' : 'classic' };
+}
+
+/** A receiver's wire: with --key, a fresh random challenge for its one transfer. */
+export function receiverWire(choice: WireChoice, random: (bytes: number) => Uint8Array): ReceiverWire | undefined {
+  if (choice.mode === 'verify') return new VerifyReceiverWire();
+  if (choice.mode === 'key') return new KeyReceiverWire(choice.psk, random(NONCE_SEED_BYTES));
+  return undefined;
 }
 
 /** The option that selects a mode, as a user types it. */
@@ -40,4 +48,17 @@ export function noAnswerReason(mode: Exclude<WireMode, 'classic'>): string {
 /** Options that only mean something in the classic wire. */
 export function checkClassicOnly(choice: WireChoice, eofGiven: boolean): void {
   if (choice.mode !== 'classic' && eofGiven) throw new UsageError(`--eof applies to the classic wire only (${FLAG[choice.mode]} always ends with the SHA-256 segment)`);
+}
+
+/** SHA-256 of a file of any size, read in 1 MiB chunks (the END segment carries it). */
+export function fileSha256(file: string): Uint8Array {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest();
 }

@@ -2,7 +2,7 @@
 // per-segment overhead, and which mode a datagram belongs to. Every extension type differs from the four
 // classic ones, so a classic peer's decode() rejects them as 'unknown-type' and never writes them.
 
-import { HEADER_BYTES, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from './codec.js';
+import { CLASSIC_TRAILER_BYTES, HEADER_BYTES, peekSeq, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from './codec.js';
 
 export type WireMode = 'classic' | 'verify' | 'key';
 
@@ -24,8 +24,8 @@ export type AckStatus = (typeof ACK_STATUS)[keyof typeof ACK_STATUS];
 /** The END segment carries the file's SHA-256. */
 export const DIGEST_BYTES = 32;
 
-/** Bytes of a data segment that are not file data: header plus trailer (crc32 or GCM tag). */
-export const SEGMENT_OVERHEAD: Readonly<Record<WireMode, number>> = { classic: HEADER_BYTES, verify: HEADER_BYTES + 4, key: HEADER_BYTES + 16 };
+/** What a data segment carries after its payload (crc32 or GCM tag): payloadBytes(mss, TRAILER_BYTES[mode]). */
+export const TRAILER_BYTES: Readonly<Record<WireMode, number>> = { classic: CLASSIC_TRAILER_BYTES, verify: 4, key: 16 };
 
 const MODE_OF_TYPE = new Map<number, WireMode>([
   [TYPE_DATA, 'classic'],
@@ -53,7 +53,7 @@ export interface Header {
 export function readHeader(bytes: Uint8Array): Header | undefined {
   if (bytes.length < HEADER_BYTES) return undefined;
   return {
-    seq: readU32(bytes, 0),
+    seq: peekSeq(bytes),
     field: (bytes[4]! << 8) | bytes[5]!,
     type: (bytes[6]! << 8) | bytes[7]!,
   };

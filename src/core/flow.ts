@@ -4,6 +4,8 @@
 // once for every flow.
 
 import { decode } from './codec.js';
+import { ACK_STATUS } from './extension.js';
+import type { FlowWire } from './sender-wire.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
 import type { SenderOptions } from './options.js';
 import { SegmentSource, type FileSource } from './segments.js';
@@ -21,7 +23,11 @@ export interface FlowConfig {
   events?: SenderEvent[];
 }
 
-export type FailReason = 'no-answer' | 'port-unreachable' | 'socket-error' | 'aborted';
+/**
+ * 'no-valid-answer': with --verify/--key, nothing valid of that mode ever came back (a classic receiver, the
+ * other mode, another key). 'digest-mismatch': the receiver's copy failed the file's SHA-256 and was not committed.
+ */
+export type FailReason = 'no-answer' | 'no-valid-answer' | 'digest-mismatch' | 'port-unreachable' | 'socket-error' | 'aborted';
 
 /** Every event names its receiver (the flow's index in its group). */
 export type SenderEvent =
@@ -81,6 +87,12 @@ export class SenderFlow {
   private waitingSince = 0;
   private readonly events: SenderEvent[];
   private readonly receiver: number;
+  /** --verify/--key: this receiver's side of the wire; undefined: classic. */
+  private readonly wire: FlowWire | undefined;
+  /** The segment in flight is a --key handshake step (sent before segment 0; not a segment of the file). */
+  private handshaking = false;
+  /** A valid answer of the wire's mode has arrived (so silence is "no answer", not "wrong mode"). */
+  private answered = false;
 
   constructor(private readonly cfg: FlowConfig) {
     this.segments = cfg.segments;
@@ -88,6 +100,7 @@ export class SenderFlow {
     this.receiver = cfg.receiver ?? 0;
     this.events = cfg.events ?? [];
     this.rto = new RtoEstimator(cfg.rto);
+    this.wire = cfg.segments.flowWire();
   }
 
   /** Segments acknowledged so far (the index of the next segment to deliver). */
@@ -124,8 +137,11 @@ export class SenderFlow {
       this.stats.retransmissions++;
       return this.transmit(now);
     }
-    if (this.current !== undefined || this.nextIndex >= this.total || this.nextIndex > this.limit) return undefined;
-    this.current = this.segments.segment(this.nextIndex);
+    if (this.current !== undefined) return undefined;
+    const step = this.wire?.handshake();
+    this.handshaking = step !== undefined;
+    if (step === undefined && (this.nextIndex >= this.total || this.nextIndex > this.limit)) return undefined;
+    this.current = step ?? this.segments.segment(this.nextIndex);
     this.retransmitted = false;
     this.waitingSince = now;
     return this.transmit(now);
@@ -135,11 +151,15 @@ export class SenderFlow {
     this.sentAt = now;
     this.deadline = now + this.rto.rtoMs;
     this.stats.segmentsSent++;
-    if (this.cfg.instrument) this.events.push({ type: 'sent', receiver: this.receiver, index: this.nextIndex, retransmission: this.retransmitted });
+    if (this.cfg.instrument && !this.handshaking) this.events.push({ type: 'sent', receiver: this.receiver, index: this.nextIndex, retransmission: this.retransmitted });
     return this.current!;
   }
 
   handleDatagram(now: number, bytes: Uint8Array): void {
+    if (this.wire !== undefined) {
+      this.handleWire(now, this.wire, bytes);
+      return;
+    }
     const decoded = decode(bytes);
     if (!decoded.ok || decoded.segment.kind === 'data') {
       this.stats.ignored++;
@@ -157,6 +177,41 @@ export class SenderFlow {
     else this.stats.ackForUnsent++;
   }
 
+  /** --verify/--key: the wire judges the datagram; a valid answer moves the handshake or acknowledges a segment. */
+  private handleWire(now: number, wire: FlowWire, bytes: Uint8Array): void {
+    const a = wire.read(bytes);
+    if (a.kind === 'ignored') {
+      this.stats.ignored++;
+      return;
+    }
+    this.answered = true;
+    const sending = this.current !== undefined && this.status === 'sending';
+    if (a.kind === 'handshake') {
+      if (sending && this.handshaking) this.advance(now);
+      return;
+    }
+    const matchesCurrent = !this.handshaking && a.seq === this.seqOf(this.nextIndex);
+    const isEnd = this.nextIndex === this.total - 1;
+    if (matchesCurrent && sending) {
+      if (isEnd && a.status === ACK_STATUS.mismatch) return this.fail('digest-mismatch');
+      // Only COMMITTED completes the transfer: the END's ACK promises the file is in place.
+      if (a.status === (isEnd ? ACK_STATUS.committed : ACK_STATUS.ack)) return this.onAck(now);
+    }
+    if (this.isEarlierAck(a) || (matchesCurrent && this.current !== undefined)) this.stats.duplicateAcks++;
+    else this.stats.ackForUnsent++;
+  }
+
+  /** The segment (or handshake step) in flight was answered: sample the RTT (Karn) and stop its timer. */
+  private advance(now: number): number | undefined {
+    const rttMs = this.retransmitted ? undefined : now - this.sentAt;
+    if (rttMs !== undefined) this.rto.sample(rttMs);
+    this.transmitPending = false;
+    this.deadline = undefined;
+    this.current = undefined;
+    this.handshaking = false;
+    return rttMs;
+  }
+
   /** An ACK for a segment already acknowledged (a re-ACK of a retransmission, or a delayed copy). */
   private isEarlierAck(seg: { kind: 'ack'; seq: number } | { kind: 'fin' }): boolean {
     if (seg.kind === 'fin') return this.status === 'done' && this.segments.finIndex >= 0;
@@ -165,17 +220,11 @@ export class SenderFlow {
   }
 
   private onAck(now: number): void {
-    const rttMs = this.retransmitted ? undefined : now - this.sentAt;
     const index = this.nextIndex;
-    if (rttMs !== undefined) {
-      this.rto.sample(rttMs);
-      if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index, rttMs });
-    }
+    const rttMs = this.advance(now);
+    if (rttMs !== undefined && this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index, rttMs });
     this.stats.segmentsAcked++;
     this.stats.bytesAcked += this.segments.bytesOf(index);
-    this.transmitPending = false;
-    this.deadline = undefined;
-    this.current = undefined;
     this.nextIndex++;
     this.events.push({ type: 'acked', receiver: this.receiver, index, rttMs });
     if (this.nextIndex >= this.total) {
@@ -189,7 +238,7 @@ export class SenderFlow {
     // Same expression as pollTimeout(): `now - since >= giveUp` can be false at exactly since + giveUp (rounding),
     // and a driver woken at pollTimeout() would then spin at that instant forever.
     if (now >= this.waitingSince + this.cfg.giveUpMs) {
-      this.fail('no-answer');
+      this.fail(this.wire !== undefined && !this.answered ? 'no-valid-answer' : 'no-answer');
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;
@@ -204,6 +253,12 @@ export class SenderFlow {
   /** Declare the receiver failed (give-up; ICMP port unreachable or a socket error from the transport; user abort). */
   fail(reason: FailReason): void {
     if (this.status !== 'sending') return;
+    // With --key nothing unauthenticated may end a transfer, and ICMP is unauthenticated (anyone can forge a
+    // port unreachable): a receiver that is really gone is found by the give-up time instead.
+    if (reason === 'port-unreachable' && this.wire?.mode === 'key') {
+      this.stats.ignored++;
+      return;
+    }
     this.status = 'failed';
     this.failReason = reason;
     this.transmitPending = false;
@@ -226,5 +281,5 @@ export class SenderFlow {
 
 /** A flow with segments of its own: one receiver outside a group (tests, fuzzers, micro-benchmarks). */
 export function standaloneFlow(o: Omit<SenderOptions, 'mode'> & { file: FileSource; instrument?: boolean }): SenderFlow {
-  return new SenderFlow({ segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq), rto: o.rto, giveUpMs: o.giveUpMs, instrument: o.instrument });
+  return new SenderFlow({ segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq, o.wire), rto: o.rto, giveUpMs: o.giveUpMs, instrument: o.instrument });
 }

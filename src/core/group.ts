@@ -66,7 +66,7 @@ export class GroupSender {
   private limit = Number.NEGATIVE_INFINITY;
 
   constructor(cfg: GroupConfig) {
-    this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq);
+    this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq, cfg.wire);
     this.total = this.segments.total;
     this.lockstep = cfg.mode === 'lockstep';
     this.instrument = cfg.instrument === true;

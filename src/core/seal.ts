@@ -15,6 +15,7 @@ import {
   TYPE_KEND,
   TYPE_KHELLO,
   TYPE_KRESPONSE,
+  TRAILER_BYTES,
   writeU32,
   type AckStatus,
 } from './extension.js';
@@ -22,7 +23,7 @@ import {
 export const KEY_BYTES = 32;
 /** Ns (the sender's per-transfer nonce) and Cr (a receiver's challenge). */
 export const NONCE_SEED_BYTES = 16;
-export const TAG_BYTES = 16;
+export const TAG_BYTES = TRAILER_BYTES.key;
 export const MAC_BYTES = 16;
 export const HELLO_BYTES = HEADER_BYTES + NONCE_SEED_BYTES + MAC_BYTES;
 export const CHALLENGE_BYTES = HEADER_BYTES + 2 * NONCE_SEED_BYTES + MAC_BYTES;

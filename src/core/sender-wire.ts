@@ -7,6 +7,7 @@ import { ackKey, dataKey, encodeHandshake, handshakeKey, NONCE_SEED_BYTES, openA
 import { otherModeOf } from './receiver-wire.js';
 import { decodeVerified, encodeVerifiedData, encodeVerifiedEnd } from './verify.js';
 import type { KeyObject } from 'node:crypto';
+import type { WireOptions } from './options.js';
 
 export type AckIgnore = 'malformed' | 'not-ack' | 'bad-checksum' | 'unauthenticated' | 'other-mode';
 
@@ -24,8 +25,16 @@ export interface GroupWire {
   flow(): FlowWire;
 }
 
+/** The group's wire for `o`. */
+export function groupWire(o: WireOptions): GroupWire {
+  if (o.mode === 'verify') return new VerifyGroupWire();
+  if (o.key === undefined) throw new RangeError('--key needs the pre-shared key and Ns');
+  return new KeyGroupWire(o.key.psk, o.key.ns);
+}
+
 /** One receiver's side of the conversation. */
 export interface FlowWire {
+  readonly mode: Exclude<WireMode, 'classic'>;
   /** The handshake segment to send (or resend) now; undefined once data may flow. */
   handshake(): Uint8Array | undefined;
   read(bytes: Uint8Array): AckIn;
@@ -40,6 +49,8 @@ function otherMode(bytes: Uint8Array, mine: WireMode): AckIn | undefined {
 }
 
 class VerifyFlow implements FlowWire {
+  readonly mode = 'verify';
+
   handshake(): undefined {
     return undefined;
   }
@@ -99,6 +110,7 @@ export class KeyGroupWire implements GroupWire {
 }
 
 class KeyFlow implements FlowWire {
+  readonly mode = 'key';
   private state: 'hello' | 'response' | 'open' = 'hello';
   private response: Uint8Array | undefined;
   private ka: KeyObject | undefined;

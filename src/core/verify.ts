@@ -5,9 +5,9 @@
 
 import { crc32 } from 'node:zlib';
 import { HEADER_BYTES, writeHeader } from './codec.js';
-import { ACK_STATUS, DIGEST_BYTES, readHeader, readU32, TYPE_VACK, TYPE_VDATA, TYPE_VEND, writeU32, type AckStatus } from './extension.js';
+import { ACK_STATUS, DIGEST_BYTES, readHeader, readU32, TYPE_VACK, TYPE_VDATA, TYPE_VEND, TRAILER_BYTES, writeU32, type AckStatus } from './extension.js';
 
-export const CRC_BYTES = 4;
+export const CRC_BYTES = TRAILER_BYTES.verify;
 /** Largest payload the 16-bit len field can describe (well above MSS_MAX - 12). */
 const MAX_LEN = 0xffff;
 

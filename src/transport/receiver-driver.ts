@@ -5,7 +5,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import type { WireMode } from '../core/extension.js';
 import { ReceiverMachine, type ReceiverStats } from '../core/receiver.js';
+import type { ReceiverWire } from '../core/receiver-wire.js';
 import { ReceiverLoop, type Sink } from './receiver-loop.js';
 import { UdpReceiverTransport } from './udp.js';
 
@@ -19,12 +21,18 @@ export interface ReceiverOptions {
   lingerMs: number;
   /** Called for each segment dropped by the loss service (the classic "Packet loss" line). */
   onLoss: (seq: number) => void;
+  /** --sender HOST: only datagrams this accepts (an address:port key) may deliver a file. */
+  acceptFrom?: (from: string) => boolean;
+  /** --verify / --key. */
+  wire?: ReceiverWire;
+  /** The first datagram of another wire mode from `from` (once per mode). */
+  onOtherMode?: (mode: WireMode, from: string) => void;
   onListening: (address: string, port: number) => void;
 }
 
 export type ReceiveOutcome =
   | { ok: true; stats: ReceiverStats; peer: string; elapsedMs: number }
-  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error'; message: string; stats: ReceiverStats };
+  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error' | 'digest-mismatch'; message: string; stats: ReceiverStats };
 
 export interface ReceiveRun {
   done: Promise<ReceiveOutcome>;
@@ -124,7 +132,14 @@ class AtomicFileSink implements Sink {
 }
 
 export function startReceiver(o: ReceiverOptions): ReceiveRun {
-  const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs });
+  const machine = new ReceiverMachine({
+    lossRate: o.lossRate,
+    random: o.random,
+    idleTimeoutMs: o.idleTimeoutMs,
+    lingerMs: o.lingerMs,
+    acceptFrom: o.acceptFrom,
+    wire: o.wire,
+  });
   const transport = new UdpReceiverTransport(o.port, o.bind);
   const sink = new AtomicFileSink(o.file, tempPathFor(o.file));
   removeStaleTemps(o.file);
@@ -132,11 +147,17 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
   const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
   let over = false;
   let committed = false;
+  let mismatch = '';
 
   const loop = new ReceiverLoop(machine, transport, sink, {
     onEvent(ev) {
       if (ev.kind === 'lost') o.onLoss(ev.seq);
       else if (ev.kind === 'delivered' && ev.complete) committed = true;
+      else if (ev.kind === 'other-mode') o.onOtherMode?.(ev.mode, ev.from);
+      else if (ev.kind === 'digest-mismatch') {
+        mismatch = `digest mismatch: the received bytes have SHA-256 ${ev.received}, the sender's file ${ev.announced}`;
+        sink.discard(); // at once: no moment with a wrong temporary file beside FILE
+      }
     },
     onFinished(end) {
       over = true;
@@ -148,6 +169,8 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
       sink.discard();
       if (end.reason === 'write-error') {
         settle({ ok: false, reason: end.reason, stats, message: `cannot write ${committed ? o.file : sink.tmp}: ${describeError(end.error)}` });
+      } else if (end.reason === 'digest-mismatch') {
+        settle({ ok: false, reason: end.reason, stats, message: mismatch });
       } else if (end.reason === 'idle-timeout') {
         settle({ ok: false, reason: end.reason, stats, message: `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s` });
       } else settle({ ok: false, reason: end.reason, stats, message: String(end.error) });

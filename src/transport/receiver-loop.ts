@@ -14,7 +14,7 @@ export interface Sink {
 
 export type LoopEnd =
   | { ok: true }
-  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'socket-error' | 'interrupted'; error: unknown };
+  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'socket-error' | 'interrupted' | 'digest-mismatch'; error: unknown };
 
 export interface ReceiverHooks {
   onEvent?(ev: ReceiverEvent): void;
@@ -74,6 +74,7 @@ export class ReceiverLoop {
       }
       if (ev.kind === 'done') return this.finish({ ok: true });
       if (ev.kind === 'stalled') return this.finish({ ok: false, reason: 'idle-timeout', error: undefined });
+      if (ev.kind === 'rejected') return this.finish({ ok: false, reason: 'digest-mismatch', error: undefined });
     }
     const reply = m.pollTransmit();
     if (reply !== undefined) this.transport.send(reply.to, reply.bytes);
