@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checksum, decode, encodeAck, encodeData, encodeFin } from '../src/core/codec.js';
-import { ACK_STATUS, modeOf, SEGMENT_OVERHEAD, TYPE_KACK, TYPE_KDATA, TYPE_VDATA, type AckStatus } from '../src/core/extension.js';
+import { checksum, decode, encodeAck, encodeData, encodeFin, payloadBytes } from '../src/core/codec.js';
+import { ACK_STATUS, modeOf, TRAILER_BYTES, TYPE_KACK, TYPE_KDATA, TYPE_VDATA, type AckStatus } from '../src/core/extension.js';
 import {
   ackKey,
   dataKey,
@@ -92,7 +92,7 @@ describe('every extension segment is ignored by a classic peer', () => {
   });
 
   it('a data segment loses 8 bytes to the header in classic mode, 12 with --verify, 24 with --key', () => {
-    expect(SEGMENT_OVERHEAD).toEqual({ classic: 8, verify: 12, key: 24 });
+    expect([payloadBytes(2048, TRAILER_BYTES.classic), payloadBytes(2048, TRAILER_BYTES.verify), payloadBytes(2048, TRAILER_BYTES.key)]).toEqual([2040, 2036, 2024]);
     expect(fromHex(V.data[2]!.hex).length - V.data[2]!.payloadHex.length / 2).toBe(12);
     expect(fromHex(K.data[2]!.hex).length - K.data[2]!.payloadHex.length / 2).toBe(24);
   });
