@@ -264,7 +264,7 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     const out = path.join(d, 'out.bin');
     fs.writeFileSync(out, 'the existing file');
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 300_000, seed);
+    writeRandomFile(src, 3_000_000, seed);
     const addr = '127.0.8.40';
     const recv = await receiver(addr, port, out, ['--key', key]);
     try {
@@ -277,14 +277,18 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
       expect(senderPort, 'the sender socket was not found').toBeDefined();
       const r = rng(seed);
       let rounds = 0;
+      let sent = 0;
       // Forgeries in every shape: sealed-looking DATA/END with random tags, OPEN and COMMITTED ACKs with random
       // tags, classic ACKs and FINs, all from exactly the address:port each side trusts.
       while (client.child.exitCode === null && rounds < 400) {
-        const toReceiver = [encodeFin(), encodeData(0, new Uint8Array(0)), forge(r, 0x5a12, randInt(r, 0, 700)), forge(r, 0x5a13, 32), forge(r, 0x5a11, 40)];
-        const toSender = [forge(r, 0xa512, 0, 3), forge(r, 0xa512, 0, 1), encodeAck(randInt(r, 0, 700)), forge(r, 0xa510, 32)];
+        // Batches: one perl process per direction and round.
+        const toReceiver = Array.from({ length: 10 }, () => [encodeFin(), encodeData(0, new Uint8Array(0)), forge(r, 0x5a12, randInt(r, 1, 700)), forge(r, 0x5a13, 32), forge(r, 0x5a11, 40)]).flat();
+        const toSender = Array.from({ length: 10 }, () => [forge(r, 0xa512, 0, 3), forge(r, 0xa512, 0, 1), encodeAck(randInt(r, 0, 700)), forge(r, 0xa510, 32)]).flat();
+        sent += toReceiver.length + toSender.length;
         sendRawUdp('127.0.0.1', senderPort!, addr, port, toReceiver.map((b) => Buffer.from(b)));
         sendRawUdp(addr, port, '127.0.0.1', senderPort!, toSender.map((b) => Buffer.from(b)));
         rounds++;
+        await sleep(1); // let the child's exit be seen (execFileSync blocks this event loop)
       }
       const [c, rr] = [await client.done, await recv.done];
       expectNoCrash(c, 'p2mpclient');
@@ -293,8 +297,12 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
       expect(rr.code, rr.stderr).toBe(0);
       expect(sha256(out)).toBe(sha256(src));
       const summary = JSON.parse(c.stdout);
+      // The forgeries arrived (the sender's socket is connect()ed to the spoofed address:port, so they reach its
+      // machine) and were all refused.
+      expect(rounds).toBeGreaterThanOrEqual(3);
       expect(summary.receivers[0].ignored).toBeGreaterThan(0);
-      console.log(`[security] raw spoofing: ${rounds} rounds; sender ignored=${summary.receivers[0].ignored}, receiver ignored=${receiverJson(rr).ignored}`);
+      expect(receiverJson(rr).ignored).toBeGreaterThan(0);
+      console.log(`[security] raw spoofing: ${rounds} rounds, ${sent} forged datagrams; sender ignored=${summary.receivers[0].ignored}, receiver ignored=${receiverJson(rr).ignored}`);
     } finally {
       recv.child.kill('SIGKILL');
     }
