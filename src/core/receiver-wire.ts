@@ -36,6 +36,8 @@ export interface ReceiverWire {
   read(bytes: Uint8Array): Incoming;
   /** The answer to the segment `seq` (a fresh datagram every time: in --key mode each ACK has its own nonce). */
   ack(seq: number, status: AckStatus): Uint8Array;
+  /** Build now, while idle, the answer ack(seq, status) is likely to be asked for next. */
+  prepare(seq: number, status: AckStatus): void;
 }
 
 const ignored = (reason: WireIgnore, mode: WireMode | undefined): Incoming => ({ kind: 'ignored', reason, mode });
@@ -96,6 +98,8 @@ export class VerifyReceiverWire implements ReceiverWire {
   ack(seq: number, status: AckStatus): Uint8Array {
     return encodeVerifiedAck(seq, status);
   }
+
+  prepare(): void {} // a CRC costs next to nothing
 }
 
 interface Session {
@@ -116,6 +120,7 @@ export class KeyReceiverWire implements ReceiverWire {
   private session: Session | undefined;
   /** Every ACK sealed under Ka takes the next value: the nonce never repeats. */
   private counter = 0;
+  private prepared: { seq: number; status: AckStatus; bytes: Uint8Array } | undefined;
 
   constructor(
     private readonly psk: Uint8Array,
@@ -154,7 +159,18 @@ export class KeyReceiverWire implements ReceiverWire {
   }
 
   ack(seq: number, status: AckStatus): Uint8Array {
+    const r = this.prepared;
+    if (r !== undefined && r.seq === seq && r.status === status) {
+      this.prepared = undefined;
+      return r.bytes;
+    }
     if (this.session === undefined) throw new Error('no --key session is open: nothing may be acknowledged');
     return sealAck(this.session.ka, seq, status, this.counter++);
+  }
+
+  /** A prepared ACK that is never used only skips a counter value: nonces stay unique. */
+  prepare(seq: number, status: AckStatus): void {
+    if (this.session === undefined || (this.prepared?.seq === seq && this.prepared.status === status)) return;
+    this.prepared = { seq, status, bytes: sealAck(this.session.ka, seq, status, this.counter++) };
   }
 }

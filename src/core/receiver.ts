@@ -311,6 +311,11 @@ export class ReceiverMachine {
     }
   }
 
+  /** Work that can wait until the reply is on the wire: with --key, seal the ACK the next segment will need. */
+  prepare(): void {
+    if (this.status === 'receiving') this.cfg.wire?.prepare(this.expected, ACK_STATUS.ack);
+  }
+
   /** Linger end, or the idle deadline of a started transfer; a receiver waiting for its first sender waits forever. */
   pollTimeout(): number | undefined {
     if (this.status === 'lingering') return this.lingerUntil;

@@ -120,7 +120,7 @@ function seal(key: KeyObject, iv: Uint8Array, aad: Uint8Array, plain: Uint8Array
   cipher.setAAD(aad);
   const out = new Uint8Array(aad.length + plain.length + TAG_BYTES);
   out.set(aad);
-  out.set(cipher.update(plain), aad.length);
+  if (plain.length > 0) out.set(cipher.update(plain), aad.length); // an ACK has none: skip the call
   cipher.final(); // GCM emits no further ciphertext
   out.set(cipher.getAuthTag(), aad.length + plain.length);
   return out;
@@ -132,7 +132,7 @@ function open(key: KeyObject, iv: Uint8Array, aadBytes: number, bytes: Uint8Arra
   const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   decipher.setAAD(bytes.subarray(0, aadBytes));
   decipher.setAuthTag(bytes.subarray(tagAt));
-  const plain = decipher.update(bytes.subarray(aadBytes, tagAt));
+  const plain = tagAt > aadBytes ? decipher.update(bytes.subarray(aadBytes, tagAt)) : Buffer.alloc(0);
   try {
     decipher.final();
   } catch {

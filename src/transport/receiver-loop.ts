@@ -78,6 +78,7 @@ export class ReceiverLoop {
     }
     const reply = m.pollTransmit();
     if (reply !== undefined) this.transport.send(reply.to, reply.bytes);
+    m.prepare();
     this.transport.setTimer(m.pollTimeout());
   }
 
