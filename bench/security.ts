@@ -10,7 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { cachedFile, describeMachine, fmt, machine, mdTable, median } from './common.js';
+import { cachedSeededFile } from '../harness/files.js';
+import { fmt, mdTable, median } from '../harness/format.js';
+import { describeMachine, machine } from '../harness/machine.js';
 import { runTransfer } from './transfer.js';
 
 interface Options {
@@ -34,7 +36,7 @@ async function main(o: Options): Promise<void> {
   console.log(describeMachine(machine()));
   console.log(`${o.size} MiB, MSS ${mss}, one receiver on loopback, P=0, ${rounds} rounds of ${MODES.join(' / ')}`);
   try {
-    const file = cachedFile(workDir, size, 13);
+    const file = cachedSeededFile(workDir, size, 13);
     const times: Record<WireMode, number[]> = { plain: [], '--verify': [], '--key': [] };
     const ratios: Record<WireMode, number[]> = { plain: [], '--verify': [], '--key': [] };
     for (let round = 0; round < rounds; round++) {

@@ -2,7 +2,7 @@
 // event the machines emit, and keeps its own model of what is legal. It never changes the run.
 
 import { Buffer } from 'node:buffer';
-import { HEADER_BYTES, peekType, TYPE_FIN } from '../src/core/codec.js';
+import { peekSeq, peekType, TYPE_FIN } from '../src/core/codec.js';
 import { TYPE_KHELLO, TYPE_KRESPONSE } from '../src/core/extension.js';
 
 export type ViolationKind =
@@ -32,13 +32,7 @@ export interface SenderView {
 
 const MAX_RECORDED = 50;
 
-function readSeq(bytes: Uint8Array): number {
-  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-}
-
-function isFin(bytes: Uint8Array): boolean {
-  return bytes.length >= HEADER_BYTES && ((bytes[6]! << 8) | bytes[7]!) === TYPE_FIN;
-}
+const isFin = (bytes: Uint8Array): boolean => peekType(bytes) === TYPE_FIN;
 
 /** A --key handshake step: sent before segment 0, not a segment of the file. */
 function isHandshake(bytes: Uint8Array): boolean {
@@ -90,7 +84,7 @@ export class Observer {
 
   /** Index of a segment as named by its header (FIN is always the last segment). */
   indexOf(bytes: Uint8Array): number {
-    return isFin(bytes) ? this.total - 1 : (readSeq(bytes) - this.initialSeq) >>> 0;
+    return isFin(bytes) ? this.total - 1 : (peekSeq(bytes) - this.initialSeq) >>> 0;
   }
 
   /** The sender for receiver r put a DATA/FIN datagram on the wire. */

@@ -12,7 +12,8 @@ import { ReceiverMachine, step, type ReceiverConfig } from '../src/core/receiver
 import { KeyReceiverWire, VerifyReceiverWire, type ReceiverWire } from '../src/core/receiver-wire.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import { decodeVerified, encodeVerifiedAck, encodeVerifiedData, encodeVerifiedEnd } from '../src/core/verify.js';
-import { fileBytes, seeded } from './support.js';
+import { fileBytes } from '../harness/files.js';
+import { seeded } from './support.js';
 
 const SENDER = '192.0.2.1:40000';
 const STRANGER = '192.0.2.9:40000';

@@ -14,26 +14,22 @@ import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeAck, encodeData, encodeFin } from '../../src/core/codec.js';
 import { encodeVerifiedEnd } from '../../src/core/verify.js';
-import { CLIENT, freePort, run, SERVER, sha256, start, tempDir, writeRandomFile, type Finished, type Proc } from '../e2e/procs.js';
-import {
-  closeSocket,
-  expectNoCrash,
-  hasCommand,
-  isRoot,
-  partFiles,
-  randBytes,
-  randInt,
-  Relay,
-  rng,
-  sendRawUdp,
-  sleep,
-  subdir,
-  testSeed,
-  udpSocket,
-} from './support.js';
+import { sha256File as sha256, subdir, tempDir, writeSeededFile } from '../../harness/files.js';
+import { closeSocket, freePort, udpSocket } from '../../harness/net.js';
+import { CLIENT, SERVER } from '../../harness/paths.js';
+import { run, start, type Finished, type Proc } from '../../harness/procs.js';
+import { sleep } from '../../harness/wait.js';
+import { seeded as rng } from '../support.js';
+import { expectNoCrash, hasCommand, isRoot, partFiles, randBytes, randInt, Relay, sendRawUdp, testSeed } from './support.js';
 
-const dir = tempDir();
+const dir = tempDir('security');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A seeded file, and its bytes. */
+function seededFile(file: string, size: number, seed: string): Buffer {
+  writeSeededFile(file, size, seed);
+  return fs.readFileSync(file);
+}
 
 /** FILE's content and mtime: "untouched" means both are as they were. */
 function snapshot(file: string): { hash: string; mtimeMs: number } | undefined {
@@ -52,7 +48,7 @@ const receiverJson = (f: Finished): ReceiverJson => JSON.parse(f.stdout.trim().s
 
 async function receiver(addr: string, port: number, file: string, extra: string[]): Promise<Proc> {
   const p = start(SERVER, ['--bind', addr, '--json', '--linger', '0.3', '--idle-timeout', '5', ...extra, String(port), file, '0']);
-  await p.listening;
+  await p.ready;
   return p;
 }
 
@@ -97,8 +93,8 @@ describe('--sender HOST: only that host may deliver a file (classic wire)', () =
       fs.writeFileSync(out, 'the existing file');
       const before = snapshot(out);
       const src = path.join(d, 'src.bin');
-      writeRandomFile(src, 300_000, seed);
-      const yesterday = writeRandomFile(path.join(d, 'yesterday.bin'), 20_000, `${seed}/old`);
+      writeSeededFile(src, 300_000, seed);
+      const yesterday = seededFile(path.join(d, 'yesterday.bin'), 20_000, `${seed}/old`);
       const port = await freePort();
       const addr = label === 'a name' ? '127.0.8.11' : '127.0.8.12';
       const recv = await receiver(addr, port, out, ['--sender', host]);
@@ -195,7 +191,7 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     const port = await freePort();
     // Yesterday: a real --key transfer through a relay that records what the sender wrote.
     const oldSrc = path.join(d, 'yesterday.bin');
-    const yesterday = writeRandomFile(oldSrc, 50_000, `${seed}/old`);
+    const yesterday = seededFile(oldSrc, 50_000, `${seed}/old`);
     const oldOut = path.join(d, 'yesterday-copy.bin');
     const r1 = await receiver('127.0.8.30', port, oldOut, ['--key', key]);
     const relay1 = await Relay.open('127.0.8.31', port, '127.0.8.32', '127.0.8.30');
@@ -212,7 +208,7 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     fs.writeFileSync(out, 'the existing file');
     const before = snapshot(out);
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 400_000, seed);
+    writeSeededFile(src, 400_000, seed);
     const recv = await receiver('127.0.8.33', port, out, ['--key', key]);
     const relay = await Relay.open('127.0.8.34', port, '127.0.8.35', '127.0.8.33');
     const stranger = await udpSocket('127.0.8.36');
@@ -264,7 +260,7 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     const out = path.join(d, 'out.bin');
     fs.writeFileSync(out, 'the existing file');
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 3_000_000, seed);
+    writeSeededFile(src, 3_000_000, seed);
     const addr = '127.0.8.40';
     const recv = await receiver(addr, port, out, ['--key', key]);
     try {
@@ -329,7 +325,7 @@ describe('bit flips anywhere, header included, through a relay', () => {
       const [rAddr, front, back] = mode === '--key' ? ['127.0.8.50', '127.0.8.51', '127.0.8.52'] : ['127.0.8.53', '127.0.8.54', '127.0.8.55'];
       const out = path.join(d, 'out.bin');
       const src = path.join(d, 'src.bin');
-      writeRandomFile(src, 300_000, seed);
+      writeSeededFile(src, 300_000, seed);
       const recv = await receiver(rAddr, port, out, extra);
       const relay = await Relay.open(front, port, back, rAddr);
       const r = rng(seed);
@@ -367,7 +363,7 @@ describe('bit flips anywhere, header included, through a relay', () => {
     fs.writeFileSync(out, 'the existing file');
     const before = snapshot(out);
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 100_000, seed);
+    writeSeededFile(src, 100_000, seed);
     const recv = await receiver('127.0.8.56', port, out, ['--verify']);
     const relay = await Relay.open('127.0.8.57', port, '127.0.8.58', '127.0.8.56');
     let rewritten = 0;
@@ -408,7 +404,7 @@ describe('mode mismatches are named, and never crash', () => {
     const out = path.join(d, 'out.bin');
     const recv = await receiver('127.0.8.60', port, out, []);
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 10_000, 'mm1');
+    writeSeededFile(src, 10_000, 'mm1');
     try {
       const c = await run(CLIENT, ['--key', writeKey(d, 'key', KEY_A), '--give-up', '1', '127.0.8.60', String(port), src, '500']);
       expect(c.code).toBe(1);
@@ -426,7 +422,7 @@ describe('mode mismatches are named, and never crash', () => {
     const out = path.join(d, 'out.bin');
     const recv = await receiver('127.0.8.61', port, out, ['--key', writeKey(d, 'key-a', KEY_A)]);
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 10_000, 'mm2');
+    writeSeededFile(src, 10_000, 'mm2');
     try {
       const c = await run(CLIENT, ['--key', writeKey(d, 'key-b', KEY_B), '--give-up', '1', '127.0.8.61', String(port), src, '500']);
       expect(c.code).toBe(1);
@@ -444,7 +440,7 @@ describe('mode mismatches are named, and never crash', () => {
     const out = path.join(d, 'out.bin');
     const recv = await receiver('127.0.8.62', port, out, ['--key', writeKey(d, 'key', KEY_A)]);
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 10_000, 'mm3');
+    writeSeededFile(src, 10_000, 'mm3');
     try {
       const c = await run(CLIENT, ['--give-up', '1', '127.0.8.62', String(port), src, '500']);
       expect(c.code).toBe(1);
@@ -462,7 +458,7 @@ describe('mode mismatches are named, and never crash', () => {
     const d = subdir(dir, 'mm-verify');
     const port = await freePort();
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 10_000, 'mm4');
+    writeSeededFile(src, 10_000, 'mm4');
     const classic = await receiver('127.0.8.63', port, path.join(d, 'a.bin'), []);
     const verifying = await receiver('127.0.8.64', port, path.join(d, 'b.bin'), ['--verify']);
     try {
@@ -488,7 +484,7 @@ describe('mode mismatches are named, and never crash', () => {
     const open = writeKey(d, 'open', KEY_A, 0o644);
     const short = writeKey(d, 'short', 'abcd');
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 1000, 'bk');
+    writeSeededFile(src, 1000, 'bk');
     const port = String(await freePort());
     for (const [file, why] of [
       [open, /accessible by group or others \(mode 0644\): run chmod 600/],
