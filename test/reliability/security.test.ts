@@ -52,6 +52,23 @@ async function receiver(addr: string, port: number, file: string, extra: string[
   return p;
 }
 
+/** Call `spray` every 2 ms until `client` ends; then both programs must have ended cleanly, exit 0, with FILE = SRC. */
+async function sprayUntilDone(client: Proc, recv: Proc, out: string, src: string, spray: () => void): Promise<Finished> {
+  let done = false;
+  void client.done.then(() => (done = true));
+  while (!done) {
+    spray();
+    await sleep(2);
+  }
+  const [c, r] = [await client.done, await recv.done];
+  expectNoCrash(c, 'p2mpclient');
+  expectNoCrash(r, 'p2mpserver');
+  expect(c.code, c.stderr).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
+  expect(sha256(out)).toBe(sha256(src));
+  return r;
+}
+
 /** What a stranger sends before the real sender starts; each alone completes a classic transfer. */
 function openers(recorded: Buffer): Buffer[] {
   const segs = [Buffer.from(encodeFin()), Buffer.from(encodeData(0, new Uint8Array(0))), Buffer.from(encodeData(0, Buffer.from('fake'), true))];
@@ -118,21 +135,12 @@ describe('--sender HOST: only that host may deliver a file (classic wire)', () =
         expect(partFiles(d)).toEqual([]);
         // The real sender (127.0.0.1), while the strangers keep going.
         const client = start(CLIENT, ['--json', addr, String(port), src, '500']);
-        let clientDone = false;
-        void client.done.then(() => (clientDone = true));
-        while (!clientDone) {
+        const r = await sprayUntilDone(client, recv, out, src, () => {
           for (const seg of openers(yesterday).slice(0, 8)) {
             strangers[sent % 2]!.send(seg, port, addr);
             sent++;
           }
-          await sleep(2);
-        }
-        const [c, r] = [await client.done, await recv.done];
-        expectNoCrash(c, 'p2mpclient');
-        expectNoCrash(r, 'p2mpserver');
-        expect(c.code, c.stderr).toBe(0);
-        expect(r.code, r.stderr).toBe(0);
-        expect(sha256(out)).toBe(sha256(src));
+        });
         const j = receiverJson(r);
         expect(j.peer).toMatch(/^127\.0\.0\.1:/);
         // Refused as foreign: every stranger datagram sent before the start (loopback loses none), no more than sent.
@@ -223,22 +231,13 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
       expect(partFiles(d)).toEqual([]);
 
       const client = start(CLIENT, ['--key', key, '--json', '127.0.8.34', String(port), src, '500']);
-      let clientDone = false;
-      void client.done.then(() => (clientDone = true));
       let i = 0;
-      while (!clientDone) {
+      const r = await sprayUntilDone(client, recv, out, src, () => {
         for (let k = 0; k < 6; k++, i++) {
           stranger.send(junk[i % junk.length]!, port, '127.0.8.33');
           relay.injectToReceiver(recorded[i % recorded.length]!);
         }
-        await sleep(2);
-      }
-      const [c, r] = [await client.done, await recv.done];
-      expectNoCrash(c, 'p2mpclient');
-      expectNoCrash(r, 'p2mpserver');
-      expect(c.code, c.stderr).toBe(0);
-      expect(r.code, r.stderr).toBe(0);
-      expect(sha256(out)).toBe(sha256(src));
+      });
       // Said once, not once per datagram.
       expect(r.stderr.match(/ignoring classic datagrams/g)?.length, r.stderr).toBe(1);
       expect(r.stderr.match(/ignoring --verify datagrams/g)?.length, r.stderr).toBe(1);
@@ -398,61 +397,53 @@ describe('bit flips anywhere, header included, through a relay', () => {
 });
 
 describe('mode mismatches are named, and never crash', () => {
-  it('a --key sender and a classic receiver: "no authenticated answer: is the receiver running with --key?"; the classic receiver writes nothing', { timeout: 30_000 }, async () => {
-    const d = subdir(dir, 'mm-key-classic');
+  /**
+   * A receiver with `receiverArgs` and a sender with `senderArgs` (`--give-up 1`): the sender fails with
+   * `senderSays`; the receiver writes nothing, and (after Ctrl-C) has said `receiverSays` exactly once.
+   */
+  async function mismatch(name: string, addr: string, receiverArgs: (d: string) => string[], senderArgs: (d: string) => string[], senderSays: RegExp, receiverSays?: RegExp): Promise<void> {
+    const d = subdir(dir, name);
     const port = await freePort();
     const out = path.join(d, 'out.bin');
-    const recv = await receiver('127.0.8.60', port, out, []);
+    const recv = await receiver(addr, port, out, receiverArgs(d));
     const src = path.join(d, 'src.bin');
-    writeSeededFile(src, 10_000, 'mm1');
+    writeSeededFile(src, 10_000, name);
     try {
-      const c = await run(CLIENT, ['--key', writeKey(d, 'key', KEY_A), '--give-up', '1', '127.0.8.60', String(port), src, '500']);
+      const c = await run(CLIENT, [...senderArgs(d), '--give-up', '1', addr, String(port), src, '500']);
       expect(c.code).toBe(1);
-      expect(c.stdout + c.stderr).toMatch(/no authenticated answer: is the receiver running with --key\?/);
-      expect(recv.child.exitCode).toBeNull();
-      expect(fs.existsSync(out)).toBe(false);
-    } finally {
-      recv.child.kill('SIGKILL');
-    }
-  });
-
-  it('a --key sender with the wrong key: the same words, and the receiver writes nothing', { timeout: 30_000 }, async () => {
-    const d = subdir(dir, 'mm-wrong-key');
-    const port = await freePort();
-    const out = path.join(d, 'out.bin');
-    const recv = await receiver('127.0.8.61', port, out, ['--key', writeKey(d, 'key-a', KEY_A)]);
-    const src = path.join(d, 'src.bin');
-    writeSeededFile(src, 10_000, 'mm2');
-    try {
-      const c = await run(CLIENT, ['--key', writeKey(d, 'key-b', KEY_B), '--give-up', '1', '127.0.8.61', String(port), src, '500']);
-      expect(c.code).toBe(1);
-      expect(c.stdout + c.stderr).toMatch(/no authenticated answer: is the receiver running with --key\?/);
-      expect(recv.child.exitCode).toBeNull();
-      expect(fs.existsSync(out)).toBe(false);
-    } finally {
-      recv.child.kill('SIGKILL');
-    }
-  });
-
-  it('a classic sender and a --key receiver: the receiver says once that it ignores classic datagrams; the classic sender gives up as before', { timeout: 30_000 }, async () => {
-    const d = subdir(dir, 'mm-classic-key');
-    const port = await freePort();
-    const out = path.join(d, 'out.bin');
-    const recv = await receiver('127.0.8.62', port, out, ['--key', writeKey(d, 'key', KEY_A)]);
-    const src = path.join(d, 'src.bin');
-    writeSeededFile(src, 10_000, 'mm3');
-    try {
-      const c = await run(CLIENT, ['--give-up', '1', '127.0.8.62', String(port), src, '500']);
-      expect(c.code).toBe(1);
-      expect(c.stdout).toMatch(/no answer within the give-up time/);
+      expect(c.stdout + c.stderr).toMatch(senderSays);
+      expect(recv.child.exitCode, 'the receiver ended').toBeNull();
       recv.child.kill('SIGINT');
       const r = await recv.done;
-      expect(r.stderr.match(/ignoring classic datagrams from 127\.0\.0\.1:\d+: is the sender running without --key\?/g)?.length, r.stderr).toBe(1);
+      expectNoCrash(r, 'p2mpserver');
+      if (receiverSays) expect(r.stderr.match(new RegExp(receiverSays.source, 'g'))?.length, r.stderr).toBe(1);
       expect(fs.existsSync(out)).toBe(false);
     } finally {
       recv.child.kill('SIGKILL');
     }
-  });
+  }
+
+  it('a --key sender and a classic receiver: "no authenticated answer: is the receiver running with --key?"; the classic receiver writes nothing', { timeout: 30_000 }, () =>
+    mismatch('mm-key-classic', '127.0.8.60', () => [], (d) => ['--key', writeKey(d, 'key', KEY_A)], /no authenticated answer: is the receiver running with --key\?/));
+
+  it('a --key sender with the wrong key: the same words, and the receiver writes nothing', { timeout: 30_000 }, () =>
+    mismatch(
+      'mm-wrong-key',
+      '127.0.8.61',
+      (d) => ['--key', writeKey(d, 'key-a', KEY_A)],
+      (d) => ['--key', writeKey(d, 'key-b', KEY_B)],
+      /no authenticated answer: is the receiver running with --key\?/,
+    ));
+
+  it('a classic sender and a --key receiver: the receiver says once that it ignores classic datagrams; the classic sender gives up as before', { timeout: 30_000 }, () =>
+    mismatch(
+      'mm-classic-key',
+      '127.0.8.62',
+      (d) => ['--key', writeKey(d, 'key', KEY_A)],
+      () => [],
+      /no answer within the give-up time/,
+      /ignoring classic datagrams from 127\.0\.0\.1:\d+: is the sender running without --key\?/,
+    ));
 
   it('a --verify sender and a classic receiver, and a classic sender and a --verify receiver', { timeout: 30_000 }, async () => {
     const d = subdir(dir, 'mm-verify');
