@@ -6,6 +6,7 @@
 import { decode } from './codec.js';
 import { ACK_STATUS } from './extension.js';
 import type { FlowWire } from './sender-wire.js';
+import { Fifo } from './queue.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
 import type { SenderOptions } from './options.js';
 import { SegmentSource, type FileSource } from './segments.js';
@@ -20,7 +21,7 @@ export interface FlowConfig {
   /** This flow's receiver index in its group (carried by every event; 0 alone). */
   receiver?: number;
   /** Where events go: the group's queue (no copying per event), or the flow's own for pollEvent(). */
-  events?: SenderEvent[];
+  events?: Fifo<SenderEvent>;
 }
 
 /**
@@ -85,7 +86,7 @@ export class SenderFlow {
   private deadline: number | undefined;
   /** When the segment in flight was first sent: give-up counts from here (time spent at a lockstep barrier is not silence). */
   private waitingSince = 0;
-  private readonly events: SenderEvent[];
+  private readonly events: Fifo<SenderEvent>;
   private readonly receiver: number;
   /** --verify/--key: this receiver's side of the wire; undefined: classic. */
   private readonly wire: FlowWire | undefined;
@@ -98,7 +99,7 @@ export class SenderFlow {
     this.segments = cfg.segments;
     this.total = cfg.segments.total;
     this.receiver = cfg.receiver ?? 0;
-    this.events = cfg.events ?? [];
+    this.events = cfg.events ?? new Fifo<SenderEvent>();
     this.rto = new RtoEstimator(cfg.rto);
     this.wire = cfg.segments.flowWire();
   }

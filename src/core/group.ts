@@ -8,6 +8,7 @@
 // Time is only ever an argument; a spurious handleTimeout does nothing.
 
 import { MinHeap, type Keyed } from './heap.js';
+import { Fifo } from './queue.js';
 import { SenderFlow, type FailReason, type SenderEvent, type SenderStats } from './flow.js';
 import type { SenderOptions } from './options.js';
 import { SegmentSource, type FileSource } from './segments.js';
@@ -48,10 +49,14 @@ export class GroupSender {
   private readonly lockstep: boolean;
   private readonly instrument: boolean;
   /** Flows push their events here directly; the group adds its own. */
-  private readonly events: GroupEvent[] = [];
-  private eventHead = 0;
-  /** Each flow's current deadline as last read (NaN: none); heap entries that disagree are stale. */
+  private readonly events = new Fifo<GroupEvent>();
+  /** Each flow's current deadline as last read (NaN: none). */
   private readonly deadlines: Float64Array;
+  /**
+   * The key of each flow's live heap entry (NaN: none). An entry is pushed only when a deadline moves earlier:
+   * a later one (every ACK pushes the deadline later) keeps the entry, which is moved when it reaches the top.
+   */
+  private readonly entryKey: Float64Array;
   private readonly heap = new MinHeap<Deadline>();
   /** Flows that may have something to transmit. */
   private readonly ready: number[] = [];
@@ -76,10 +81,11 @@ export class GroupSender {
     this.instrument = cfg.instrument === true;
     const flows: SenderFlow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
-      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, instrument: cfg.instrument, receiver: r, events: this.events as SenderEvent[] }));
+      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, instrument: cfg.instrument, receiver: r, events: this.events as Fifo<SenderEvent> }));
     }
     this.flows = flows;
     this.deadlines = new Float64Array(cfg.receivers).fill(Number.NaN);
+    this.entryKey = new Float64Array(cfg.receivers).fill(Number.NaN);
     this.isReady = new Uint8Array(cfg.receivers);
     this.atSlowest = cfg.receivers;
     if (cfg.receivers === 0) this.slowestAcked = Number.POSITIVE_INFINITY;
@@ -123,10 +129,9 @@ export class GroupSender {
   /** Handle every deadline that has passed by `now` (each flow once: one that re-arms at `now` waits for the next call). */
   handleTimeout(now: number): void {
     const due: number[] = [];
-    for (let top = this.heap.peek(); top !== undefined && top.key <= now; top = this.heap.peek()) {
-      this.heap.pop();
-      const r = top.receiver;
-      if (this.deadlines[r] !== top.key) continue; // superseded
+    for (let at = this.pollTimeout(); at !== undefined && at <= now; at = this.pollTimeout()) {
+      const r = this.heap.pop()!.receiver;
+      this.entryKey[r] = Number.NaN;
       this.deadlines[r] = Number.NaN;
       due.push(r);
     }
@@ -187,12 +192,7 @@ export class GroupSender {
   }
 
   pollEvent(): GroupEvent | undefined {
-    if (this.eventHead < this.events.length) return this.events[this.eventHead++];
-    if (this.eventHead > 0) {
-      this.events.length = 0;
-      this.eventHead = 0;
-    }
-    return undefined;
+    return this.events.shift();
   }
 
   /**
@@ -210,8 +210,21 @@ export class GroupSender {
   /** The earliest deadline of any flow (retransmission or give-up); undefined when nothing is timed. */
   pollTimeout(): number | undefined {
     for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
-      if (this.deadlines[top.receiver] === top.key) return top.key;
+      const r = top.receiver;
+      if (this.entryKey[r] !== top.key) {
+        this.heap.pop(); // superseded by an earlier entry
+        continue;
+      }
+      const at = this.deadlines[r]!;
+      if (at === top.key) return at;
+      // The flow's deadline moved later (or went away) since this entry was pushed: move the entry (the same object).
       this.heap.pop();
+      this.entryKey[r] = Number.NaN;
+      if (!Number.isNaN(at)) {
+        this.entryKey[r] = at;
+        top.key = at;
+        this.heap.push(top);
+      }
     }
     return undefined;
   }
@@ -240,8 +253,13 @@ export class GroupSender {
     const old = this.deadlines[r]!;
     if (key === old || (Number.isNaN(key) && Number.isNaN(old))) return;
     this.deadlines[r] = key;
-    if (at !== undefined) this.heap.push({ key: at, order: 0, receiver: r });
+    if (at !== undefined && !(this.entryKey[r]! <= at)) this.pushEntry(r, at);
     if (this.instrument) this.events.push({ type: 'timer', receiver: r, at });
+  }
+
+  private pushEntry(r: number, at: number): void {
+    this.entryKey[r] = at;
+    this.heap.push({ key: at, order: 0, receiver: r });
   }
 
   /** A live flow left the slowest count (acknowledged past it, or failed): recompute once none is left there. */

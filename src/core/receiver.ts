@@ -8,6 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { checksumMatches, decode, encodeAck, encodeFin, peekSeq } from './codec.js';
 import { ACK_STATUS, type AckStatus, type WireMode } from './extension.js';
 import type { ReceiverWire, WireIgnore } from './receiver-wire.js';
+import { Fifo } from './queue.js';
 
 export interface ReceiverConfig {
   /** Classic loss service: each arriving segment from the sender is dropped with this probability. */
@@ -99,7 +100,7 @@ export class ReceiverMachine {
   /** Modes already reported by an 'other-mode' event (said once each). */
   private readonly noticed = new Set<WireMode>();
 
-  private readonly events: ReceiverEvent[] = [];
+  private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
@@ -110,26 +111,9 @@ export class ReceiverMachine {
   /** A datagram from `from` (an address:port key). */
   handleDatagram(now: number, bytes: Uint8Array, from: string): void {
     const v = this.judge(now, bytes, from);
-    switch (v.kind) {
-      case 'delivered':
-        this.events.push({ kind: 'delivered', seq: v.seq, payload: v.payload, complete: v.complete });
-        this.reply = { to: from, bytes: v.reply };
-        break;
-      case 'duplicate':
-        this.events.push({ kind: 'duplicate', seq: v.seq });
-        if (v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
-        break;
-      case 'handshake':
-        this.events.push({ kind: 'handshake' });
-        this.reply = { to: from, bytes: v.reply };
-        break;
-      case 'digest-mismatch':
-        this.events.push({ kind: 'digest-mismatch', seq: v.seq, received: v.received, announced: v.announced });
-        this.reply = { to: from, bytes: v.reply };
-        break;
-      default:
-        this.events.push(v);
-    }
+    // The verdict is the event (its reply field rides along unread): one allocation per datagram, not two.
+    this.events.push(v);
+    if ('reply' in v && v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
   }
 
   /** A datagram the driver cannot answer (source port 0, which only a raw socket can send): counted, never a start. */
