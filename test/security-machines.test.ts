@@ -3,6 +3,7 @@
 // test/sim.security.test.ts and the corrupt-any properties.)
 
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeData, encodeFin } from '../src/core/codec.js';
 import { ACK_STATUS } from '../src/core/extension.js';
@@ -11,9 +12,10 @@ import type { WireOptions } from '../src/core/options.js';
 import { ReceiverMachine, step, type ReceiverConfig } from '../src/core/receiver.js';
 import { KeyReceiverWire, VerifyReceiverWire, type ReceiverWire } from '../src/core/receiver-wire.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
+import { KeyGroupWire, VerifyGroupWire, type GroupWire } from '../src/core/sender-wire.js';
 import { decodeVerified, encodeVerifiedAck, encodeVerifiedData, encodeVerifiedEnd } from '../src/core/verify.js';
 import { fileBytes } from '../harness/files.js';
-import { seeded } from './support.js';
+import { flipBit, seeded } from './support.js';
 
 const SENDER = '192.0.2.1:40000';
 const STRANGER = '192.0.2.9:40000';
@@ -186,4 +188,33 @@ describe('--key machines', () => {
     }
     expect(step(rx, 20, seg!, STRANGER).kind).toBe('duplicate');
   });
+});
+
+describe('nothing but genuine segments is ever written (fast-check)', () => {
+  for (const mode of ['verify', 'key'] as const) {
+    it(`--${mode}: random datagrams, and genuine segments with one bit flipped or bytes cut off, never deliver; a genuine one still does`, () => {
+      const group: GroupWire = mode === 'verify' ? new VerifyGroupWire() : new KeyGroupWire(PSK, bytes('ns', 16));
+      const segs = [0, 1, 2, 3].map((seq) => group.data(seq, bytes(`p${seq}`, 90)));
+      /** A receiver ready for data: with --key, the handshake done. */
+      const ready = (): ReceiverMachine => {
+        const rx = receiver({ wire: mode === 'verify' ? new VerifyReceiverWire() : new KeyReceiverWire(PSK, bytes('cr', 16)) });
+        const flow = group.flow();
+        for (let out = flow.handshake(), n = 0; out !== undefined && n < 4; out = flow.handshake(), n++) flow.read(step(rx, 0, out, SENDER).reply!);
+        return rx;
+      };
+      const junk = fc.oneof(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.record({ i: fc.nat({ max: 3 }), bit: fc.nat() }).map(({ i, bit }) => flipBit(segs[i]!, bit % (segs[i]!.length * 8))),
+        fc.record({ i: fc.nat({ max: 3 }), cut: fc.integer({ min: 1, max: 30 }) }).map(({ i, cut }) => segs[i]!.subarray(0, segs[i]!.length - cut)),
+      );
+      fc.assert(
+        fc.property(fc.array(junk, { maxLength: 30 }), (datagrams) => {
+          const rx = ready();
+          for (const d of datagrams) expect(step(rx, 0, d, SENDER).kind).not.toBe('delivered');
+          expect(step(rx, 0, segs[0]!, SENDER)).toMatchObject({ kind: 'delivered', seq: 0 });
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
 });
