@@ -117,6 +117,24 @@ describe('--key conversation', () => {
     expect(flow.read(encodeAck(7))).toEqual({ kind: 'ignored', reason: 'other-mode' });
   });
 
+  it('an ACK the sender predicted while idle is accepted as is, and any one bit flipped of it still is not', () => {
+    const group = new KeyGroupWire(PSK, bytesFrom('ns', 16));
+    const rx = new KeyReceiverWire(PSK, bytesFrom('cr', 16));
+    const flow = group.flow();
+    handshake(flow, rx);
+    for (let seq = 0; seq < 5; seq++) {
+      flow.prepare(seq);
+      rx.prepare(seq, ACK_STATUS.ack);
+      const ack = rx.ack(seq, ACK_STATUS.ack);
+      for (let bit = 0; bit < ack.length * 8; bit++) expect(flow.read(flipBit(ack, bit)).kind).toBe('ignored');
+      expect(flow.read(ack)).toEqual({ kind: 'ack', seq, status: ACK_STATUS.ack });
+    }
+    // A prediction that misses (the receiver skipped a counter value) falls back to opening the ACK.
+    flow.prepare(5);
+    rx.prepare(99, ACK_STATUS.ack);
+    expect(flow.read(rx.ack(5, ACK_STATUS.ack))).toEqual({ kind: 'ack', seq: 5, status: ACK_STATUS.ack });
+  });
+
   it('a receiver tells the other mode apart from garbage', () => {
     const rx = new KeyReceiverWire(PSK, bytesFrom('cr', 16));
     expect(rx.read(encodeData(0, new Uint8Array([1])))).toEqual({ kind: 'ignored', reason: 'other-mode', mode: 'classic' });

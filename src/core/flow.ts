@@ -202,6 +202,11 @@ export class SenderFlow {
     else this.stats.ackForUnsent++;
   }
 
+  /** While idle (the datagram in flight is on the wire): let the wire get ready for its ACK. */
+  prepare(): void {
+    if (this.current !== undefined && !this.handshaking) this.wire?.prepare(this.seqOf(this.nextIndex));
+  }
+
   /** The segment (or handshake step) in flight was answered: sample the RTT (Karn) and stop its timer. */
   private advance(now: number): number | undefined {
     const rttMs = this.retransmitted ? undefined : now - this.sentAt;

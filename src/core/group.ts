@@ -197,12 +197,14 @@ export class GroupSender {
 
   /**
    * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segment after
-   * each one sent, so sealing is off the round trip (stop-and-wait would otherwise wait for it). Only loaded
-   * segments are read; the cache makes the later pollTransmit a lookup.
+   * each one sent and the ACK expected for it, so sealing is off the round trip (stop-and-wait would
+   * otherwise wait for it). Only loaded segments are read; the cache makes the later pollTransmit a lookup.
    */
   prepare(): void {
     for (let r = this.toPrepare.pop(); r !== undefined; r = this.toPrepare.pop()) {
-      const next = this.flows[r]!.acked + 1;
+      const flow = this.flows[r]!;
+      flow.prepare();
+      const next = flow.acked + 1;
       if (next < this.total && next < this.bufferEnd) this.segments.segment(next);
     }
   }
