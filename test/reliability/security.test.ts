@@ -492,3 +492,35 @@ describe('mode mismatches are named, and never crash', () => {
     expect(fs.existsSync(path.join(d, 'out.bin'))).toBe(false);
   });
 });
+
+describe('--verify and --key with several receivers, threads and a streamed file', () => {
+  for (const [mode, base] of [
+    ['independent', 70],
+    ['lockstep', 75],
+  ] as const) {
+    it(`${mode}: 3 receivers at P=0.05 on 2 threads, a 3 MB file through a 1 MiB buffer — every copy identical, in both extension modes`, { timeout: 90_000 }, async () => {
+      const d = subdir(dir, `multi-${mode}`);
+      const src = path.join(d, 'src.bin');
+      writeSeededFile(src, 3_000_000, `multi-${mode}`);
+      const key = writeKey(d, 'key', KEY_A);
+      for (const wire of [['--verify'], ['--key', key]]) {
+        const port = await freePort();
+        const addrs = [1, 2, 3].map((k) => `127.0.8.${base + k}`);
+        const outs = addrs.map((a) => path.join(d, `out-${a}${wire[0]}.bin`));
+        const recvs = await Promise.all(addrs.map((a, i) => start(SERVER, ['--bind', a, '--json', '--linger', '0.5', '--seed', String(i + 1), ...wire, String(port), outs[i]!, '0.05'])));
+        await Promise.all(recvs.map((r) => r.ready));
+        try {
+          const c = await run(CLIENT, [...wire, '--json', '--mode', mode, '--threads', '2', '--buffer', '1', ...addrs, String(port), src, '1000']);
+          expectNoCrash(c, 'p2mpclient');
+          expect(c.code, c.stderr).toBe(0);
+          for (const [i, r] of (await Promise.all(recvs.map((x) => x.done))).entries()) {
+            expect(r.code, r.stderr).toBe(0);
+            expect(sha256(outs[i]!), `${wire[0]} ${addrs[i]}`).toBe(sha256(src));
+          }
+        } finally {
+          for (const r of recvs) r.child.kill('SIGKILL');
+        }
+      }
+    });
+  }
+});
