@@ -13,6 +13,7 @@ export interface SummaryInput {
   mode: string;
   eof: string;
   port: number;
+  giveUpMs: number;
   interrupted: boolean;
   /** --verify or --key (absent in the classic wire, so its JSON is unchanged). */
   wire?: 'verify' | 'key';
@@ -21,7 +22,7 @@ export interface SummaryInput {
 export interface ReceiverSummary {
   host: string;
   address: string;
-  status: 'done' | 'failed';
+  status: FlowResult['status'];
   reason: string | undefined;
   bytes: number;
   segmentsAcked: number;
@@ -54,20 +55,42 @@ export interface Summary extends Omit<SummaryInput, 'results' | 'elapsedMs'> {
 /** Megabits per second for `bytes` in `ms` milliseconds: 0 for no time, NaN for an unknown (NaN) time. */
 export const mbps = (bytes: number, ms: number): number => (ms === 0 ? 0 : (bytes * 8) / (ms * 1000));
 
-const REASONS: Record<string, string> = {
-  'no-answer': 'no answer within the give-up time',
-  'port-unreachable': 'port unreachable (nothing listening)',
-  'socket-error': 'socket error',
-  aborted: 'interrupted',
-  'digest-mismatch': "digest mismatch: the receiver's copy failed the SHA-256 check and was not committed",
-};
+/** What went wrong with one receiver, in the words of what the sender knows. */
+function reason(r: FlowResult, port: number, giveUpMs: number, wire: SummaryInput['wire']): string | undefined {
+  if (r.error !== undefined) return r.error;
+  const acked = r.stats.segmentsAcked;
+  const stopped = `stopped answering after ${acked} of ${r.segmentsTotal} segments`;
+  switch (r.failReason) {
+    case undefined:
+      return undefined;
+    case 'no-answer':
+      return acked === 0 ? 'never answered (no ACK within the give-up time)' : `${stopped} (no ACK for ${giveUpMs / 1000} s)`;
+    case 'port-unreachable':
+      return acked === 0 ? 'port unreachable (nothing listening)' : `${stopped} (port unreachable: nothing listens there any more)`;
+    case 'no-valid-answer':
+      return noAnswerReason(wire ?? 'verify');
+    case 'digest-mismatch':
+      return "digest mismatch: the receiver's copy failed the SHA-256 check and was not committed";
+    case 'eof-unconfirmed':
+      return 'all data acknowledged, end of file not confirmed';
+    case 'wrong-address':
+      return (
+        `${acked === 0 ? 'never answered' : stopped} from ${r.address}:${port}, but its ACKs came from ${r.strayFrom ?? 'another address'} instead of ${r.address}:${port}` +
+        ` (a receiver bound to 0.0.0.0 on a host with several addresses answers from the one the kernel routes by): start it with --bind ${r.address}`
+      );
+    case 'socket-error':
+      return 'socket error';
+    case 'aborted':
+      return 'interrupted';
+  }
+}
 
 export function summarize(i: SummaryInput): Summary {
   const receivers = i.results.map((r): ReceiverSummary => ({
     host: r.host,
     address: r.address,
     status: r.status,
-    reason: r.error ?? (r.failReason === 'no-valid-answer' && i.wire ? noAnswerReason(i.wire) : r.failReason ? (REASONS[r.failReason] ?? r.failReason) : undefined),
+    reason: reason(r, i.port, i.giveUpMs, i.wire),
     bytes: r.stats.bytesAcked,
     segmentsAcked: r.stats.segmentsAcked,
     segmentsTotal: r.segmentsTotal,
@@ -100,6 +123,8 @@ export function summarize(i: SummaryInput): Summary {
   };
 }
 
+const STATUS: Record<FlowResult['status'], string> = { done: 'ok', failed: 'FAILED', unconfirmed: 'UNCONFIRMED' };
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
@@ -110,7 +135,7 @@ export function formatSummary(s: Summary): string {
   for (const r of s.receivers) {
     rows.push([
       r.host === r.address ? r.address : `${r.host} (${r.address})`,
-      r.status === 'done' ? 'ok' : 'FAILED',
+      STATUS[r.status],
       String(r.bytes),
       `${r.segmentsAcked}/${r.segmentsTotal}`,
       String(r.retransmissions),
@@ -124,8 +149,8 @@ export function formatSummary(s: Summary): string {
   const t = s.total;
   rows.push(['total', `${t.completed}/${t.receivers} ok`, String(t.bytes), String(t.segmentsSent), String(t.retransmissions), String(t.timeouts), String(t.ignored), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)]);
   const failures = s.receivers
-    .filter((r) => r.status === 'failed')
-    .map((r) => `FAILED ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
+    .filter((r) => r.status !== 'done')
+    .map((r) => `${STATUS[r.status]} ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
     .join('');
   const end = s.wire === undefined ? `eof ${s.eof}` : `--${s.wire}`;
   const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss, TRAILER_BYTES[s.wire ?? 'classic'])} data bytes per segment), mode ${s.mode}, ${end}${s.interrupted ? ' (interrupted)' : ''}\n`;

@@ -7,7 +7,7 @@ import type dgram from 'node:dgram';
 import fs from 'node:fs';
 import { expect, onTestFailed } from 'vitest';
 import { closeSocket, udpSocket } from '../../harness/net.js';
-import type { Finished } from '../../harness/procs.js';
+import { start, type Finished, type StartOptions } from '../../harness/procs.js';
 import { seededBytes, type Random } from '../../sim/prng.js';
 import { checksum, encodeAck, encodeData, encodeFin, MAX_DATAGRAM_BYTES, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from '../../src/core/codec.js';
 import { seeded } from '../support.js';
@@ -196,6 +196,9 @@ export class Relay {
   /** Rewrites a datagram in flight (undefined keeps it as it is): an on-path attacker or a bad link. */
   tamperToReceiver: ((msg: Buffer) => Buffer | undefined) | undefined;
   tamperToSender: ((msg: Buffer) => Buffer | undefined) | undefined;
+  /** Datagrams from the receiver that this returns true for are dropped (a lossy return path). */
+  dropToSender: ((msg: Buffer) => boolean) | undefined;
+  dropped = 0;
 
   private constructor(
     readonly front: dgram.Socket,
@@ -210,6 +213,10 @@ export class Relay {
     });
     back.on('message', (msg, rinfo) => {
       if (rinfo.address !== receiver.address || rinfo.port !== receiver.port || !this.client) return;
+      if (this.dropToSender?.(msg)) {
+        this.dropped++;
+        return;
+      }
       if (isAckOfData(msg)) this.lastAck = msg.readUInt32BE(0);
       this.forwarded.toSender++;
       front.send(this.tamperToSender?.(msg) ?? msg, this.client.port, this.client.address);
@@ -265,6 +272,24 @@ export function sendRawUdp(src: string, srcPort: number, dst: string, port: numb
 /** Send each payload as a UDP datagram with source port 0 from `src` to dst:port (needs root and perl). */
 export function sendFromPortZero(src: string, dst: string, port: number, payloads: Buffer[]): void {
   sendRawUdp(src, 0, dst, port, payloads);
+}
+
+/** Like run(), but SIGKILLed after `limitMs` (a program that should refuse at once may instead wait forever). */
+export async function runWithin(script: string, args: string[], limitMs: number, o: StartOptions = {}): Promise<Finished> {
+  const p = start(script, args, o);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), limitMs);
+  const r = await p.done;
+  clearTimeout(timer);
+  return r;
+}
+
+/** Exactly one line on stderr matching `names`, the exit code, no stack trace. */
+export function expectOneLine(r: Finished, code: number, names: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(names);
+  expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
 }
 
 /** Nothing crashed: no internal error, no stack trace, no Node error code, on either stream, and no signal. */
