@@ -27,7 +27,6 @@ export const TAG_BYTES = TRAILER_BYTES.key;
 export const MAC_BYTES = 16;
 export const HELLO_BYTES = HEADER_BYTES + NONCE_SEED_BYTES + MAC_BYTES;
 export const CHALLENGE_BYTES = HEADER_BYTES + 2 * NONCE_SEED_BYTES + MAC_BYTES;
-export const RESPONSE_BYTES = CHALLENGE_BYTES;
 export const SEALED_ACK_BYTES = HEADER_BYTES + 8 + TAG_BYTES;
 /** The seq is the data nonce: one transfer seals at most 2^32 segments (END included). */
 export const MAX_SEALED_SEGMENTS = 2 ** 32;
