@@ -155,6 +155,16 @@ describe('--key machines', () => {
     expect(concatAll(r.written)).toEqual(Buffer.from(file));
   });
 
+  it('a handshake under another key is reported once (the likely cause), then only counted; it opens nothing', () => {
+    const rx = receiver({ wire: keyRx('cr') });
+    const other = flowFor(file, { mode: 'key', digest: sha(file), key: { psk: bytes('other', 32), ns: bytes('ns', 16) } });
+    const hello = other.pollTransmit(0)!;
+    expect(step(rx, 0, hello, STRANGER)).toEqual({ kind: 'bad-mac', from: STRANGER });
+    expect(step(rx, 1, hello, STRANGER)).toEqual({ kind: 'ignored', reason: 'unauthenticated' });
+    expect(rx.stats.ignored).toBe(2);
+    expect(rx.status).toBe('waiting');
+  });
+
   it('an ICMP port unreachable (forgeable by anyone) does not end a --key flow; silence does, naming the mode', () => {
     const flow = flowFor(file, keyWire('ns'));
     flow.pollTransmit(0);

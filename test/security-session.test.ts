@@ -65,7 +65,7 @@ describe('--key conversation', () => {
   it("a stranger's HELLO before the real sender's changes nothing, and a second session is foreign", () => {
     const rx = new KeyReceiverWire(PSK, bytesFrom('cr', 16));
     const stranger = new KeyGroupWire(bytesFrom('other-psk', 32), bytesFrom('ns-s', 16));
-    expect(rx.read(stranger.hello)).toEqual({ kind: 'ignored', reason: 'unauthenticated', mode: 'key' });
+    expect(rx.read(stranger.hello)).toEqual({ kind: 'ignored', reason: 'bad-mac', mode: 'key' });
     const first = new KeyGroupWire(PSK, bytesFrom('ns-1', 16));
     const second = new KeyGroupWire(PSK, bytesFrom('ns-2', 16));
     const f2 = second.flow();

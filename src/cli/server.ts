@@ -75,6 +75,7 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     acceptFrom,
     wire: receiverWire(wire, randomBytes),
     onOtherMode: (theirs, from) => process.stderr.write(`p2mpserver: ${otherModeNotice(wire.mode, theirs, from)}\n`),
+    onBadMac: (from) => process.stderr.write(`p2mpserver: ignoring --key handshakes from ${from} that do not authenticate: does the sender use another key?\n`),
     onStaleFin: () => {
       process.stderr.write(
         `p2mpserver: ignored a FIN before any data: ${file} already holds data, and a FIN carries no sequence number, so it may be the` +

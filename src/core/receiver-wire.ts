@@ -21,8 +21,11 @@ import {
 import { decodeVerified, encodeVerifiedAck } from './verify.js';
 import type { KeyObject } from 'node:crypto';
 
-/** Why a datagram counts for nothing. 'other-mode': a well-formed segment of a mode this receiver is not in. */
-export type WireIgnore = 'malformed' | 'not-data' | 'bad-checksum' | 'unauthenticated' | 'other-mode' | 'foreign';
+/**
+ * Why a datagram counts for nothing. 'other-mode': a well-formed segment of a mode this receiver is not in.
+ * 'bad-mac': a well-formed --key handshake whose MAC fails (most likely a sender with another key).
+ */
+export type WireIgnore = 'malformed' | 'not-data' | 'bad-checksum' | 'unauthenticated' | 'bad-mac' | 'other-mode' | 'foreign';
 
 export type Incoming =
   | { kind: 'data'; seq: number; payload: Uint8Array }
@@ -148,7 +151,7 @@ export class KeyReceiverWire implements ReceiverWire {
 
   private handshake(bytes: Uint8Array): Incoming {
     const h = openHandshake(this.kh, bytes);
-    if (!h.ok) return ignored(h.error === 'unauthenticated' ? 'unauthenticated' : 'malformed', 'key');
+    if (!h.ok) return ignored(h.error === 'unauthenticated' ? 'bad-mac' : 'malformed', 'key');
     const m = h.msg;
     // Always the same challenge, whoever asks: a stranger's (or a replayed) HELLO cannot displace a real one.
     if (m.kind === 'hello') return { kind: 'handshake', reply: encodeHandshake(this.kh, { kind: 'challenge', ns: m.ns, cr: this.challenge }), opened: false };

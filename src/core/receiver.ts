@@ -52,6 +52,8 @@ export type ReceiverEvent =
   | { kind: 'handshake' }
   /** --verify/--key: the first datagram of the other mode (or classic) from `from`; later ones are just ignored. */
   | { kind: 'other-mode'; mode: WireMode; from: string }
+  /** --key: the first handshake whose MAC fails, from `from` (another key, most likely); later ones are just ignored. */
+  | { kind: 'bad-mac'; from: string }
   /** --verify/--key: the END's SHA-256 is not that of the bytes received (hex); the file must not be committed. */
   | { kind: 'digest-mismatch'; seq: number; received: string; announced: string }
   /** The linger after a digest mismatch ran out: the transfer failed. */
@@ -74,6 +76,7 @@ type Verdict =
   | { kind: 'duplicate'; seq: number; reply: Uint8Array | undefined }
   | { kind: 'handshake'; reply: Uint8Array }
   | { kind: 'other-mode'; mode: WireMode; from: string }
+  | { kind: 'bad-mac'; from: string }
   | { kind: 'digest-mismatch'; seq: number; received: string; announced: string; reply: Uint8Array };
 
 export type ReceiverStatus = 'waiting' | 'receiving' | 'lingering' | 'done' | 'failed';
@@ -107,6 +110,7 @@ export class ReceiverMachine {
   private rejected = false;
   /** Modes already reported by an 'other-mode' event (said once each). */
   private readonly noticed = new Set<WireMode>();
+  private badMacSeen = false;
 
   private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
@@ -250,6 +254,11 @@ export class ReceiverMachine {
           return { kind: 'other-mode', mode, from };
         }
         return this.ignore('other-mode');
+      case 'bad-mac':
+        if (this.badMacSeen) return this.ignore('unauthenticated');
+        this.badMacSeen = true;
+        this.stats.ignored++;
+        return { kind: 'bad-mac', from };
       case 'foreign':
         this.stats.foreign++;
         return this.ignore('foreign');

@@ -26,6 +26,8 @@ export interface ReceiverOptions {
   wire?: ReceiverWire;
   /** The first datagram of another wire mode from `from` (once per mode). */
   onOtherMode?: (mode: WireMode, from: string) => void;
+  /** --key: the first handshake that does not authenticate, from `from` (once). */
+  onBadMac?: (from: string) => void;
   onListening: (address: string, port: number) => void;
   /** Called for the first lone FIN ignored by the stale-FIN rule (FILE already holds data). */
   onStaleFin?: () => void;
@@ -71,6 +73,7 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
         staleFinSeen = true;
         o.onStaleFin?.();
       } else if (ev.kind === 'other-mode') o.onOtherMode?.(ev.mode, ev.from);
+      else if (ev.kind === 'bad-mac') o.onBadMac?.(ev.from);
       else if (ev.kind === 'digest-mismatch') {
         mismatch = `digest mismatch: the received bytes have SHA-256 ${ev.received}, the sender's file ${ev.announced}`;
         sink.discard(); // at once: no moment with a wrong temporary file beside FILE
