@@ -3,7 +3,10 @@
 
 import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
-import { EOF_MODES, MODES, type EofMode, type SenderOptions } from '../core/options.js';
+import { randomBytes } from 'node:crypto';
+import { TRAILER_BYTES } from '../core/extension.js';
+import { EOF_MODES, MODES, type EofMode, type SenderOptions, type WireOptions } from '../core/options.js';
+import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
 import { defaultThreads, startEngine } from '../transport/engine.js';
 import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile, openSharedStream, type OpenedFile } from '../transport/shared-file.js';
@@ -27,6 +30,7 @@ import { jsonLine } from './json.js';
 import { Logger } from './log.js';
 import { formatSummary, summarize } from './summary.js';
 import { startProgress } from './progress.js';
+import { checkClassicOnly, wireChoice } from './wire-options.js';
 
 interface ClientOptions {
   mode: string;
@@ -45,6 +49,8 @@ interface ClientOptions {
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
+  verify?: boolean;
+  key?: string;
 }
 
 async function main(args: string[], opts: ClientOptions): Promise<void> {
@@ -71,10 +77,15 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
   const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
   if (filePath === '-' && opts.hostsFile === '-') throw new UsageError('FILE - and --hosts-file - cannot both read stdin');
+  const choice = wireChoice(opts);
+  checkClassicOnly(choice, program.getOptionValueSource('eof') === 'cli');
+  const wireMode = choice.mode === 'classic' ? undefined : choice.mode;
+  const payload = payloadBytes(mss, TRAILER_BYTES[choice.mode]);
+  if (payload <= 0) throw new UsageError(`MSS ${mss} leaves no room for data with ${choice.mode === 'key' ? '--key' : '--verify'} (its segments need MSS > ${mss - payload})`);
   const targets = await resolveTargets(specs, port);
   let opened: OpenedFile;
   try {
-    opened = filePath === '-' ? openSharedStream(0, 'stdin', mss, eof, bufferBytes) : openSharedFile(filePath, payloadBytes(mss), bufferBytes);
+    opened = filePath === '-' ? openSharedStream(0, 'stdin', mss, eof, bufferBytes, wireMode) : openSharedFile(filePath, payload, bufferBytes);
   } catch (err) {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
@@ -84,13 +95,17 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const log = Logger.open('p2mpclient', opts);
   const events = new EventSink({ targets, port, print: !quiet, eventsFile: opts.events, log });
   const names = targets.map((t) => `${t.address}:${t.port ?? port}`).join(' ');
-  log.log(`sending ${filePath} (${Number.isFinite(file.length) ? `${file.length} bytes` : 'size unknown'}) to ${names}, MSS ${mss}, mode ${mode}, eof ${eof}, ${threads} thread(s)`);
+  const end = wireMode === undefined ? `eof ${eof}` : `--${wireMode}`;
+  log.log(`sending ${filePath} (${Number.isFinite(file.length) ? `${file.length} bytes` : 'size unknown'}) to ${names}, MSS ${mss}, mode ${mode}, ${end}, ${threads} thread(s)`);
   events.record('start', { file: filePath, bytes: Number.isFinite(file.length) ? file.length : null, receivers: targets.map((t) => `${t.address}:${t.port ?? port}`) });
-  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, waitMs };
+  // The END carries the SHA-256 the reader computes (opened.digest, filled in before the END may be sent).
+  const wire: WireOptions | undefined =
+    wireMode === undefined ? undefined : { mode: wireMode, digest: opened.digest, key: choice.mode === 'key' ? { psk: choice.psk, ns: randomBytes(NONCE_SEED_BYTES) } : undefined };
+  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, waitMs, wire };
   const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, onEvent: events.wanted ? (ev) => events.handle(ev) : undefined });
   const signals = catchInterrupt(() => run.abort());
   const drawn = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI;
-  const progress = drawn ? startProgress(run.state, targets, () => opened.size() ?? Number.POSITIVE_INFINITY, mss) : undefined;
+  const progress = drawn ? startProgress(run.state, targets, () => opened.size() ?? Number.POSITIVE_INFINITY, payload) : undefined;
   if (progress !== undefined) {
     // Lines go above the bars, never through them; the classic lines only when stdout is that terminal too.
     events.stderr = (line) => progress.log(line);
@@ -106,7 +121,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const interrupted = signal !== undefined;
 
   const fileBytes = opened.size() ?? results.reduce((m, r) => Math.max(m, r.stats.bytesAcked), 0);
-  const summary = summarize({ results, elapsedMs, file: filePath, fileBytes, sha256, mss, mode, eof, port, giveUpMs, interrupted, readError });
+  const summary = summarize({ results, elapsedMs, file: filePath, fileBytes, sha256, mss, mode, eof, port, giveUpMs, interrupted, readError, wire: wireMode });
   if (opts.json) process.stdout.write(jsonLine(summary));
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
@@ -153,6 +168,8 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
   .option('-q, --quiet', 'no event lines and no progress; summary only')
   .option('--json', 'print the summary as one JSON line, see docs/JSON.md (implies --quiet)')
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')
+  .option('--verify', 'verified wire: header covered by a CRC-32, the file\'s SHA-256 sent at the end, a receiver commits only on a match (receivers need --verify too)')
+  .option('--key <file>', 'authenticated, encrypted wire (AES-256-GCM) with the pre-shared key in FILE: 64 hex digits, mode 600; implies --verify (receivers need the same --key)')
   .action(main);
 
 await runProgram(program, process.argv);

@@ -2,6 +2,7 @@
 // package's), one vocabulary of status words, and the reasons a transfer or a receiver did not complete;
 // and the receiver's document (the sender's is summary.ts's Summary).
 
+import type { WireMode } from '../core/extension.js';
 import type { ReceiverStats } from '../core/receiver.js';
 import type { ReceiveOutcome } from '../transport/receiver-driver.js';
 import { mbps } from './summary.js';
@@ -15,8 +16,10 @@ export type Status = 'complete' | 'failed' | 'unconfirmed' | 'interrupted';
 /** Why something did not complete (null when it did). */
 export type Reason =
   | 'no-answer'
+  | 'no-valid-answer'
   | 'port-unreachable'
   | 'eof-unconfirmed'
+  | 'digest-mismatch'
   | 'wrong-address'
   | 'socket-error'
   | 'read-error'
@@ -49,9 +52,11 @@ export interface ReceiverReport extends Omit<ReceiverStats, 'bytes'> {
   goodputMbps: number | null;
   seed: string;
   lossRate: number;
+  /** classic, or the extension (--verify, --key). */
+  wire: WireMode;
 }
 
-export function receiverReport(r: ReceiveOutcome, o: { file: string; transfer: number; seed: string; lossRate: number }): ReceiverReport {
+export function receiverReport(r: ReceiveOutcome, o: { file: string; transfer: number; seed: string; lossRate: number; wire: WireMode }): ReceiverReport {
   const status: Status = r.ok ? 'complete' : statusOf(r.reason);
   return {
     schema: JSON_SCHEMA,
@@ -69,6 +74,7 @@ export function receiverReport(r: ReceiveOutcome, o: { file: string; transfer: n
     goodputMbps: r.ok ? mbps(r.stats.bytes, r.elapsedMs) : null,
     seed: o.seed,
     lossRate: o.lossRate,
+    wire: o.wire,
     segments: r.stats.segments,
     drops: r.stats.drops,
     badChecksums: r.stats.badChecksums,

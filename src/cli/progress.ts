@@ -4,7 +4,6 @@
 // receivers, the slowest few. Lines printed while the bars are drawn go above them through log().
 
 import cliProgress from 'cli-progress';
-import { payloadBytes } from '../core/codec.js';
 import type { Target } from '../transport/engine.js';
 import { SharedState, Slot, Status } from '../transport/shared-state.js';
 
@@ -50,9 +49,11 @@ export class RateMeter {
   }
 }
 
-/** `size()`: the file's size, Infinity while a streamed input's is unknown (no percentage or ETA then). */
-export function startProgress(state: SharedState, targets: Target[], size: () => number, mss: number): Progress {
-  const payload = payloadBytes(mss);
+/**
+ * `size()`: the file's size, Infinity while a streamed input's is unknown (no percentage or ETA then);
+ * `payload`: data bytes per segment (payloadBytes of the MSS and the wire's trailer).
+ */
+export function startProgress(state: SharedState, targets: Target[], size: () => number, payload: number): Progress {
   const n = targets.length;
   let fileBytes = size();
   const bytesOf = (r: number): number => Math.min(fileBytes, state.get(r, Slot.acked) * payload);

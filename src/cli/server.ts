@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // p2mpserver PORT FILE P: receive one file over P2MP-FTP, dropping each arriving segment with probability P.
 
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
@@ -13,6 +13,8 @@ import { describeProgram } from './help.js';
 import { jsonLine, receiverReport } from './json.js';
 import { Logger, toStderr, type LineWriter } from './log.js';
 import { startLiveLine } from './receiver-progress.js';
+import { acceptOnlyFrom, resolveSenderHost } from './sender-host.js';
+import { otherModeNotice, receiverWire, wireChoice } from './wire-options.js';
 import { mbps } from './summary.js';
 
 interface ServerOptions {
@@ -26,6 +28,9 @@ interface ServerOptions {
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
+  sender?: string;
+  verify?: boolean;
+  key?: string;
 }
 
 /** FILE for transfer n (1-based): every {n} replaced. */
@@ -74,6 +79,8 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const lingerMs = parseTime('--linger', opts.linger, 's');
   const count = parseDecimal('--count', opts.count);
   if (!Number.isInteger(count)) throw new UsageError(`--count must be a whole number, got '${opts.count}'`);
+  const wire = wireChoice(opts);
+  const acceptFrom = opts.sender === undefined ? undefined : acceptOnlyFrom(await resolveSenderHost(opts.sender));
   const quiet = opts.quiet === true || opts.json === true;
   // With FILE - stdout carries the data: everything else goes to stderr.
   const report = (text: string): boolean => (toStdout ? process.stderr : process.stdout).write(text);
@@ -100,6 +107,11 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
       lingerMs,
       sink: toStdout ? new StdoutSink() : undefined,
       onLoss: quiet ? () => {} : (seq) => lines(`Packet loss, sequence number = ${seq}\n`),
+      acceptFrom,
+      // With --key, a fresh random challenge for each transfer.
+      wire: receiverWire(wire, randomBytes),
+      onOtherMode: (theirs, from) => log.terminal(`p2mpserver: ${otherModeNotice(wire.mode, theirs, from)}\n`),
+      onBadMac: (from) => log.terminal(`p2mpserver: ignoring --key handshakes from ${from} that do not authenticate: does the sender use another key?\n`),
       onStaleFin: () => {
         log.terminal(
           `p2mpserver: ignored a FIN before any data: ${file} already holds data, and a FIN carries no sequence number, so it may be the` +
@@ -131,7 +143,7 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
 
     const s = r.stats;
     if (opts.json) {
-      report(jsonLine(receiverReport(r, { file, transfer: n, seed: transferSeed, lossRate })));
+      report(jsonLine(receiverReport(r, { file, transfer: n, seed: transferSeed, lossRate, wire: wire.mode })));
     } else if (r.ok) {
       const secs = r.elapsedMs / 1000;
       report(
@@ -189,6 +201,9 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
   .option('-q, --quiet', 'no loss lines (the "listening" line on stderr stays)')
   .option('--json', 'print each summary as one JSON line, see docs/JSON.md (implies --quiet)')
   .option('--no-progress', 'no live line (it is shown only when stderr is a terminal)')
+  .option('--sender <host>', 'accept a transfer only from this host (name or IPv4 address, any port); everything else is counted and ignored')
+  .option('--verify', 'verified wire: header covered by a CRC-32, the file committed only if its SHA-256 matches (the sender needs --verify too)')
+  .option('--key <file>', 'authenticated, encrypted wire (AES-256-GCM) with the pre-shared key in FILE: 64 hex digits, mode 600; implies --verify (the sender needs the same --key)')
   .action(main);
 
 await runProgram(program, process.argv);

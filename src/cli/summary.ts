@@ -2,7 +2,9 @@
 // the same thing.
 
 import { payloadBytes } from '../core/codec.js';
+import { TRAILER_BYTES } from '../core/extension.js';
 import type { FailReason } from '../core/flow.js';
+import { noAnswerReason } from './wire-options.js';
 import type { FlowResult } from '../../workers/send-task.js';
 import { JSON_SCHEMA, statusOf, type Reason, type Status } from './json.js';
 
@@ -21,6 +23,8 @@ export interface SummaryInput {
   interrupted: boolean;
   /** The file failed to read mid-transfer (every receiver was stopped). */
   readError: string | undefined;
+  /** --verify or --key; absent: the classic wire. */
+  wire?: 'verify' | 'key';
 }
 
 export interface ReceiverSummary {
@@ -61,6 +65,8 @@ export interface Summary {
   payloadBytes: number;
   mode: string;
   eof: string;
+  /** classic, or the extension (--verify, --key); `eof` applies to the classic wire only. */
+  wire: 'classic' | 'verify' | 'key';
   port: number;
   receivers: ReceiverSummary[];
   total: Record<Counted, number> & { receivers: number; complete: number; failed: number; unconfirmed: number; interrupted: number; timeMs: number; goodputMbps: number };
@@ -72,8 +78,10 @@ export const mbps = (bytes: number, ms: number): number => (ms === 0 ? 0 : (byte
 /** The short text of each reason (event lines and logs, which know no more than the reason). */
 export const REASON_TEXT: Record<Reason, string> = {
   'no-answer': 'no answer within the give-up time',
+  'no-valid-answer': 'no valid answer in the wire mode (is the receiver running with the same --verify or --key?)',
   'port-unreachable': 'port unreachable (nothing listening)',
   'eof-unconfirmed': 'all data acknowledged, end of file not confirmed',
+  'digest-mismatch': 'digest mismatch: the copy failed the SHA-256 check and was not committed',
   'wrong-address': 'ACKs came from another address (start the receiver with --bind)',
   'socket-error': 'socket error',
   'read-error': 'the file could not be read',
@@ -84,7 +92,7 @@ export const REASON_TEXT: Record<Reason, string> = {
 };
 
 /** What went wrong with one receiver, in the words of what the sender knows (the summary's `message`). */
-function receiverMessage(r: FlowResult, reason: Reason, giveUpMs: number): string {
+function receiverMessage(r: FlowResult, reason: Reason, giveUpMs: number, wire: SummaryInput['wire']): string {
   if (r.error !== undefined) return r.error;
   const acked = r.stats.segmentsAcked;
   const stopped = `stopped answering after ${acked} of ${r.segmentsTotal} segments`;
@@ -94,6 +102,10 @@ function receiverMessage(r: FlowResult, reason: Reason, giveUpMs: number): strin
       return acked === 0 ? 'never answered (no ACK within the give-up time)' : `${stopped} (no ACK for ${giveUpMs / 1000} s)`;
     case 'port-unreachable':
       return acked === 0 ? REASON_TEXT['port-unreachable'] : `${stopped} (port unreachable: nothing listens there any more)`;
+    case 'no-valid-answer':
+      return noAnswerReason(wire ?? 'verify');
+    case 'digest-mismatch':
+      return "digest mismatch: the receiver's copy failed the SHA-256 check and was not committed";
     case 'wrong-address':
       return (
         `${acked === 0 ? 'never answered' : stopped} from ${at}, but its ACKs came from ${r.strayFrom ?? 'another address'} instead of ${at}` +
@@ -120,7 +132,7 @@ export function summarize(i: SummaryInput): Summary {
       port: r.port,
       status: reason === null ? 'complete' : statusOf(reason),
       reason,
-      message: reason === null ? null : reason === 'read-error' ? i.readError! : receiverMessage(r, reason, i.giveUpMs),
+      message: reason === null ? null : reason === 'read-error' ? i.readError! : receiverMessage(r, reason, i.giveUpMs, i.wire),
       bytes: r.stats.bytesAcked,
       segmentsAcked: r.stats.segmentsAcked,
       segmentsTotal: r.segmentsTotal,
@@ -153,9 +165,10 @@ export function summarize(i: SummaryInput): Summary {
     bytes: i.fileBytes,
     sha256: i.sha256 ?? null,
     mss: i.mss,
-    payloadBytes: payloadBytes(i.mss),
+    payloadBytes: payloadBytes(i.mss, TRAILER_BYTES[i.wire ?? 'classic']),
     mode: i.mode,
     eof: i.eof,
+    wire: i.wire ?? 'classic',
     port: i.port,
     receivers,
     total: {
@@ -213,9 +226,10 @@ export function formatSummary(s: Summary): string {
     .filter((r) => r.status !== 'complete')
     .map((r) => `${STATUS_WORD[r.status]} ${r.address}:${r.port}: ${r.message ?? r.reason}\n`)
     .join('');
+  const end = s.wire === 'classic' ? `eof ${s.eof}` : `--${s.wire}`;
   const head =
     `Sent ${s.file}: ${s.bytes} bytes${s.status === 'interrupted' ? ' (interrupted)' : ''}\n` +
-    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, eof ${s.eof}\n` +
+    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, ${end}\n` +
     `SHA-256 ${s.sha256 ?? '-'}  ${s.file}\n`;
   return `${head}${table(rows)}\n${counters}${failures}`;
 }

@@ -67,10 +67,14 @@ export class GroupSender {
   /** Segments [0, bufferEnd) are loaded and may be sent. */
   private bufferEnd = Number.POSITIVE_INFINITY;
   private limit = Number.NEGATIVE_INFINITY;
+  /** --key: sealing is worth moving off the round trip (see prepare); flows that sent since the last prepare. */
+  private readonly sealed: boolean;
+  private readonly toPrepare: number[] = [];
 
   constructor(cfg: GroupConfig) {
-    this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq);
+    this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq, cfg.wire);
     this.lockstep = cfg.mode === 'lockstep';
+    this.sealed = cfg.wire?.mode === 'key';
     this.instrument = cfg.instrument === true;
     const flows: SenderFlow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
@@ -194,6 +198,7 @@ export class GroupSender {
       const bytes = this.flows[r]!.pollTransmit(now);
       if (bytes !== undefined) {
         this.datagramsSent++;
+        if (this.sealed) this.toPrepare.push(r);
         this.refreshDeadline(r);
         return { receiver: r, bytes };
       }
@@ -205,6 +210,20 @@ export class GroupSender {
 
   pollEvent(): GroupEvent | undefined {
     return this.events.shift();
+  }
+
+  /**
+   * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segment after
+   * each one sent and the ACK expected for it, so sealing is off the round trip (stop-and-wait would
+   * otherwise wait for it). Only loaded segments are read; the cache makes the later pollTransmit a lookup.
+   */
+  prepare(): void {
+    for (let r = this.toPrepare.pop(); r !== undefined; r = this.toPrepare.pop()) {
+      const flow = this.flows[r]!;
+      flow.prepare();
+      const next = flow.acked + 1;
+      if (next < this.total && next < this.bufferEnd) this.segments.segment(next);
+    }
   }
 
   /** The earliest deadline of any flow (retransmission or give-up); undefined when nothing is timed. */

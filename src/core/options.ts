@@ -26,4 +26,14 @@ export interface SenderOptions {
   waitMs?: number;
   /** Sequence number of segment 0 (the classic protocol uses 0; tests start near 2^32 to cross the wrap). */
   initialSeq?: number;
+  /** --verify or --key (README, "Wire extensions"); absent: the classic wire. */
+  wire?: WireOptions;
+}
+
+export interface WireOptions {
+  mode: 'verify' | 'key';
+  /** SHA-256 of the whole file: the END segment carries it, the receiver commits only on a match. */
+  digest: Uint8Array;
+  /** --key: the pre-shared key, and this transfer's fresh random nonce Ns (never reused: it keys the data). */
+  key?: { psk: Uint8Array; ns: Uint8Array };
 }

@@ -4,7 +4,10 @@
 // by index serves every flow.
 
 import { encodeData, encodeFin, payloadBytes } from './codec.js';
-import type { EofMode } from './options.js';
+import { TRAILER_BYTES, type WireMode } from './extension.js';
+import type { EofMode, WireOptions } from './options.js';
+import { MAX_SEALED_SEGMENTS } from './seal.js';
+import { groupWire, type FlowWire, type GroupWire } from './sender-wire.js';
 
 /**
  * The bytes being sent. A Uint8Array is one; a bounded shared buffer over a larger file is another (it
@@ -17,22 +20,26 @@ export interface FileSource {
   subarray(start: number, end: number): Uint8Array;
 }
 
-/** Number of segments a transfer of `fileBytes` sends, end-of-file marker included. */
-export function segmentCount(fileBytes: number, mss: number, eof: EofMode): number {
-  const data = Math.ceil(fileBytes / payloadBytes(mss));
-  return eof === 'last' ? Math.max(1, data) : data + 1;
+/**
+ * Number of segments a transfer of `fileBytes` sends, end-of-file marker included. With --verify or --key
+ * (`wire`) the end is always the END segment after the data, and the trailer takes room in each segment.
+ */
+export function segmentCount(fileBytes: number, mss: number, eof: EofMode, wire?: WireMode): number {
+  const data = Math.ceil(fileBytes / payloadBytes(mss, TRAILER_BYTES[wire ?? 'classic']));
+  return eof === 'last' && wire === undefined ? Math.max(1, data) : data + 1;
 }
 
 /**
  * How many segments of a streamed input may be sent once `bytes` have been read (`ended`: its end is
  * known): whole segments only, since a short one might be completed by the next read; and under the 'last'
  * convention not the newest whole one either until the end is known, since the final segment carries the
- * end-of-file mark. At the end, every segment (the end-of-file segment too) is sendable.
+ * end-of-file mark (--verify/--key end with the END segment instead). At the end, every segment (the
+ * end-of-file segment too) is sendable.
  */
-export function sendableSegments(bytes: number, mss: number, eof: EofMode, ended: boolean): number {
+export function sendableSegments(bytes: number, mss: number, eof: EofMode, ended: boolean, wire?: WireMode): number {
   if (ended) return Number.POSITIVE_INFINITY;
-  const whole = Math.floor(bytes / payloadBytes(mss));
-  return eof === 'last' ? Math.max(0, whole - 1) : whole;
+  const whole = Math.floor(bytes / payloadBytes(mss, TRAILER_BYTES[wire ?? 'classic']));
+  return eof === 'last' && wire === undefined ? Math.max(0, whole - 1) : whole;
 }
 
 /** Encoded segments cached per index: enough for receivers spread over a few rounds. */
@@ -51,16 +58,25 @@ export class SegmentSource {
   /** Segments encoded (cache misses): equals `total` when every index was encoded exactly once. */
   encoded = 0;
 
+  private readonly wireMode: WireMode | undefined;
+  private readonly wire: GroupWire | undefined;
+  /** --verify/--key: the file's SHA-256, for the END; a streamed input's is filled in (shared memory) before its END may be sent. */
+  private readonly digest: Uint8Array | undefined;
+
   constructor(
     private readonly file: FileSource,
     mss: number,
     private readonly eof: EofMode,
     initialSeq = 0,
+    wire?: WireOptions,
   ) {
-    this.payloadBytes = payloadBytes(mss);
+    this.payloadBytes = payloadBytes(mss, TRAILER_BYTES[wire?.mode ?? 'classic']);
     if (!(this.payloadBytes > 0)) throw new RangeError(`mss ${mss} leaves no room for data`);
     this.mss = mss;
     this.initialSeq = initialSeq >>> 0;
+    this.wireMode = wire?.mode;
+    this.wire = wire && groupWire(wire);
+    this.digest = wire?.digest;
     this.refresh();
   }
 
@@ -70,12 +86,21 @@ export class SegmentSource {
     return this.segmentsTotal;
   }
 
+  /** The group's wire (--verify, --key), whose flows hold each receiver's side; undefined: classic. */
+  flowWire(): FlowWire | undefined {
+    return this.wire?.flow();
+  }
+
   private refresh(): void {
     const length = this.file.length;
     if (length === this.length) return;
     this.length = length;
-    this.segmentsTotal = segmentCount(length, this.mss, this.eof);
+    this.segmentsTotal = segmentCount(length, this.mss, this.eof, this.wireMode);
     this.dataSegments = Math.ceil(length / this.payloadBytes);
+    // The seq is the --key data nonce: more segments than seqs would seal two segments under one nonce.
+    if (this.wireMode === 'key' && this.segmentsTotal > MAX_SEALED_SEGMENTS && Number.isFinite(this.segmentsTotal)) {
+      throw new RangeError(`--key: ${this.segmentsTotal} segments exceed the 2^32 a transfer may seal`);
+    }
   }
 
   seqOf(index: number): number {
@@ -84,7 +109,7 @@ export class SegmentSource {
 
   /** The index of the FIN segment under the fin convention, else -1 (the FIN's seq field is always 0). */
   get finIndex(): number {
-    return this.eof === 'fin' ? this.total - 1 : -1;
+    return this.eof === 'fin' && this.wire === undefined ? this.total - 1 : -1;
   }
 
   /** Payload bytes of segment `index` (0 for the end-of-file marker). */
@@ -105,8 +130,12 @@ export class SegmentSource {
 
   private build(index: number): Uint8Array {
     this.refresh();
-    if (index >= this.dataSegments && this.eof === 'fin') return encodeFin();
     const start = index * this.payloadBytes;
+    if (this.wire !== undefined) {
+      const seq = this.seqOf(index);
+      return index < this.dataSegments ? this.wire.data(seq, this.file.subarray(start, start + this.payloadBytes)) : this.wire.end(seq, this.digest!);
+    }
+    if (index >= this.dataSegments && this.eof === 'fin') return encodeFin();
     const payload = this.file.subarray(Math.min(start, this.file.length), start + this.payloadBytes);
     return encodeData(this.seqOf(index), payload, this.eof === 'last' && index === this.total - 1);
   }

@@ -2,8 +2,9 @@
 // machine decides. Output is atomic (src/transport/atomic-output.ts): an interrupted transfer never leaves
 // a truncated FILE and never damages an existing one.
 
-import { createHash } from 'node:crypto';
+import type { WireMode } from '../core/extension.js';
 import { ReceiverMachine, type ReceiverStats } from '../core/receiver.js';
+import type { ReceiverWire } from '../core/receiver-wire.js';
 import { AtomicOutput, checkOutput } from './atomic-output.js';
 import { describeError } from './fs-errors.js';
 import { ReceiverLoop, type Sink } from './receiver-loop.js';
@@ -19,6 +20,14 @@ export interface ReceiverOptions {
   lingerMs: number;
   /** Called for each segment dropped by the loss service (the classic "Packet loss" line). */
   onLoss: (seq: number) => void;
+  /** --sender HOST: only datagrams this accepts (an address:port key) may deliver a file. */
+  acceptFrom?: (from: string) => boolean;
+  /** --verify / --key. */
+  wire?: ReceiverWire;
+  /** The first datagram of another wire mode from `from` (once per mode). */
+  onOtherMode?: (mode: WireMode, from: string) => void;
+  /** --key: the first handshake that does not authenticate, from `from` (once). */
+  onBadMac?: (from: string) => void;
   onListening: (address: string, port: number) => void;
   /** Called for the first lone FIN ignored by the stale-FIN rule (FILE already holds data). */
   onStaleFin?: () => void;
@@ -35,7 +44,7 @@ export interface OutputSink extends Sink {
 
 export type ReceiveOutcome =
   | { ok: true; stats: ReceiverStats; peer: string; elapsedMs: number; sha256: string }
-  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error' | 'cannot-listen'; message: string; stats: ReceiverStats };
+  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error' | 'cannot-listen' | 'digest-mismatch'; message: string; stats: ReceiverStats };
 
 export interface ReceiveRun {
   done: Promise<ReceiveOutcome>;
@@ -50,16 +59,23 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
   const sink = o.sink ?? new AtomicOutput(checkOutput(o.file));
   // Stale-FIN rule (see ReceiverConfig.acceptLoneFin): a lone FIN may create an empty FILE, never replace data.
   const acceptLoneFin = !(sink instanceof AtomicOutput && sink.target.holdsData);
-  const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs, acceptLoneFin });
+  const machine = new ReceiverMachine({
+    lossRate: o.lossRate,
+    random: o.random,
+    idleTimeoutMs: o.idleTimeoutMs,
+    lingerMs: o.lingerMs,
+    acceptLoneFin,
+    acceptFrom: o.acceptFrom,
+    wire: o.wire,
+  });
   const transport = new UdpReceiverTransport(o.port, o.bind);
-  // The SHA-256 of what is written, in order as it is written: the file's own hash, without reading it back.
-  const hash = createHash('sha256');
   let started = false;
   let settle: (r: ReceiveOutcome) => void = () => {};
   const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
   let over = false;
   let listening = false;
   let committed = false;
+  let mismatch = '';
   let staleFinSeen = false;
 
   const loop = new ReceiverLoop(machine, transport, sink, {
@@ -68,24 +84,30 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
       else if (ev.kind === 'delivered') {
         if (!started) o.onStart?.(machine.peer ?? '');
         started = true;
-        hash.update(ev.payload);
         if (ev.complete) committed = true;
       } else if (ev.kind === 'ignored' && ev.reason === 'stale-fin' && !staleFinSeen) {
         staleFinSeen = true;
         o.onStaleFin?.();
+      } else if (ev.kind === 'other-mode') o.onOtherMode?.(ev.mode, ev.from);
+      else if (ev.kind === 'bad-mac') o.onBadMac?.(ev.from);
+      else if (ev.kind === 'digest-mismatch') {
+        mismatch = `digest mismatch: the received bytes have SHA-256 ${ev.received}, the sender's file ${ev.announced}`;
+        sink.discard(); // at once: no moment with a wrong temporary file beside FILE
       }
     },
     onFinished(end) {
       over = true;
       const stats = { ...machine.stats };
       if (end.ok) {
-        settle({ ok: true, stats, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0), sha256: hash.digest('hex') });
+        settle({ ok: true, stats, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0), sha256: machine.sha256 ?? '' });
         return;
       }
       sink.discard();
       if (end.reason === 'write-error') {
         const target = committed || !(sink instanceof AtomicOutput) ? o.file : sink.tempPath;
         settle({ ok: false, reason: end.reason, stats, message: `cannot write ${target}: ${describeError(end.error)}` });
+      } else if (end.reason === 'digest-mismatch') {
+        settle({ ok: false, reason: end.reason, stats, message: mismatch });
       } else if (end.reason === 'idle-timeout') {
         settle({ ok: false, reason: end.reason, stats, message: `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s` });
       } else settle({ ok: false, reason: end.reason === 'socket-error' && !listening ? 'cannot-listen' : end.reason, stats, message: String(end.error) });

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { payloadBytes as payloadOf } from '../core/codec.js';
+import { TRAILER_BYTES, type WireMode } from '../core/extension.js';
 import type { EofMode } from '../core/options.js';
 import { sendableSegments, type FileSource } from '../core/segments.js';
 import { describeError } from './fs-errors.js';
@@ -89,8 +90,35 @@ export function fileSource(f: SharedFile): FileSource {
  * segments as the slowest live receiver moves on; call it once before the loops start, then
  * periodically until it returns false (whole file loaded, or no live receiver left).
  */
+/**
+ * The input's SHA-256, hashed as it is read (each byte once, in order): hex for the summary, and the 32
+ * bytes in shared memory for the --verify/--key END segment. They are filled in when the last byte is
+ * read, before the reader publishes the whole input as loaded, so a worker never builds the END earlier.
+ */
+class InputHash {
+  private readonly hash = createHash('sha256');
+  readonly digest = new Uint8Array(new SharedArrayBuffer(32));
+  private hex: string | undefined;
+
+  update(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+  }
+
+  /** Close the hash (once) and fill in `digest`. */
+  finish(): string {
+    if (this.hex === undefined) {
+      const d = this.hash.digest();
+      this.digest.set(d);
+      this.hex = d.toString('hex');
+    }
+    return this.hex;
+  }
+}
+
 export interface OpenedFile {
   file: SharedFile;
+  /** The SHA-256 bytes (shared memory), valid once the whole input is published as loaded (WireOptions.digest). */
+  digest: Uint8Array;
   advance(state: SharedState): boolean;
   /**
    * SHA-256 (hex) of the file, hashed as it is read (each byte once, in order); a file not read to its end
@@ -133,9 +161,10 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
     // payload), else the ring's whole number of segments.
     const slots = bufferBytes >= size ? dataSegments : bufferBytes / payloadBytes;
     let loaded = whole === undefined ? 0 : dataSegments; // segments [0, loaded) have been read into the ring
-    const hash = createHash('sha256');
+    const hash = new InputHash();
     if (whole !== undefined) hash.update(whole);
     let hashedTo = whole?.length ?? 0;
+    if (hashedTo === size) hash.finish();
 
     const read = (fromByte: number, toByte: number): void => {
       for (let pos = fromByte; pos < toByte; ) {
@@ -147,6 +176,7 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
         pos += n;
         hashedTo = pos;
       }
+      if (hashedTo === size) hash.finish();
     };
     const loadUpTo = (target: number): void => {
       read(loaded * payloadBytes, Math.min(size, target * payloadBytes));
@@ -177,18 +207,15 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
       published = end;
       return loaded < dataSegments;
     };
-    let digest: string | undefined;
     const sha256 = (): string => {
-      if (digest !== undefined) return digest;
       // The ring is free once nobody reads it: finish the hash through it.
       for (let n = -1; hashedTo < size && n !== 0; hashedTo += n) {
         n = fs.readSync(fd, ring, 0, Math.min(ring.length, size - hashedTo), hashedTo);
         hash.update(ring.subarray(0, n));
       }
-      digest = hash.digest('hex');
-      return digest;
+      return hash.finish();
     };
-    return { file, advance, sha256, size: () => size, close };
+    return { file, digest: hash.digest, advance, sha256, size: () => size, close };
   } catch (err) {
     close();
     throw describe(path, err);
@@ -201,24 +228,23 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
  * sendableSegments allows it, and the end of file (so the segment count) only once the input has ended.
  * Reads are asynchronous, so the main thread stays responsive (progress, Ctrl-C) while the input is slow.
  */
-export function openSharedStream(fd: number, name: string, mss: number, eof: EofMode, bufferLimit = DEFAULT_BUFFER_BYTES): OpenedFile {
-  const payload = payloadOf(mss);
+export function openSharedStream(fd: number, name: string, mss: number, eof: EofMode, bufferLimit = DEFAULT_BUFFER_BYTES, wire?: WireMode): OpenedFile {
+  const payload = payloadOf(mss, TRAILER_BYTES[wire ?? 'classic']);
   const slots = Math.max(1, Math.floor(bufferLimit / payload));
   const bufferBytes = slots * payload;
   const meta = new SharedArrayBuffer(12);
   const metaView = new Int32Array(meta);
   const file: SharedFile = { buffer: new SharedArrayBuffer(bufferBytes), length: Number.POSITIVE_INFINITY, bufferBytes, payloadBytes: payload, stream: meta };
   const ring = new Uint8Array(file.buffer);
-  const hash = createHash('sha256');
+  const hash = new InputHash();
   let read = 0;
   let ended = false;
   let reading = false;
   let error: FileReadError | undefined;
   let published = -1;
-  let digest: string | undefined;
 
   const publish = (state: SharedState): void => {
-    const end = sendableSegments(read, mss, eof, ended);
+    const end = sendableSegments(read, mss, eof, ended, wire);
     if (end !== published) state.setBufferEnd(end);
     published = end;
   };
@@ -238,6 +264,7 @@ export function openSharedStream(fd: number, name: string, mss: number, eof: Eof
       }
       if (n === 0) {
         ended = true;
+        hash.finish();
         Atomics.store(metaView, 1, Math.floor(read / 2 ** 32));
         Atomics.store(metaView, 2, read % 2 ** 32);
         Atomics.store(metaView, 0, 1);
@@ -258,7 +285,8 @@ export function openSharedStream(fd: number, name: string, mss: number, eof: Eof
   return {
     file,
     advance,
-    sha256: () => (ended ? (digest ??= hash.digest('hex')) : undefined),
+    digest: hash.digest,
+    sha256: () => (ended ? hash.finish() : undefined),
     size: () => (ended ? read : undefined),
     close: () => {}, // the input is the caller's (stdin)
   };

@@ -3,7 +3,7 @@
 // receiver serving several transfers, stdin and stdout as FILE, the log and the status stream. Real
 // processes over loopback.
 
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,12 +21,12 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const fixture = (name: string, size: number): { sub: string; src: string } => seededFixture(dir, name, size);
 
 /** The documented keys (docs/JSON.md), in order: present in every document whatever the outcome. */
-const SENDER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'bytes', 'sha256', 'mss', 'payloadBytes', 'mode', 'eof', 'port', 'receivers', 'total'];
+const SENDER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'bytes', 'sha256', 'mss', 'payloadBytes', 'mode', 'eof', 'wire', 'port', 'receivers', 'total'];
 const SENDER_RECEIVER_KEYS = ['host', 'address', 'port', 'status', 'reason', 'message', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'srttMs', 'timeMs', 'goodputMbps'];
 const TOTAL_KEYS = ['receivers', 'complete', 'failed', 'unconfirmed', 'interrupted', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'timeMs', 'goodputMbps'];
-const RECEIVER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'transfer', 'bytes', 'sha256', 'peer', 'timeMs', 'goodputMbps', 'seed', 'lossRate', 'segments', 'drops', 'badChecksums', 'duplicates', 'ignored', 'foreign'];
+const RECEIVER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'transfer', 'bytes', 'sha256', 'peer', 'timeMs', 'goodputMbps', 'seed', 'lossRate', 'wire', 'segments', 'drops', 'badChecksums', 'duplicates', 'ignored', 'foreign'];
 const STATUS = ['complete', 'failed', 'unconfirmed', 'interrupted'];
-const REASONS = ['no-answer', 'port-unreachable', 'eof-unconfirmed', 'wrong-address', 'socket-error', 'read-error', 'idle-timeout', 'write-error', 'cannot-listen', 'interrupted'];
+const REASONS = ['no-answer', 'no-valid-answer', 'port-unreachable', 'eof-unconfirmed', 'digest-mismatch', 'wrong-address', 'socket-error', 'read-error', 'idle-timeout', 'write-error', 'cannot-listen', 'interrupted'];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** One JSON document on exactly one line. */
@@ -34,6 +34,15 @@ function oneJsonLine(stdout: string): Record<string, unknown> {
   const lines = stdout.split('\n').filter((l) => l !== '');
   expect(lines, stdout).toHaveLength(1);
   return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
+/** Write `data` to the child's stdin in pieces with pauses, as a pipe from a slower producer delivers it; then end it. */
+async function feedStdin(child: ChildProcess, data: Buffer, piece: number, pauseMs: number): Promise<void> {
+  for (let at = 0; at < data.length; at += piece) {
+    child.stdin!.write(data.subarray(at, at + piece));
+    await sleep(pauseMs);
+  }
+  child.stdin!.end();
 }
 
 /** status, reason and message agree (and ok, on a whole document). */
@@ -323,13 +332,8 @@ describe('FILE - : stdin on the sender, stdout on the receiver', () => {
       fs.closeSync(fd);
       await recv.ready;
       const c = start(CLIENT, ['--json', '--eof', eof, '--buffer', '0.05', '127.0.0.9', String(port), '-', '1000'], { stdinPipe: true, ready: /$^/ });
-      // Written in pieces with pauses, as a pipe from a slower producer delivers it.
       const data = fs.readFileSync(src);
-      for (let at = 0; at < data.length; at += 250_000) {
-        c.child.stdin!.write(data.subarray(at, at + 250_000));
-        await sleep(100);
-      }
-      c.child.stdin!.end();
+      await feedStdin(c.child, data, 250_000, 100);
       const cr = await c.done;
       expect(cr.code, cr.stderr).toBe(0);
       const s = oneJsonLine(cr.stdout);
@@ -343,6 +347,62 @@ describe('FILE - : stdin on the sender, stdout on the receiver', () => {
       expect(fs.readdirSync(sub).filter((f) => f.endsWith('.part'))).toEqual([]);
     });
   }
+});
+
+describe('issue 13 wires with issue 14 inputs: FILE -, --count, HOST:PORT', () => {
+  for (const wire of ['--verify', '--key'] as const) {
+    it(`${wire}: a stdin sender (its SHA-256 known only at the end, which is when the END goes) and then a file sender to one receiver serving --count 2; both copies committed, the JSON says the wire`, async () => {
+      const { sub, src } = fixture(`wire-stdin${wire}`, 700_001);
+      const extra: string[] = [wire];
+      if (wire === '--key') {
+        const key = path.join(sub, 'key');
+        fs.writeFileSync(key, `${'3c'.repeat(32)}\n`, { mode: 0o600 });
+        fs.chmodSync(key, 0o600);
+        extra.push(key);
+      }
+      const port = await freePort();
+      const recv = start(SERVER, ['--bind', '127.0.0.12', '--json', '--count', '2', '--linger', '0.3', ...extra, String(port), path.join(sub, 'copy-{n}.bin'), '0.05']);
+      await recv.ready;
+      const c = start(CLIENT, ['--json', '--buffer', '0.05', ...extra, '127.0.0.12', String(port), '-', '1000'], { stdinPipe: true, ready: /$^/ });
+      const data = fs.readFileSync(src);
+      await feedStdin(c.child, data, 200_000, 50);
+      const cr = await c.done;
+      expect(cr.code, cr.stderr).toBe(0);
+      const trailer = wire === '--key' ? 16 : 4;
+      expect(oneJsonLine(cr.stdout)).toMatchObject({ ok: true, file: '-', bytes: data.length, sha256: sha256File(src), wire: wire.slice(2), payloadBytes: 1000 - 8 - trailer });
+      // The second transfer from a file, the receiver named as HOST:PORT.
+      const c2 = await run(CLIENT, ['--json', ...extra, `127.0.0.12:${port}`, '7000', src, '1000']);
+      expect(c2.code, c2.stderr).toBe(0);
+      expect(oneJsonLine(c2.stdout)).toMatchObject({ ok: true, sha256: sha256File(src), wire: wire.slice(2) });
+      const r = await recv.done;
+      expect(r.code, r.stderr).toBe(0);
+      const reports = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { transfer: number; sha256: string; wire: string });
+      expect(reports.map((j) => [j.transfer, j.sha256, j.wire])).toEqual([
+        [1, sha256File(src), wire.slice(2)],
+        [2, sha256File(src), wire.slice(2)],
+      ]);
+      expect(sha256File(path.join(sub, 'copy-1.bin'))).toBe(sha256File(src));
+      expect(sha256File(path.join(sub, 'copy-2.bin'))).toBe(sha256File(src));
+    });
+  }
+
+  it('a --verify sender to a classic receiver: reason no-valid-answer (status failed) in the JSON, the words in message', async () => {
+    const { sub, src } = fixture('wire-mismatch', 20_000);
+    const port = await freePort();
+    const recv = start(SERVER, ['--bind', '127.0.0.13', '--idle-timeout', '3', String(port), path.join(sub, 'copy.bin'), '0']);
+    await recv.ready;
+    try {
+      const c = await run(CLIENT, ['--json', '--verify', '--give-up', '1', '127.0.0.13', String(port), src, '500']);
+      expect(c.code, c.stderr).toBe(1);
+      const s = oneJsonLine(c.stdout);
+      expect(s).toMatchObject({ ok: false, status: 'failed', reason: 'no-valid-answer', wire: 'verify' });
+      expect((s.receivers as Array<Record<string, unknown>>)[0]).toMatchObject({ status: 'failed', reason: 'no-valid-answer', message: 'no verified answer: is the receiver running with --verify?' });
+      expect(fs.existsSync(path.join(sub, 'copy.bin'))).toBe(false);
+    } finally {
+      recv.child.kill('SIGKILL');
+      await recv.done;
+    }
+  });
 });
 
 describe('-v, --log and --events', () => {
