@@ -82,9 +82,10 @@ class Helper {
     const sab = new SharedArrayBuffer(BYTES);
     this.mem = layout(sab);
     this.spinUs = spinUs;
-    const source = `const { workerData } = require('node:worker_threads');
-(${helperMain.toString()})(workerData, ${SLOTS}, ${Math.round(spinUs * 1000)}n, () => process.hrtime.bigint());`;
-    this.worker = new Worker(source, { eval: true, workerData: sab });
+    // import() works whether the eval source is taken as CommonJS or (under --input-type=module) as ESM.
+    const source = `import('node:worker_threads').then(({ workerData }) =>
+  (${helperMain.toString()})(workerData, ${SLOTS}, ${Math.round(spinUs * 1000)}n, () => process.hrtime.bigint()));`;
+    this.worker = new Worker(source, { eval: true, workerData: sab, execArgv: [] });
     this.worker.unref();
   }
 

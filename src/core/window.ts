@@ -1,0 +1,405 @@
+// The windowed sender flow for ONE receiver (sans-I/O, same shape as SenderMachine: handleDatagram,
+// handleTimeout, pollTransmit, pollTimeout, pollEvent). Up to N segments unacknowledged; ACKs keep their
+// classic meaning (the last in-sequence segment, cumulative), so any classic receiver works. With N = 1 it
+// sends exactly what SenderMachine sends, in the same order, with the same timeouts.
+//
+// Rules, and where they come from:
+// - One retransmission timer per receiver (RFC 6298 section 5): started when a segment is sent and the timer is
+//   off, restarted on ACK progress, stopped when nothing is outstanding; on expiry only the oldest unacknowledged
+//   segment is retransmitted (the timer restarts when it is sent) and the RTO backs off.
+// - RTT samples (RFC 6298, Karn): only from a segment transmitted once and never marked lost, and only outside
+//   recovery, since a cumulative ACK that jumps over a repaired hole measures the hole, not the path. ACK
+//   progress resets the backoff when N > 1 (recovery may take no sample for many round trips).
+// - Loss detection without a timer (N > 1 only: with one segment in flight a duplicate ACK can only answer a
+//   duplicate): the third duplicate ACK marks the oldest segment lost (fast retransmit). Every transmission gets
+//   an order number; a segment whose last transmission is older than one known delivered later (the newest
+//   segment a cumulative ACK covered, or the third newest one a SACK reported) is marked lost too. Against a
+//   receiver that discards out-of-order segments this is go-back-N from the hole; against one that buffers, the
+//   cumulative ACK jumps and nothing more is resent; with SACK only the real holes are.
+// - The end of file (empty DATA, FIN or LAST) is sent only once every data segment is acknowledged: a FIN must
+//   never overtake a lost segment (a receiver accepts a FIN whatever it is missing).
+// - Recovery: from the first loss detected until everything outstanding then is acknowledged; one loss event
+//   for the congestion controller per recovery (and one per timeout).
+
+import { decode, encodeData, encodeFin, HEADER_BYTES } from './codec.js';
+import { Aimd } from './cc.js';
+import { lockstepLimit } from './lockstep.js';
+import { RtoEstimator } from './rto.js';
+import { decodeSack, isSack, type SeqRange } from './sack.js';
+import { segmentCount, type FailReason, type SenderConfig, type SenderEvent, type SenderStats, type SenderStatus } from './sender.js';
+
+export type CcMode = 'none' | 'aimd';
+export const CC_MODES: readonly CcMode[] = ['none', 'aimd'];
+/** Duplicate ACKs (or later segments SACKed) before a segment counts as lost rather than reordered (RFC 5681). */
+export const DUP_THRESH = 3;
+
+export interface WindowConfig extends SenderConfig {
+  /** N: at most this many unacknowledged segments (1 = the classic stop-and-wait). */
+  window: number;
+  /** Read the SACK extension (src/core/sack.ts) from the receiver. */
+  sack: boolean;
+  cc: CcMode;
+}
+
+export interface WindowStats extends SenderStats {
+  /** Retransmissions decided without the timer (duplicate ACKs, later segments delivered, SACK holes). */
+  fastRetransmits: number;
+  /** Segments first learned of as held through a SACK. */
+  sacked: number;
+}
+
+/** Lockstep with a window: segment j goes to nobody until every live receiver has acknowledged j - N. */
+export function windowLockstepLimit(acked: ArrayLike<number>, live: ArrayLike<boolean>, window: number): number {
+  return lockstepLimit(acked, live) + window - 1;
+}
+
+interface Slot {
+  index: number;
+  bytes: Uint8Array | undefined;
+  /** Transmissions so far. */
+  sends: number;
+  firstSentAt: number;
+  /** Order number of the last transmission. */
+  order: number;
+  /** Marked lost at least once (Karn: no sample even if the original copy is what gets ACKed). */
+  everLost: boolean;
+  /** Queued for retransmission. */
+  lost: boolean;
+  sacked: boolean;
+}
+
+/** A FIFO of transmissions in send order, popped from the front as delivery evidence overtakes them. */
+class Transmissions {
+  private index: number[] = [];
+  private order: number[] = [];
+  private head = 0;
+
+  push(index: number, order: number): void {
+    this.index.push(index);
+    this.order.push(order);
+  }
+
+  /** Calls `lost(index, order)` for every transmission older than `threshold`, removing them. */
+  popOlderThan(threshold: number, each: (index: number, order: number) => void): void {
+    while (this.head < this.order.length && this.order[this.head]! < threshold) {
+      each(this.index[this.head]!, this.order[this.head]!);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.index = this.index.slice(this.head);
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+export class WindowFlow {
+  readonly total: number;
+  readonly stats: WindowStats = {
+    segmentsSent: 0,
+    retransmissions: 0,
+    timeouts: 0,
+    segmentsAcked: 0,
+    bytesAcked: 0,
+    duplicateAcks: 0,
+    ackForUnsent: 0,
+    ignored: 0,
+    fastRetransmits: 0,
+    sacked: 0,
+  };
+  status: SenderStatus = 'sending';
+  failReason: FailReason | undefined;
+
+  private readonly n: number;
+  private readonly payloadBytes: number;
+  private readonly dataSegments: number;
+  private readonly initialSeq: number;
+  private readonly rto: RtoEstimator;
+  private readonly cc: Aimd | undefined;
+  private readonly slots: Slot[];
+  /** Segments [0, base) are acknowledged. */
+  private base = 0;
+  /** Segments [0, highSent) have been sent at least once. */
+  private highSent = 0;
+  private limit = Number.POSITIVE_INFINITY;
+  private deadline: number | undefined;
+  /** Since when no ACK progress was made while something is outstanding (give-up counts from here). */
+  private waitingSince = 0;
+  private dupAcks = 0;
+  private inRecovery = false;
+  private recoverPoint = 0;
+  private nextOrder = 0;
+  private readonly sent = new Transmissions();
+  private readonly lostQueue: number[] = [];
+  /** Order of the newest transmission a cumulative ACK covered. */
+  private cumNewest = -1;
+  /** Orders of the three newest transmissions a SACK reported, descending. */
+  private readonly sackNewest = [-1, -1, -1];
+  private readonly events: SenderEvent[] = [];
+
+  constructor(private readonly cfg: WindowConfig) {
+    if (!(cfg.mss > HEADER_BYTES)) throw new RangeError(`mss must exceed ${HEADER_BYTES}`);
+    if (!(Number.isInteger(cfg.window) && cfg.window >= 1)) throw new RangeError('window must be a positive integer');
+    this.n = cfg.window;
+    this.payloadBytes = cfg.mss - HEADER_BYTES;
+    this.dataSegments = Math.ceil(cfg.file.length / this.payloadBytes);
+    this.total = segmentCount(cfg.file.length, cfg.mss, cfg.eof);
+    this.initialSeq = (cfg.initialSeq ?? 0) >>> 0;
+    this.rto = new RtoEstimator(cfg.rto);
+    this.cc = cfg.cc === 'aimd' ? new Aimd({ max: cfg.window }) : undefined;
+    this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
+  }
+
+  /** Segments acknowledged so far (cumulatively). */
+  get acked(): number {
+    return this.base;
+  }
+
+  /** Segments sent and not yet acknowledged (never above the window). */
+  get unacked(): number {
+    return this.highSent - this.base;
+  }
+
+  get srttMs(): number | undefined {
+    return this.rto.srttMs;
+  }
+
+  get rtoMs(): number {
+    return this.rto.rtoMs;
+  }
+
+  /** The window new segments may fill now: N, or the congestion window when --cc is on. */
+  get window(): number {
+    return this.cc ? this.cc.window : this.n;
+  }
+
+  get inFlight(): boolean {
+    return this.highSent > this.base && this.status === 'sending';
+  }
+
+  seqOf(index: number): number {
+    return (this.initialSeq + index) >>> 0;
+  }
+
+  /** Lockstep barrier or file-buffer bound: segments with index > `index` wait. */
+  setLimit(index: number): void {
+    this.limit = index;
+  }
+
+  private slot(index: number): Slot {
+    return this.slots[index % this.n]!;
+  }
+
+  private buildSegment(index: number): Uint8Array {
+    if (index >= this.dataSegments && this.cfg.eof === 'fin') return encodeFin();
+    const start = index * this.payloadBytes;
+    const payload = this.cfg.file.subarray(Math.min(start, this.cfg.file.length), start + this.payloadBytes);
+    return encodeData(this.seqOf(index), payload, this.cfg.eof === 'last' && index === this.total - 1);
+  }
+
+  pollTransmit(now: number): Uint8Array | undefined {
+    if (this.status !== 'sending') return undefined;
+    while (this.lostQueue.length > 0) {
+      const index = this.lostQueue.shift()!;
+      const s = this.slot(index);
+      if (index < this.base || s.index !== index || !s.lost || s.sacked) continue;
+      s.lost = false;
+      this.stats.retransmissions++;
+      return this.transmit(now, s);
+    }
+    const i = this.highSent;
+    if (i >= this.total || i > this.limit || i >= this.base + this.window) return undefined;
+    if (i === this.total - 1 && this.base < i) return undefined; // the end of file waits for every data ACK
+    const s = this.slot(i);
+    s.index = i;
+    s.bytes = this.buildSegment(i);
+    s.sends = 0;
+    s.everLost = false;
+    s.lost = false;
+    s.sacked = false;
+    s.firstSentAt = now;
+    this.highSent++;
+    return this.transmit(now, s);
+  }
+
+  private transmit(now: number, s: Slot): Uint8Array {
+    // A flight starts: give-up counts from here (time spent at a lockstep barrier is not silence).
+    if (this.highSent - this.base === 1 && s.index === this.base && s.sends === 0) this.waitingSince = now;
+    s.sends++;
+    s.order = this.nextOrder++;
+    this.sent.push(s.index, s.order);
+    if (this.deadline === undefined) this.deadline = now + this.rto.rtoMs;
+    this.stats.segmentsSent++;
+    return s.bytes!;
+  }
+
+  handleDatagram(now: number, bytes: Uint8Array): void {
+    if (this.cfg.sack && isSack(bytes)) {
+      const d = decodeSack(bytes);
+      if (!d.ok) {
+        this.stats.ignored++;
+        return;
+      }
+      this.onAck(now, d.sack.cum, d.sack.ranges);
+      return;
+    }
+    const decoded = decode(bytes);
+    if (!decoded.ok || decoded.segment.kind === 'data') {
+      this.stats.ignored++;
+      return;
+    }
+    const seg = decoded.segment;
+    if (seg.kind === 'fin') this.onFinAck(now);
+    else this.onAck(now, seg.seq, []);
+  }
+
+  /** Whether the FIN (the last segment in --eof fin) has been sent. */
+  private get finSent(): boolean {
+    return this.cfg.eof === 'fin' && this.highSent === this.total;
+  }
+
+  private onFinAck(now: number): void {
+    if (this.status === 'sending' && this.finSent && this.base === this.total - 1) {
+      this.progress(now, this.total);
+      return;
+    }
+    const finAlreadyAcked = this.status === 'done' && this.cfg.eof === 'fin';
+    if (finAlreadyAcked || (this.finSent && this.base === this.total - 1)) this.stats.duplicateAcks++;
+    else this.stats.ackForUnsent++;
+  }
+
+  private onAck(now: number, seq: number, ranges: readonly SeqRange[]): void {
+    // Segments a sequence number can acknowledge: those sent, except the FIN (it carries no number).
+    const ackable = this.highSent - (this.finSent ? 1 : 0) - this.base;
+    const ahead = (seq - this.seqOf(this.base)) >>> 0;
+    const behind = (this.seqOf(this.base) - seq) >>> 0;
+    if (ahead < ackable) {
+      if (this.status === 'sending') this.progress(now, this.base + ahead + 1);
+      else this.stats.duplicateAcks++;
+    } else if (behind >= 1 && behind <= this.base) {
+      this.stats.duplicateAcks++;
+      if (behind === 1 && this.inFlight) this.onDupAck();
+    } else {
+      this.stats.ackForUnsent++;
+      return;
+    }
+    if (ranges.length > 0 && this.status === 'sending') this.onSackRanges(ranges);
+    if (this.status === 'sending') this.detectLosses();
+  }
+
+  private onDupAck(): void {
+    this.dupAcks++;
+    if (this.dupAcks === DUP_THRESH && this.n > 1 && !this.inRecovery) this.markLost(this.base, false);
+  }
+
+  private onSackRanges(ranges: readonly SeqRange[]): void {
+    const top = this.sackNewest;
+    for (const r of ranges) {
+      const from = (r.start - this.seqOf(this.base)) >>> 0;
+      const to = Math.min((r.end - this.seqOf(this.base)) >>> 0, this.highSent - this.base);
+      for (let d = from; d < to; d++) {
+        const s = this.slot(this.base + d);
+        if (s.index !== this.base + d || s.sacked) continue;
+        s.sacked = true;
+        this.stats.sacked++;
+        const o = s.order;
+        if (o > top[0]!) top.splice(0, 0, o), top.pop();
+        else if (o > top[1]!) top.splice(1, 0, o), top.pop();
+        else if (o > top[2]!) top[2] = o;
+      }
+    }
+  }
+
+  /** Mark lost every transmission that something sent after it has overtaken (see the header). */
+  private detectLosses(): void {
+    if (this.n === 1) return;
+    const threshold = Math.max(this.cumNewest, this.sackNewest[DUP_THRESH - 1]!);
+    this.sent.popOlderThan(threshold, (index, order) => {
+      if (index < this.base) return;
+      const s = this.slot(index);
+      if (s.index !== index || s.order !== order || s.sacked || s.lost) return;
+      this.markLost(index, false);
+    });
+  }
+
+  private markLost(index: number, byTimer: boolean): void {
+    const s = this.slot(index);
+    s.lost = true;
+    s.everLost = true;
+    if (byTimer) this.lostQueue.unshift(index);
+    else {
+      this.lostQueue.push(index);
+      this.stats.fastRetransmits++;
+    }
+    if (!this.inRecovery || byTimer) {
+      this.inRecovery = true;
+      this.recoverPoint = this.highSent;
+      this.cc?.onLoss();
+    }
+  }
+
+  private progress(now: number, newBase: number): void {
+    const named = this.slot(newBase - 1);
+    const rttMs = !this.inRecovery && named.sends === 1 && !named.everLost ? now - named.firstSentAt : undefined;
+    if (rttMs !== undefined) this.rto.sample(rttMs);
+    else if (this.n > 1) this.rto.resetBackoff();
+    const newly = newBase - this.base;
+    for (let i = this.base; i < newBase; i++) {
+      const s = this.slot(i);
+      if (s.order > this.cumNewest) this.cumNewest = s.order;
+      this.stats.segmentsAcked++;
+      this.stats.bytesAcked += Math.max(0, Math.min(this.payloadBytes, this.cfg.file.length - i * this.payloadBytes));
+      s.bytes = undefined;
+      s.lost = false;
+      this.events.push({ type: 'acked', index: i, rttMs: i === newBase - 1 ? rttMs : undefined });
+    }
+    this.base = newBase;
+    this.dupAcks = 0;
+    if (this.inRecovery && this.base >= this.recoverPoint) this.inRecovery = false;
+    else if (!this.inRecovery) this.cc?.onAcked(newly);
+    this.waitingSince = now;
+    this.deadline = this.base === this.highSent ? undefined : now + this.rto.rtoMs;
+    if (this.base >= this.total) {
+      this.status = 'done';
+      this.deadline = undefined;
+      this.events.push({ type: 'done' });
+    }
+  }
+
+  handleTimeout(now: number): void {
+    if (!this.inFlight) return;
+    // Same expression as pollTimeout(), so a wake-up at that instant always acts (see SenderMachine).
+    if (now >= this.waitingSince + this.cfg.giveUpMs) {
+      this.fail('no-answer');
+      return;
+    }
+    if (this.deadline === undefined || now < this.deadline) return;
+    this.stats.timeouts++;
+    this.events.push({ type: 'timeout', seq: this.seqOf(this.base) });
+    this.rto.onTimeout();
+    this.deadline = undefined;
+    this.markLost(this.base, true);
+  }
+
+  /** Declare the receiver failed (give-up, ICMP port unreachable from the transport, or user abort). */
+  fail(reason: FailReason): void {
+    if (this.status !== 'sending') return;
+    this.status = 'failed';
+    this.failReason = reason;
+    this.deadline = undefined;
+    this.lostQueue.length = 0;
+    this.events.push({ type: 'failed', reason });
+  }
+
+  /** Earliest time handleTimeout() has work to do: the retransmission deadline or the give-up time. */
+  pollTimeout(): number | undefined {
+    if (!this.inFlight) return undefined;
+    const giveUpAt = this.waitingSince + this.cfg.giveUpMs;
+    if (this.deadline === undefined) return giveUpAt;
+    return Math.min(this.deadline, giveUpAt);
+  }
+
+  pollEvent(): SenderEvent | undefined {
+    return this.events.shift();
+  }
+}

@@ -1,0 +1,202 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decode, encodeAck, TYPE_FIN, TYPE_LAST } from '../src/core/codec.js';
+import { lockstepLimit } from '../src/core/lockstep.js';
+import type { RtoConfig } from '../src/core/rto.js';
+import { EOF_MODES, SenderMachine, type EofMode } from '../src/core/sender.js';
+import { windowLockstepLimit, WindowFlow, type WindowConfig } from '../src/core/window.js';
+import { bufferingReceiver, classicReceiver, runFlow, writtenBytes, type NetOptions } from './flow-harness.js';
+import { fileBytes, hex } from './support.js';
+
+const RTO: RtoConfig = { minMs: 5, maxMs: 2000, initialMs: 100, granularityMs: 1 };
+
+function flow(over: Partial<WindowConfig> & { file: Uint8Array }): WindowFlow {
+  return new WindowFlow({ mss: 108, eof: 'empty', rto: RTO, giveUpMs: 1e9, window: 8, sack: false, cc: 'none', ...over });
+}
+
+const netArb: fc.Arbitrary<NetOptions> = fc.record({
+  seed: fc.nat(),
+  delayMs: fc.integer({ min: 0, max: 20 }),
+  jitterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 15 })),
+  loss: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.4, noNaN: true })),
+  ackLoss: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.3, noNaN: true })),
+  duplicate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.3, noNaN: true })),
+});
+
+const rtoArb: fc.Arbitrary<RtoConfig> = fc.oneof(
+  fc.constant(RTO),
+  fc.record({ fixedMs: fc.integer({ min: 10, max: 200 }), minMs: fc.constant(5), maxMs: fc.constant(2000), initialMs: fc.constant(100), granularityMs: fc.constant(1) }),
+);
+
+const seqArb = fc.oneof(fc.constant(0), fc.integer({ min: 0xffffffff - 40, max: 0xffffffff }));
+
+/** Whether a datagram is the end-of-file segment of a transfer of `total` segments. */
+function isEof(bytes: Uint8Array, total: number, index: number): boolean {
+  const type = (bytes[6]! << 8) | bytes[7]!;
+  return type === TYPE_FIN || type === TYPE_LAST || (bytes.length === 8 && index === total - 1);
+}
+
+describe('window flow: N = 1 is the classic stop-and-wait', () => {
+  it('sends the same segments in the same order at the same times, with the same timeouts, as SenderMachine', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 6000 }), fc.integer({ min: 9, max: 600 }), fc.constantFrom(...EOF_MODES), seqArb, rtoArb, netArb, (size, mss, eof, initialSeq, rto, net) => {
+        const file = fileBytes(size, size ^ mss);
+        const cfg = { mss, file, eof, rto, giveUpMs: 1e9, initialSeq };
+        const classic = new SenderMachine(cfg);
+        const windowed = new WindowFlow({ ...cfg, window: 1, sack: false, cc: 'none' });
+        const a = runFlow(classic, classicReceiver(initialSeq), net);
+        const b = runFlow(windowed, classicReceiver(initialSeq), net);
+        expect(b.sends).toEqual(a.sends);
+        expect(b.events).toEqual(a.events);
+        expect(b.problems).toEqual(a.problems);
+        const { fastRetransmits, sacked, ...stats } = windowed.stats;
+        expect(stats).toEqual(classic.stats);
+        expect(fastRetransmits + sacked).toBe(0);
+        expect(windowed.rtoMs).toBe(classic.rtoMs);
+        expect(windowed.srttMs).toBe(classic.srttMs);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('window flow: every receiver ends with a byte-identical file', () => {
+  const receivers = ['classic (discards out-of-order)', 'buffering', 'buffering + SACK'] as const;
+  for (const kind of receivers) {
+    it(`against a ${kind} receiver: at most N unacknowledged, end of file only after every data ACK`, () => {
+      fc.assert(
+        fc.property(fc.nat({ max: 20_000 }), fc.integer({ min: 9, max: 600 }), fc.constantFrom(...EOF_MODES), seqArb, fc.integer({ min: 1, max: 64 }), fc.boolean(), rtoArb, netArb, (size, mss, eof, initialSeq, window, aimd, rto, net) => {
+          const file = fileBytes(size, size ^ mss);
+          const sack = kind === 'buffering + SACK';
+          const f = new WindowFlow({ mss, file, eof, rto, giveUpMs: 1e9, initialSeq, window, sack, cc: aimd ? 'aimd' : 'none' });
+          const rx = kind.startsWith('classic') ? classicReceiver(initialSeq) : bufferingReceiver(window, sack, initialSeq);
+          const problems: string[] = [];
+          const trace = runFlow(f, rx, net, 1e7, (_now, bytes) => {
+            if (f.unacked > window) problems.push(`${f.unacked} unacknowledged > N = ${window}`);
+            const d = decode(bytes);
+            const index = d.ok && d.segment.kind === 'data' ? (d.segment.seq - initialSeq) >>> 0 : f.total - 1;
+            if (isEof(bytes, f.total, index) && f.acked < f.total - 1) problems.push(`end of file sent with ${f.acked} of ${f.total - 1} data segments acknowledged`);
+          });
+          expect([...trace.problems, ...problems]).toEqual([]);
+          expect(f.status).toBe('done');
+          expect(rx.complete).toBe(true);
+          expect(hex(writtenBytes(rx))).toBe(hex(file));
+          expect(f.stats.ackForUnsent).toBe(0);
+        }),
+        { numRuns: 120 },
+      );
+    });
+  }
+});
+
+/** Everything the flow may send at `now`. */
+function sendAll(f: WindowFlow, now: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let b = f.pollTransmit(now); b; b = f.pollTransmit(now)) out.push(b);
+  return out;
+}
+
+const seqOfSegment = (b: Uint8Array): number => {
+  const d = decode(b);
+  if (!d.ok || d.segment.kind !== 'data') throw new Error('not DATA');
+  return d.segment.seq;
+};
+
+describe('window flow: loss recovery', () => {
+  it('the third duplicate ACK retransmits the hole before any timeout, and no Timeout event is emitted', () => {
+    const f = flow({ file: fileBytes(100 * 10, 1) });
+    const rx = classicReceiver();
+    const first = sendAll(f, 0);
+    expect(first.map(seqOfSegment)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const [i, b] of first.entries()) if (i !== 2) for (const reply of rx.handle(1, b)) f.handleDatagram(2, reply);
+    const again = sendAll(f, 2);
+    expect(again.map(seqOfSegment)[0]).toBe(2);
+    expect(f.stats.fastRetransmits).toBeGreaterThanOrEqual(1);
+    expect(f.stats.timeouts).toBe(0);
+    const events: string[] = [];
+    for (let e = f.pollEvent(); e; e = f.pollEvent()) events.push(e.type);
+    expect(events).not.toContain('timeout');
+  });
+
+  it('with a receiver that discards out-of-order segments, the segments after a hole are resent (go-back-N)', () => {
+    const f = flow({ file: fileBytes(100 * 10, 2) });
+    const rx = classicReceiver();
+    const first = sendAll(f, 0);
+    for (const [i, b] of first.entries()) if (i !== 2) for (const reply of rx.handle(1, b)) f.handleDatagram(2, reply);
+    const retx = sendAll(f, 2);
+    for (const b of retx) for (const reply of rx.handle(3, b)) f.handleDatagram(4, reply);
+    const resent = sendAll(f, 4).map(seqOfSegment);
+    expect(resent.slice(0, 5)).toEqual([3, 4, 5, 6, 7]);
+  });
+
+  it('with SACK only the holes are retransmitted', () => {
+    const g = flow({ file: fileBytes(100 * 12, 3), window: 16, sack: true });
+    const r2 = bufferingReceiver(16, true);
+    const sent = sendAll(g, 0);
+    for (const [i, b] of sent.entries()) if (i !== 2 && i !== 5) for (const reply of r2.handle(1, b)) g.handleDatagram(2, reply);
+    const retx = sendAll(g, 2).map(seqOfSegment);
+    expect(retx).toEqual([2, 5]);
+    expect(g.stats.timeouts).toBe(0);
+  });
+
+  it('a timer expiry retransmits only the oldest segment and emits Timeout with its sequence number', () => {
+    const f = flow({ file: fileBytes(100 * 10, 4), initialSeq: 7 });
+    sendAll(f, 0);
+    const deadline = f.pollTimeout()!;
+    f.handleTimeout(deadline);
+    const events: unknown[] = [];
+    for (let e = f.pollEvent(); e; e = f.pollEvent()) events.push(e);
+    expect(events).toEqual([{ type: 'timeout', seq: 7 }]);
+    expect(sendAll(f, deadline).map(seqOfSegment)).toEqual([7]);
+  });
+
+  it('ACK progress in recovery resets the backoff, and RTT is not sampled in recovery', () => {
+    const f = flow({ file: fileBytes(100 * 20, 5) });
+    sendAll(f, 0);
+    f.handleDatagram(10, encodeAck(0)); // a sample of 10 ms outside recovery
+    const srtt = f.srttMs;
+    const base = f.rtoMs;
+    sendAll(f, 10);
+    f.handleTimeout(f.pollTimeout()!);
+    expect(f.rtoMs).toBe(Math.min(2000, base * 2));
+    sendAll(f, 200);
+    f.handleDatagram(201, encodeAck(1)); // recovery: progress without a sample
+    expect(f.srttMs).toBe(srtt);
+    expect(f.rtoMs).toBe(base);
+  });
+});
+
+describe('window flow: end of file and limits', () => {
+  it.each(EOF_MODES as EofMode[])('the end of file (%s) waits for every data ACK', (eof) => {
+    const f = flow({ file: fileBytes(100 * 3, 6), eof, window: 8 });
+    const sent = sendAll(f, 0);
+    expect(sent.length).toBe(eof === 'last' ? 2 : 3);
+  });
+
+  it('never sends beyond setLimit (lockstep barrier, file buffer)', () => {
+    const f = flow({ file: fileBytes(100 * 20, 7), window: 8 });
+    f.setLimit(2);
+    expect(sendAll(f, 0).map(seqOfSegment)).toEqual([0, 1, 2]);
+  });
+
+  it('lockstep with a window: segment j waits until every live receiver has acknowledged j - N', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 1000 }), fc.boolean()), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 64 }), (rs, n) => {
+        const acked = rs.map((r) => r[0]);
+        const live = rs.map((r) => r[1]);
+        const limit = windowLockstepLimit(acked, live, n);
+        if (n === 1) expect(limit).toBe(lockstepLimit(acked, live));
+        // j = limit is allowed: everyone live has acked j - N (acked count >= j - N + 1); j = limit + 1 is not.
+        for (let r = 0; r < acked.length; r++) if (live[r]) expect(acked[r]!).toBeGreaterThanOrEqual(limit - n + 1);
+        if (live.some(Boolean)) expect(acked.some((a, r) => live[r] && a < limit + 1 - n + 1)).toBe(true);
+      }),
+    );
+  });
+
+  it('with --cc aimd the window starts at min(N, 10) and never exceeds N', () => {
+    const f = flow({ file: fileBytes(100 * 40, 8), window: 32, cc: 'aimd' });
+    expect(sendAll(f, 0).length).toBe(10);
+    const g = flow({ file: fileBytes(100 * 40, 8), window: 4, cc: 'aimd' });
+    expect(sendAll(g, 0).length).toBe(4);
+  });
+});
