@@ -44,6 +44,7 @@ interface CliOptions {
   corrupt: number;
   corruptScope: CorruptScope;
   bandwidth: number;
+  queue: number;
   slow: SlowGroup[];
   crash: CrashSpec[];
   giveUp: number;
@@ -91,6 +92,7 @@ function program(io: CliIo): Command {
     .option('--corrupt <prob>', 'single-bit corruption probability, each direction', parseProbability, 0)
     .addOption(new Option('--corrupt-scope <scope>', 'checked: bits the protocol checks; any: every bit (the classic header is not checksummed)').choices(['checked', 'any']).default(d.corruptScope))
     .option('--bandwidth <Mbit/s>', 'link rate for serialization delay; 0 = unlimited', parseNumber, 0)
+    .option('--queue <packets>', 'drop-tail queue bound of a rate-limited link, in packets; 0 = unbounded', parseInteger, 0)
     .option('--slow <count:delay>', 'give COUNT receivers (the last ones) this one-way delay; repeatable, e.g. --slow 5:200ms', parseSlow, [])
     .option('--crash <receiver@time>', 'receiver disappears at that virtual time; repeatable, e.g. --crash 3@2s', parseCrash, [])
     .option('--give-up <ms>', 'sender declares a receiver failed after this long without an ACK', parseDuration, d.giveUpMs)
@@ -109,7 +111,7 @@ function program(io: CliIo): Command {
 function toInput(c: CliOptions): ScenarioInput {
   if (c.replay !== undefined) return JSON.parse(c.replay) as ScenarioInput;
   const fixed = c.rto === 'adaptive' ? null : parseDuration(c.rto);
-  const link = { jitterMs: c.jitter, duplicate: c.dup, corrupt: c.corrupt, bandwidthMbps: c.bandwidth, delayMs: c.delay };
+  const link = { jitterMs: c.jitter, duplicate: c.dup, corrupt: c.corrupt, bandwidthMbps: c.bandwidth, queuePackets: c.queue, delayMs: c.delay };
   return {
     seed: /^\d{1,15}$/.test(c.seed) ? Number(c.seed) : c.seed,
     receivers: c.receivers,

@@ -59,7 +59,7 @@ export type ScenarioInput = Partial<Omit<ScenarioOptions, 'rto' | 'down' | 'up'>
   up?: Partial<LinkOptions>;
 };
 
-export const DEFAULT_LINK: LinkOptions = { delayMs: 10, jitterMs: 0, loss: 0, duplicate: 0, corrupt: 0, bandwidthMbps: 0 };
+export const DEFAULT_LINK: LinkOptions = { delayMs: 10, jitterMs: 0, loss: 0, duplicate: 0, corrupt: 0, bandwidthMbps: 0, queuePackets: 0 };
 
 export const DEFAULT_OPTIONS: ScenarioOptions = {
   seed: 1,
@@ -110,6 +110,7 @@ function validateLink(l: LinkOptions, name: string): void {
   check(prob(l.duplicate), `${name}.duplicate in [0, 1]`);
   check(prob(l.corrupt) && l.corrupt < 1, `${name}.corrupt in [0, 1)`);
   check(nonNeg(l.bandwidthMbps), `${name}.bandwidthMbps >= 0`);
+  check(Number.isInteger(l.queuePackets) && l.queuePackets >= 0, `${name}.queuePackets is a non-negative integer`);
 }
 
 function validate(o: ScenarioOptions): void {
