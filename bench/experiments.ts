@@ -27,7 +27,7 @@ import { Piscina } from 'piscina';
 import { independentMoments, lockstepMoments, analyticExpectation } from '../sim/analytic.js';
 import { parseSize } from '../sim/args.js';
 import { resolveOptions, type ScenarioInput } from '../sim/options.js';
-import { segmentCount } from '../src/core/sender.js';
+import { segmentCount } from '../src/core/segments.js';
 import { cachedFile, describeMachine, machine, mdTable, median, type Machine } from './common.js';
 import { chartSpec, renderSvg, SERIES, type Env, type Mode, type PlotRow } from './experiments-plot.js';
 import type { SimTaskResult } from './experiments-sim-task.js';

@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checksum, checksumMatches, decode, encodeAck, encodeData } from '../src/core/codec.js';
+import { checksum, checksumMatches, decode, encodeAck, encodeData, payloadBytes } from '../src/core/codec.js';
 import { ReceiverMachine } from '../src/core/receiver.js';
-import { SenderMachine } from '../src/core/sender.js';
+import { standaloneFlow, type SenderFlow } from '../src/core/flow.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import { describeMachine, machine, mdTable, median } from './common.js';
 
@@ -57,17 +57,17 @@ async function main(): Promise<void> {
   const mss = Number(arg('--mss', '1000'));
   const rounds = Number(arg('--rounds', '7'));
   const json = args.includes('--json');
-  const payloadBytes = mss - 8;
-  const file = new Uint8Array(payloadBytes * 4096);
+  const dataBytes = payloadBytes(mss);
+  const file = new Uint8Array(dataBytes * 4096);
   for (let i = 0; i < file.length; i++) file[i] = (i * 2654435761) >>> 24;
-  const payload = file.subarray(0, payloadBytes);
+  const payload = file.subarray(0, dataBytes);
   const seg = encodeData(7, payload);
   const ack = encodeAck(7);
   const results: Result[] = [];
   const N = 200_000;
 
-  results.push(bench(`checksum (${payloadBytes} bytes)`, rounds, N, () => (sink ^= checksum(payload))));
-  results.push(bench(`checksumMatches (${payloadBytes} bytes)`, rounds, N, () => (sink ^= checksumMatches(payload, 0x1234) ? 1 : 0)));
+  results.push(bench(`checksum (${dataBytes} bytes)`, rounds, N, () => (sink ^= checksum(payload))));
+  results.push(bench(`checksumMatches (${dataBytes} bytes)`, rounds, N, () => (sink ^= checksumMatches(payload, 0x1234) ? 1 : 0)));
   results.push(bench(`encodeData (${mss}-byte segment: alloc + checksum + copy)`, rounds, N, (i) => (sink ^= encodeData(i, payload).length)));
   results.push(bench('new Uint8Array(MSS) alone', rounds, N, () => (sink ^= new Uint8Array(mss).length)));
   results.push(bench('encodeAck', rounds, N, (i) => (sink ^= encodeAck(i).length)));
@@ -75,26 +75,27 @@ async function main(): Promise<void> {
   results.push(bench('decode (ACK)', rounds, N, () => (sink ^= decode(ack).ok ? 1 : 0)));
 
   // The receiver machine per in-sequence segment (decode, checksum, verdict, ACK).
-  const segs = Array.from({ length: 4096 }, (_, i) => encodeData(i, file.subarray(i * payloadBytes, (i + 1) * payloadBytes)));
+  const segs = Array.from({ length: 4096 }, (_, i) => encodeData(i, file.subarray(i * dataBytes, (i + 1) * dataBytes)));
   {
     let m = new ReceiverMachine({ lossRate: 0, random: Math.random, idleTimeoutMs: 30000, lingerMs: 0 });
     results.push(
-      bench('ReceiverMachine.handleDatagram (in-sequence DATA)', rounds, N, (i) => {
+      bench('ReceiverMachine: handleDatagram (in-sequence DATA) + pollEvent + pollTransmit', rounds, N, (i) => {
         const k = i & 4095;
         if (k === 0) m = new ReceiverMachine({ lossRate: 0, random: Math.random, idleTimeoutMs: 30000, lingerMs: 0 });
-        sink ^= m.handleDatagram(i, segs[k]!, '127.0.0.1:1').kind.length;
+        m.handleDatagram(i, segs[k]!, '127.0.0.1:1');
+        sink ^= m.pollEvent()!.kind.length ^ m.pollTransmit()!.bytes.length;
       }),
     );
   }
   // The sender machine per segment: ACK in, next segment out, events drained.
   {
-    const mk = (): SenderMachine => new SenderMachine({ mss, file, eof: 'empty', rto: RTO_DEFAULTS, giveUpMs: 10000 });
+    const mk = (): SenderFlow => standaloneFlow({ mss, file, eof: 'empty', rto: RTO_DEFAULTS, giveUpMs: 10000 });
     let m = mk();
     let acks: Uint8Array[] = Array.from({ length: m.total }, (_, i) => encodeAck(i));
     let k = 0;
     m.pollTransmit(0);
     results.push(
-      bench('SenderMachine: handleDatagram(ACK) + pollTransmit + drain events + pollTimeout', rounds, N, (i) => {
+      bench('SenderFlow: handleDatagram(ACK) + pollTransmit + drain events + pollTimeout', rounds, N, (i) => {
         if (m.status !== 'sending') {
           m = mk();
           acks = acks.length === m.total ? acks : Array.from({ length: m.total }, (_, j) => encodeAck(j));
@@ -115,10 +116,10 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-micro-'));
   try {
     const fd = fs.openSync(path.join(dir, 'out'), 'w');
-    results.push(bench(`fs.writeSync (${payloadBytes} bytes, appending)`, rounds, 20_000, () => (sink ^= fs.writeSync(fd, payload))));
+    results.push(bench(`fs.writeSync (${dataBytes} bytes, appending)`, rounds, 20_000, () => (sink ^= fs.writeSync(fd, payload))));
     const big = new Uint8Array(64 * 1024);
     results.push(bench('fs.writeSync (64 KiB, appending), per 992-byte share', rounds, 2_000, () => (sink ^= fs.writeSync(fd, big))));
-    results[results.length - 1]!.nsPerOp *= payloadBytes / big.length;
+    results[results.length - 1]!.nsPerOp *= dataBytes / big.length;
     fs.closeSync(fd);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

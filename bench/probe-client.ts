@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Benchmark-only sender: the same per-receiver loops as p2mpclient (the real send task, runSenderLoop and
-// SenderMachine), run either on the engine's own piscina pool (createLoopPool), or with --inline
+// Benchmark-only sender: the same per-receiver loops as p2mpclient (the real send task, GroupLoop and
+// GroupSender), run either on the engine's own piscina pool (createLoopPool), or with --inline
 // on the main thread (so that clinic flame / 0x, which only see the main thread, can profile the loop).
 // With --rtt it records every RTT sample the machines take and prints their distribution.
 //
@@ -12,11 +12,10 @@ import dns from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { RTO_DEFAULTS, type RtoConfig } from '../src/core/rto.js';
-import { createLoopPool, defaultThreads, driveWindow } from '../src/transport/engine.js';
-import type { Mode } from '../src/transport/sender-loop.js';
+import { createLoopPool, defaultThreads, driveBuffer, planTasks } from '../src/transport/engine.js';
+import type { Mode } from '../src/core/options.js';
 import { openSharedFile } from '../src/transport/shared-file.js';
-import { HEADER_BYTES } from '../src/core/codec.js';
-import { SharedState } from '../src/transport/shared-state.js';
+import { payloadBytes } from '../src/core/codec.js';
 import { summarize } from '../src/cli/summary.js';
 import probeTask, { type ProbeResult, type ProbeTask } from './probe-task.js';
 
@@ -62,46 +61,29 @@ async function main(args: string[], o: Options): Promise<void> {
   const mode = o.mode as Mode;
   const rto: RtoConfig = { ...RTO_DEFAULTS, minMs: Number(o.rtoMin) };
   if (o.timeout !== undefined) rto.fixedMs = Number(o.timeout);
-  const opened = openSharedFile(filePath, mss - HEADER_BYTES);
+  const opened = openSharedFile(filePath, payloadBytes(mss));
   const file = opened.file;
   const targets = await Promise.all(hosts.map(async (h) => ({ host: h, address: (await dns.lookup(h, { family: 4 })).address })));
   const n = targets.length;
-  const state = SharedState.create(n);
   const threads = Math.max(1, Math.min(o.threads === undefined ? defaultThreads(n, mode) : Number(o.threads), n));
-  // The engine's own pool and window refills, so the probe measures what p2mpclient runs.
-  const pool = o.inline ? undefined : createLoopPool(WORKER, n, threads);
-  const stopWindow = driveWindow(opened.advance, state, (message) => console.error(`probe-client: ${message}`));
+  const sender = { mss, eof: 'empty' as const, mode, rto, giveUpMs: Number(o.giveUp) * 1000 };
+  // The engine's own plan, pool and buffer refills, so the probe measures what p2mpclient runs.
+  const { state, tasks: plan } = planTasks({ targets, port, file, sender, threads: o.inline ? 1 : threads, printEvents: false });
+  const pool = o.inline ? undefined : createLoopPool(WORKER, plan.length);
+  const stopBuffer = driveBuffer(opened.advance, state, (message) => console.error(`probe-client: ${message}`));
   const started = performance.now();
   const cpu0 = process.cpuUsage();
-  const tasks = targets.map((t, index) => {
-    const task: ProbeTask = {
-      index,
-      host: t.host,
-      address: t.address,
-      port,
-      mss,
-      eof: 'empty',
-      rto,
-      giveUpMs: Number(o.giveUp) * 1000,
-      mode,
-      file: file.buffer,
-      fileLength: file.length,
-      windowBytes: file.windowBytes,
-      state: state.buffer,
-      receivers: n,
-      printEvents: false,
-      labelEvents: n > 1,
-      recordRtt: o.rtt === true,
-    };
+  const tasks = plan.map((t) => {
+    const task: ProbeTask = { ...t, recordRtt: o.rtt === true };
     return pool ? (pool.run(task) as Promise<ProbeResult>) : probeTask(task);
   });
   const out = await Promise.all(tasks);
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
-  stopWindow();
+  stopBuffer();
   opened.close();
   await pool?.destroy();
-  const summary = summarize({ results: out.map((r) => r.result), elapsedMs, fileBytes: file.length, mss, mode, eof: 'empty', port, interrupted: false });
+  const summary = summarize({ results: out.flatMap((r) => r.results).sort((x, y) => x.index - y.index), elapsedMs, fileBytes: file.length, mss, mode, eof: 'empty', port, interrupted: false });
   const rtt = o.rtt ? rttStats(out.flatMap((r) => r.rtts)) : undefined;
   const late = out.flatMap((r) => r.timeoutLateness).sort((a, b) => a - b);
   const timers = o.rtt
@@ -116,7 +98,7 @@ async function main(args: string[], o: Options): Promise<void> {
   // CPU of the whole process (all threads) while the loops ran: per segment sent, the sender's cost.
   const cpuMs = (cpu.user + cpu.system) / 1000;
   process.stdout.write(`${JSON.stringify({ ...summary, threads: o.inline ? 0 : threads, cpuMs, rtt, timers })}\n`);
-  process.exitCode = out.every((r) => r.result.status === 'done') ? 0 : 1;
+  process.exitCode = out.every((r) => r.results.every((x) => x.status === 'done')) ? 0 : 1;
 }
 
 const program = new Command('probe-client')

@@ -5,8 +5,8 @@
 //   2. clinic flame   on p2mpclient  -> .clinic/<pid>.clinic-flame.html
 //      (0x, under clinic flame, samples the main thread only; p2mpclient's loops run in worker threads,
 //      so this flame shows start-up and the main thread's progress work, not the per-segment path)
-//   3. clinic flame   on bench/probe-client --inline: the very same loops (send task, runSenderLoop,
-//      SenderMachine) on the main thread, so the flame graph shows the sender's per-segment path
+//   3. clinic flame   on bench/probe-client --inline: the very same loops (send task, GroupLoop,
+//      GroupSender) on the main thread, so the flame graph shows the sender's per-segment path
 //   4. node --cpu-prof on p2mpclient (every thread, workers included) and on each p2mpserver, summarized
 //      per thread (busy microseconds per segment, top functions by self time) in .clinic/profile-summary.md
 //

@@ -6,7 +6,7 @@
 // Both are sums of N i.i.d. per-segment times, so the variance is N times the per-segment variance.
 
 import { HEADER_BYTES } from '../src/core/codec.js';
-import { segmentCount } from '../src/core/sender.js';
+import { segmentCount } from '../src/core/segments.js';
 import { serializationMs } from './network.js';
 import { pathDelayMs, type ScenarioOptions } from './options.js';
 

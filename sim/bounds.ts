@@ -3,7 +3,7 @@
 // pair needs more than `tries` attempts (a union bound), and each attempt costs at most one maximal RTO.
 
 import { HEADER_BYTES } from '../src/core/codec.js';
-import { segmentCount } from '../src/core/sender.js';
+import { segmentCount } from '../src/core/segments.js';
 import { serializationMs } from './network.js';
 import { pathDelayMs, type ScenarioOptions } from './options.js';
 

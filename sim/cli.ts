@@ -3,7 +3,7 @@
 // and only here, to report simulator speed; --no-wall leaves it out so equal seeds print equal bytes.
 
 import { Command, CommanderError, Option } from 'commander';
-import { EOF_MODES } from '../src/core/sender.js';
+import { EOF_MODES, type EofMode, type Mode } from '../src/core/options.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import {
   parseCrash,
@@ -18,11 +18,10 @@ import {
   type CrashSpec,
   type SlowGroup,
 } from './args.js';
-import { DEFAULT_LINK, DEFAULT_OPTIONS, type Mode, type ScenarioInput } from './options.js';
+import { DEFAULT_LINK, DEFAULT_OPTIONS, type ScenarioInput } from './options.js';
 import { formatText, summarize } from './report.js';
 import { runScenario } from './scenario.js';
 import type { CorruptScope } from './network.js';
-import type { EofMode } from '../src/core/sender.js';
 
 interface CliOptions {
   seed: string;

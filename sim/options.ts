@@ -1,12 +1,11 @@
 // Scenario options: one plain, JSON-serializable object (so a failing property case can be pasted back into
 // `npm run sim -- --replay '<json>'`), with units in the names.
 
-import { MSS_MAX, MSS_MIN_EXCLUSIVE, type EofMode } from '../src/core/sender.js';
+import { MSS_MAX, MSS_MIN_EXCLUSIVE } from '../src/core/codec.js';
+import type { EofMode, Mode } from '../src/core/options.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import type { CorruptScope, LinkOptions } from './network.js';
 import type { Seed } from './prng.js';
-
-export type Mode = 'independent' | 'lockstep';
 
 export interface RtoOptions {
   /** Fixed RTO in ms, or null for the adaptive RFC 6298 estimator. */

@@ -6,11 +6,11 @@
 // receivers, sizes, rates and delays do.
 
 import fc from 'fast-check';
-import { HEADER_BYTES } from '../src/core/codec.js';
-import { MSS_MAX, MSS_MIN_EXCLUSIVE, type EofMode } from '../src/core/sender.js';
+import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from '../src/core/codec.js';
+import type { EofMode, Mode } from '../src/core/options.js';
 import { maxRttMs } from './bounds.js';
 import type { LinkOptions } from './network.js';
-import { resolveOptions, type Mode, type ScenarioInput } from './options.js';
+import { resolveOptions, type ScenarioInput } from './options.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
 
 /** Receivers x segments per generated case: keeps one case at a few ms on average (sizes still span the ranges). */
@@ -78,7 +78,7 @@ const fileShape = fc.oneof(
 );
 
 function fileBytesFor(shape: { kind: 'any' | 'multiple' | 'empty'; f: number }, mss: number, receivers: number): number {
-  const payload = mss - HEADER_BYTES;
+  const payload = payloadBytes(mss);
   const maxSegments = Math.max(1, Math.floor(SEGMENT_BUDGET / receivers) - 1);
   const max = Math.min(MAX_FILE_BYTES, maxSegments * payload);
   if (shape.kind === 'empty') return 0;
@@ -183,3 +183,14 @@ export function checkScenario(input: ScenarioInput): void {
 
 export const scenarioProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> => fc.property(scenarioArbitrary(mode), checkScenario);
 export const crashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> => fc.property(crashArbitrary(mode), checkScenario);
+
+/** The same scenario twice gives the same run: trace hash, events and every receiver's outcome. */
+export function checkDeterminism(input: ScenarioInput): void {
+  const a = runScenario(input, false);
+  const b = runScenario(input, false);
+  const digest = (r: ScenarioResult): string => JSON.stringify({ hash: r.traceHash, events: r.eventsProcessed, end: r.endMs, receivers: r.receivers, wire: r.wire });
+  if (digest(a) !== digest(b)) throw new Error(`same scenario, different runs: trace ${a.traceHash} vs ${b.traceHash}`);
+}
+
+export const determinismProperty = (): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.oneof(scenarioArbitrary('independent'), scenarioArbitrary('lockstep'), crashArbitrary('lockstep')), checkDeterminism);

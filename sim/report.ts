@@ -4,7 +4,7 @@
 import { analyticExpectation, type AnalyticExpectation } from './analytic.js';
 import type { LinkOptions } from './network.js';
 import type { ScenarioOptions } from './options.js';
-import type { ReceiverResult, ScenarioResult, StopReason, WireStats } from './scenario.js';
+import type { SimReceiverResult, ScenarioResult, StopReason, WireStats } from './scenario.js';
 import type { Violation } from './observer.js';
 
 /** Receivers listed one by one up to this count; beyond it, min/median/max and the slowest few. */
@@ -70,7 +70,7 @@ function spread(values: number[]): Spread {
   return { min: s[0] ?? 0, median: s.length ? s[(s.length - 1) >> 1]! : 0, max: s[s.length - 1] ?? 0 };
 }
 
-function statusOf(x: ReceiverResult): string {
+function statusOf(x: SimReceiverResult): string {
   if (x.senderStatus === 'failed') return `failed (${x.failReason ?? '?'})${x.crashed ? ', crashed' : ''}`;
   if (x.senderStatus === 'done') return x.fileMatches ? 'done' : 'done, FILE DIFFERS';
   return x.crashed ? 'sending, crashed' : 'sending';

@@ -1,38 +1,23 @@
-// One simulated transfer: N receivers, one SenderMachine per receiver (as in the real engine), a ReceiverMachine
-// per receiver, two links per receiver, all driven from one event queue in virtual time. The driver here only
-// moves bytes and time; every protocol decision is made by the machines in src/core.
+// One simulated transfer: the production sender loop (GroupLoop over one GroupSender, as a worker thread
+// runs it) and a production ReceiverLoop per receiver, over simulated transports: two links per receiver,
+// one event queue in virtual time. This file only wires them up, moves events and reports; every protocol
+// decision is made in src/core, and every loop decision in src/transport.
 
 import { Buffer } from 'node:buffer';
-import { lockstepLimit } from '../src/core/lockstep.js';
-import { ReceiverMachine } from '../src/core/receiver.js';
-import { SenderMachine, type FailReason, type SenderStatus } from '../src/core/sender.js';
-import type { ReceiverStatus } from '../src/core/receiver.js';
+import { GroupSender } from '../src/core/group.js';
+import type { FailReason, SenderStatus } from '../src/core/flow.js';
+import { ReceiverMachine, type ReceiverStatus } from '../src/core/receiver.js';
+import { ReceiverLoop } from '../src/transport/receiver-loop.js';
+import { GroupLoop } from '../src/transport/sender-loop.js';
 import { livenessDeadlineMs } from './bounds.js';
-import { EventQueue, type Timed } from './events.js';
 import { Link } from './network.js';
 import { Observer, type SenderView, type Violation } from './observer.js';
 import { pathDelayMs, resolveOptions, type ScenarioInput, type ScenarioOptions } from './options.js';
 import { seededBytes, stream } from './prng.js';
+import { Kind, SimNet, type SimEvent, type SimWatch } from './transport.js';
 
-const enum Kind {
-  ArriveAtReceiver = 0,
-  ArriveAtSender = 1,
-  SenderTimer = 2,
-  ReceiverTimer = 3,
-}
-
-interface SimEvent extends Timed {
-  kind: Kind;
-  r: number;
-  /** The datagram, for arrivals (flattened into the event: one allocation per packet, not two). */
-  bytes: Uint8Array | undefined;
-  corrupted: boolean;
-}
-
-/** The address key every receiver sees for the (single) sender. */
-const SENDER_KEY = 'sim-sender:7735';
-
-export interface ReceiverResult {
+/** What the simulation learned about one receiver. */
+export interface SimReceiverResult {
   index: number;
   /** One-way delay of this receiver's path (ms). */
   delayMs: number;
@@ -78,7 +63,7 @@ export interface ScenarioResult {
   options: ScenarioOptions;
   file: Uint8Array;
   segments: number;
-  receivers: ReceiverResult[];
+  receivers: SimReceiverResult[];
   /** Time the last sender finished (done or failed); undefined if the run was cut short. */
   completionMs: number | undefined;
   endMs: number;
@@ -97,155 +82,96 @@ export interface ScenarioResult {
 export function runScenario(input: ScenarioInput = {}, keepReceived = true): ScenarioResult {
   const o = resolveOptions(input);
   const n = o.receivers;
-  const lockstep = o.mode === 'lockstep';
   const file = seededBytes(stream(o.seed, 'workload'), o.fileBytes);
-  const queue = new EventQueue<SimEvent>();
   const deadlineMs = livenessDeadlineMs(o);
-
   const rto = { ...o.rto, fixedMs: o.rto.fixedMs ?? undefined };
-  const senders: SenderMachine[] = [];
-  const receivers: ReceiverMachine[] = [];
-  const downs: Link[] = [];
-  const ups: Link[] = [];
+  const group = new GroupSender({
+    receivers: n,
+    file,
+    mss: o.mss,
+    eof: o.eof,
+    mode: o.mode,
+    rto,
+    giveUpMs: o.giveUpMs,
+    initialSeq: o.initialSeq,
+  });
+  const total = group.total;
   const crashAt = new Array<number>(n).fill(Number.POSITIVE_INFINITY);
   for (const c of o.crashes) crashAt[c.receiver] = Math.min(crashAt[c.receiver]!, c.atMs);
   const faultUntil = o.faultUntilMs ?? Number.POSITIVE_INFINITY;
-
-  for (let r = 0; r < n; r++) {
-    senders.push(new SenderMachine({ mss: o.mss, file, eof: o.eof, rto, giveUpMs: o.giveUpMs, initialSeq: o.initialSeq }));
-    receivers.push(
-      new ReceiverMachine({
-        lossRate: o.lossRate,
-        random: stream(o.seed, `loss/${r}`),
-        idleTimeoutMs: o.idleTimeoutMs,
-        lingerMs: o.lingerMs,
-        initialSeq: o.initialSeq,
-      }),
-    );
-    const push = (kind: Kind) => (atMs: number, bytes: Uint8Array, corrupted: boolean) =>
-      queue.push({ time: atMs, seq: 0, kind, r, bytes, corrupted });
-    downs.push(new Link({ ...o.down, delayMs: pathDelayMs(o, r, 'down') }, stream(o.seed, `net/${r}/down`), faultUntil, o.corruptScope, push(Kind.ArriveAtReceiver)));
-    ups.push(new Link({ ...o.up, delayMs: pathDelayMs(o, r, 'up') }, stream(o.seed, `net/${r}/up`), faultUntil, o.corruptScope, push(Kind.ArriveAtSender)));
-  }
-  const total = senders[0]!.total;
   // Keeping every receiver's bytes costs a fresh buffer per receiver (page faults dominate for big runs); the
   // observer checks each write against the file either way.
-  const disks = keepReceived ? senders.map(() => new Uint8Array(o.fileBytes)) : undefined;
+  const disks = keepReceived ? Array.from({ length: n }, () => new Uint8Array(o.fileBytes)) : undefined;
+  const view: SenderView = { acked: (q) => group.flows[q]!.acked, live: (q) => group.flows[q]!.status !== 'failed' };
+  const observer = new Observer(n, file, o.mss, total, o.initialSeq, o.mode === 'lockstep', view, disks);
 
-  // Mirrors of sender state for the lockstep barrier (lockstepLimit wants plain arrays).
-  const acked = new Array<number>(n).fill(0);
-  const live = new Array<boolean>(n).fill(true);
-  const view: SenderView = { acked: (q) => senders[q]!.acked, live: (q) => senders[q]!.status !== 'failed' };
-  const observer = new Observer(n, file, o.mss, total, o.initialSeq, lockstep, view, disks);
-  const doneAt = new Array<number | undefined>(n).fill(undefined);
-  // Earliest pending timer event per machine; a later deadline reuses it (firing early is a no-op for the machines).
-  const senderArmed = new Array<number | undefined>(n).fill(undefined);
-  const receiverArmed = new Array<number | undefined>(n).fill(undefined);
-  let limit = lockstep ? 0 : Number.POSITIVE_INFINITY;
-  /** Live senders whose acked count equals the limit (lockstep): the barrier lifts when this reaches 0. */
-  let holdingBarrier = n;
-  // Which machine's timer is being handled (to recognise a timeout that asks to fire again at once).
-  let timerFiring: Kind | undefined;
-  let timerFiringFor = -1;
-  let terminal = 0;
+  const watch: SimWatch = { livelock: (which, r, now) => observer.onTimerLivelock(which, r, now) };
+
   let dataSent = 0;
   let acksSent = 0;
   let lostToCrash = 0;
-
-  const arm = (armed: Array<number | undefined>, r: number, target: number | undefined, kind: Kind): void => {
-    if (target === undefined) return;
-    if (target <= queue.now && timerFiring === kind && timerFiringFor === r) {
-      // Handling the timeout made no progress: re-arming would spin at this instant forever. Report, do not re-arm.
-      observer.onTimerLivelock(kind === Kind.SenderTimer ? 'sender' : 'receiver', r, queue.now);
-      return;
-    }
-    const at = Math.max(target, queue.now);
-    const current = armed[r];
-    if (current !== undefined && current <= at) return;
-    armed[r] = at;
-    queue.push({ time: at, seq: 0, kind, r, bytes: undefined, corrupted: false });
-  };
-
-  const drainTransmit = (r: number): void => {
-    const s = senders[r]!;
-    const now = queue.now;
-    for (let bytes = s.pollTransmit(now); bytes !== undefined; bytes = s.pollTransmit(now)) {
-      observer.onTransmit(r, now, bytes);
-      dataSent++;
-      downs[r]!.send(now, bytes);
-    }
-    arm(senderArmed, r, s.pollTimeout(), Kind.SenderTimer);
-  };
-
-  /** After any input to sender r: handle its events, move the lockstep barrier, transmit, re-arm. */
-  const serviceSender = (r: number): void => {
-    const s = senders[r]!;
-    const now = queue.now;
-    for (let ev = s.pollEvent(); ev !== undefined; ev = s.pollEvent()) {
-      if (ev.type === 'acked') {
-        observer.onAcked(r, now, ev.index);
-        if (acked[r] === limit) holdingBarrier--;
-        acked[r] = s.acked;
-      } else if (ev.type === 'failed') {
-        if (live[r] && acked[r] === limit) holdingBarrier--;
-        live[r] = false;
-        doneAt[r] = now;
-        terminal++;
-      } else if (ev.type === 'done') {
-        doneAt[r] = now;
-        terminal++;
+  const net = new SimNet({
+    receivers: n,
+    link: (r, dir, deliver) => new Link({ ...o[dir], delayMs: pathDelayMs(o, r, dir) }, stream(o.seed, `net/${r}/${dir}`), faultUntil, o.corruptScope, deliver),
+    watch,
+    onSend(r, dir, bytes) {
+      if (dir === 'up') acksSent++;
+      else {
+        observer.onTransmit(r, queue.now, bytes);
+        dataSent++;
       }
+    },
+  });
+  const queue = net.queue;
+  // The arrival being handled, so a receiver's write can be checked against the datagram it came from.
+  let current: SimEvent | undefined;
+  let unsentBefore = 0;
+  net.beforeArrival = (ev) => {
+    current = ev;
+    if (ev.kind === Kind.ArriveAtSender) {
+      unsentBefore = group.flows[ev.r]!.stats.ackForUnsent;
+      return true;
     }
-    // Live senders sit at the barrier or one past it, so the limit can only move once none is left at it; only
-    // then is lockstepLimit() consulted (it is O(n): calling it on every ACK would make a round O(n^2)).
-    if (lockstep && holdingBarrier === 0) {
-      const next = lockstepLimit(acked, live);
-      if (next !== limit) {
-        limit = next;
-        holdingBarrier = 0;
-        for (let q = 0; q < n; q++) if (live[q] && acked[q] === limit) holdingBarrier++;
-        for (let q = 0; q < n; q++) senders[q]!.setLimit(limit);
-        for (let q = 0; q < n; q++) if (q !== r) drainTransmit(q);
-      }
-    }
-    drainTransmit(r);
-  };
-
-  const arriveAtReceiver = (r: number, bytes: Uint8Array, corrupted: boolean): void => {
-    const now = queue.now;
-    if (now >= crashAt[r]!) {
+    if (queue.now >= crashAt[ev.r]!) {
       lostToCrash++;
-      return;
+      return false;
     }
-    observer.onArrival(r, now, bytes, corrupted, n);
-    const rx = receivers[r]!;
-    const verdict = rx.handleDatagram(now, bytes, SENDER_KEY);
-    if (verdict.kind === 'delivered') {
-      // Write before acknowledging: an ACK means "on disk".
-      observer.onWrite(r, now, bytes, corrupted, verdict.seq, verdict.payload);
-      acksSent++;
-      ups[r]!.send(now, verdict.reply);
-    } else if (verdict.kind === 'duplicate' && verdict.reply !== undefined) {
-      acksSent++;
-      ups[r]!.send(now, verdict.reply);
-    }
-    arm(receiverArmed, r, rx.pollTimeout(), Kind.ReceiverTimer);
+    observer.onArrival(ev.r, queue.now, ev.bytes!, ev.corrupted, n);
+    return true;
   };
 
-  const arriveAtSender = (r: number, bytes: Uint8Array, corrupted: boolean): void => {
-    const s = senders[r]!;
-    const before = s.stats.ackForUnsent;
-    s.handleDatagram(queue.now, bytes);
-    if (!corrupted && s.stats.ackForUnsent !== before) observer.onAckForUnsent(r, queue.now);
-    serviceSender(r);
-  };
-
-  if (lockstep) for (const s of senders) s.setLimit(limit);
-  for (let r = 0; r < n; r++) drainTransmit(r);
+  const doneAt = new Array<number | undefined>(n).fill(undefined);
+  const senderLoop = new GroupLoop(group, net.sender, {
+    onEvent(ev) {
+      if (ev.type === 'acked') observer.onAcked(ev.receiver, queue.now, ev.index);
+      else if (ev.type === 'done' || ev.type === 'failed') doneAt[ev.receiver] = queue.now;
+    },
+    onFinished: () => {},
+  });
+  const receivers: ReceiverMachine[] = [];
+  for (let r = 0; r < n; r++) {
+    const rx = new ReceiverMachine({
+      lossRate: o.lossRate,
+      random: stream(o.seed, `loss/${r}`),
+      idleTimeoutMs: o.idleTimeoutMs,
+      lingerMs: o.lingerMs,
+      initialSeq: o.initialSeq,
+    });
+    receivers.push(rx);
+    // The observer writes each delivery to the simulated disk (checking it against the file first).
+    const loop = new ReceiverLoop(rx, net.receivers[r]!, { write: () => {}, commit: () => {} }, {
+      onEvent(ev) {
+        if (ev.kind === 'delivered') observer.onWrite(r, queue.now, current!.bytes!, current!.corrupted, ev.seq, ev.payload);
+      },
+      onFinished: () => {},
+    });
+    loop.open();
+  }
+  senderLoop.start();
 
   let hash = 0x811c9dc5;
   let stoppedBy: StopReason = 'all-terminal';
-  while (terminal < n) {
+  while (!group.finished) {
     const next = queue.peekTime();
     if (next === undefined) {
       stoppedBy = 'queue-empty';
@@ -259,40 +185,15 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       stoppedBy = 'max-events';
       break;
     }
-    const ev = queue.pop()!;
-    hash = Math.imul(hash ^ (ev.kind | (ev.r << 2)), 0x01000193);
-    hash = Math.imul(hash ^ Math.round(ev.time * 1000), 0x01000193);
-    switch (ev.kind) {
-      case Kind.ArriveAtReceiver:
-        arriveAtReceiver(ev.r, ev.bytes!, ev.corrupted);
-        break;
-      case Kind.ArriveAtSender:
-        arriveAtSender(ev.r, ev.bytes!, ev.corrupted);
-        break;
-      case Kind.SenderTimer:
-        if (senderArmed[ev.r] !== ev.time) break; // superseded by an earlier deadline
-        senderArmed[ev.r] = undefined;
-        senders[ev.r]!.handleTimeout(ev.time);
-        timerFiring = Kind.SenderTimer;
-        timerFiringFor = ev.r;
-        serviceSender(ev.r);
-        timerFiring = undefined;
-        break;
-      case Kind.ReceiverTimer: {
-        if (receiverArmed[ev.r] !== ev.time) break;
-        receiverArmed[ev.r] = undefined;
-        const rx = receivers[ev.r]!;
-        rx.handleTimeout(ev.time);
-        timerFiring = Kind.ReceiverTimer;
-        timerFiringFor = ev.r;
-        arm(receiverArmed, ev.r, rx.pollTimeout(), Kind.ReceiverTimer);
-        timerFiring = undefined;
-        break;
-      }
+    const ev = net.step()!;
+    hash = Math.imul(hash ^ (ev.kind | ((ev.r + 1) << 2)), 0x01000193);
+    hash = Math.imul(hash ^ Math.round(ev.key * 1000), 0x01000193);
+    if (ev.kind === Kind.ArriveAtSender && !ev.corrupted && group.flows[ev.r]!.stats.ackForUnsent !== unsentBefore) {
+      observer.onAckForUnsent(ev.r, queue.now);
     }
   }
 
-  const results: ReceiverResult[] = senders.map((s, r) => {
+  const results: SimReceiverResult[] = group.flows.map((s, r) => {
     const rx = receivers[r]!;
     const received = disks?.[r]!.subarray(0, observer.writtenBytes[r]!);
     return {
@@ -318,10 +219,8 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
     };
   });
   const linkTotal = (key: 'sent' | 'dropped' | 'duplicated' | 'corrupted'): number =>
-    downs.reduce((a, l) => a + l.stats[key], 0) + ups.reduce((a, l) => a + l.stats[key], 0);
-  const allComplete = results.every(
-    (x) => x.crashed || (x.senderStatus === 'done' && x.completedAtMs !== undefined && x.fileMatches),
-  );
+    net.downs.reduce((a, l) => a + l.stats[key], 0) + net.ups.reduce((a, l) => a + l.stats[key], 0);
+  const allComplete = results.every((x) => x.crashed || (x.senderStatus === 'done' && x.completedAtMs !== undefined && x.fileMatches));
   return {
     options: o,
     file,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checksum, encodeAck, encodeData, encodeFin, lowPadChecksum } from '../src/core/codec.js';
-import { ReceiverMachine, type ReceiverConfig, type Verdict } from '../src/core/receiver.js';
-import { EOF_MODES, type EofMode } from '../src/core/sender.js';
+import { ReceiverMachine, step, type ReceiverConfig, type Step } from '../src/core/receiver.js';
+import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import { concat, corruptData, fileBytes, hex, seeded, specSegments, utf8, type SpecSegment } from './support.js';
 
 const PEER = '192.0.2.1:40000';
@@ -14,15 +14,15 @@ const ackHex = (seq: number) => hex(encodeAck(seq));
 function harness(cfg: Partial<ReceiverConfig> = {}) {
   const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 10_000, lingerMs: 2_000, ...cfg });
   const disk: Uint8Array[] = [];
-  const feed = (bytes: Uint8Array, now = 0, from = PEER): Verdict => {
-    const v = m.handleDatagram(now, bytes, from);
+  const feed = (bytes: Uint8Array, now = 0, from = PEER): Step => {
+    const v = step(m, now, bytes, from);
     if (v.kind === 'delivered') disk.push(v.payload.slice());
     return v;
   };
   return { m, disk, feed, written: () => hex(concat(disk)) };
 }
 
-const replyHex = (v: Verdict): string | undefined =>
+const replyHex = (v: Step): string | undefined =>
   (v.kind === 'delivered' || v.kind === 'duplicate') && v.reply !== undefined ? hex(v.reply) : undefined;
 
 /** The 8 bytes that answer the end-of-file segment `s`. */
@@ -406,10 +406,10 @@ interface Real {
 const KEEP = 0.75;
 const DROP = 0.25;
 
-function deliver(r: Real, bytes: Uint8Array, from = PEER, draw = KEEP): Verdict {
+function deliver(r: Real, bytes: Uint8Array, from = PEER, draw = KEEP): Step {
   r.draw = draw;
   r.now += 1;
-  const v = r.m.handleDatagram(r.now, bytes, from);
+  const v = step(r.m, r.now, bytes, from);
   if (v.kind === 'delivered') r.disk.push(v.payload.slice());
   return v;
 }

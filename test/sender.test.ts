@@ -1,20 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, encodeAck, encodeData, encodeFin } from '../src/core/codec.js';
-import { lockstepLimit } from '../src/core/lockstep.js';
-import { ReceiverMachine } from '../src/core/receiver.js';
+import { standaloneFlow, type SenderEvent, type SenderFlow } from '../src/core/flow.js';
+import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import { RtoEstimator, type RtoConfig } from '../src/core/rto.js';
-import { EOF_MODES, segmentCount, SenderMachine, type EofMode, type SenderConfig, type SenderEvent } from '../src/core/sender.js';
-import { concat, corruptData, fileBytes, hex, seeded, specSegments, utf8 } from './support.js';
+import { segmentCount } from '../src/core/segments.js';
+import { runScenario } from '../sim/scenario.js';
+import { concat, fileBytes, hex, specSegments, utf8 } from './support.js';
+
+type FlowOptions = Parameters<typeof standaloneFlow>[0];
 
 const FIN_HEX = '000000000000ffff';
 const RTO: RtoConfig = { minMs: 5, maxMs: 2000, initialMs: 100, granularityMs: 1 };
 
-function sender(over: Partial<SenderConfig> = {}): SenderMachine {
-  return new SenderMachine({ mss: 12, file: utf8('0123456789abcdef'), eof: 'empty', rto: RTO, giveUpMs: 60_000, ...over });
+function sender(over: Partial<FlowOptions> = {}): SenderFlow {
+  return standaloneFlow({ mss: 12, file: utf8('0123456789abcdef'), eof: 'empty', rto: RTO, giveUpMs: 60_000, ...over });
 }
 
-function drain(s: SenderMachine): SenderEvent[] {
+function drain(s: SenderFlow): SenderEvent[] {
   const out: SenderEvent[] = [];
   for (let e = s.pollEvent(); e !== undefined; e = s.pollEvent()) out.push(e);
   return out;
@@ -30,7 +33,7 @@ function ackFor(segment: Uint8Array): Uint8Array {
 }
 
 /** Runs a sender against an ideal receiver (every segment ACKed after `rttMs`) and returns what it transmitted. */
-function runIdeal(s: SenderMachine, rttMs = 0): Uint8Array[] {
+function runIdeal(s: SenderFlow, rttMs = 0): Uint8Array[] {
   const sent: Uint8Array[] = [];
   let now = 0;
   for (let b = s.pollTransmit(now); b !== undefined; b = s.pollTransmit(now)) {
@@ -183,20 +186,20 @@ describe('sender: stop-and-wait', () => {
     expect(drain(s)).toEqual([]);
     expect(s.pollTransmit(99)).toBeUndefined();
     s.handleTimeout(100);
-    expect(drain(s)).toEqual([{ type: 'timeout', seq: 41 }]);
+    expect(drain(s)).toEqual([{ type: 'timeout', receiver: 0, seq: 41, index: 0, lateMs: 0 }]);
     expect(hex(s.pollTransmit(100)!)).toBe(hex(first));
     expect(s.pollTransmit(100)).toBeUndefined();
     expect(s.stats).toMatchObject({ segmentsSent: 2, retransmissions: 1, timeouts: 1 });
     expect(s.pollTimeout()).toBe(300); // backed off: 2 x 100
-    s.handleTimeout(300);
-    expect(drain(s)).toEqual([{ type: 'timeout', seq: 41 }]);
-    expect(hex(s.pollTransmit(300)!)).toBe(hex(first));
+    s.handleTimeout(305);
+    expect(drain(s)).toEqual([{ type: 'timeout', receiver: 0, seq: 41, index: 0, lateMs: 5 }]); // handled 5 ms after its deadline
+    expect(hex(s.pollTransmit(305)!)).toBe(hex(first));
     s.handleDatagram(310, encodeAck(41));
-    expect(drain(s)).toEqual([{ type: 'acked', index: 0, rttMs: undefined }]);
+    expect(drain(s)).toEqual([{ type: 'acked', receiver: 0, index: 0, rttMs: undefined }]);
     // The next segment times out with its own seq.
     s.pollTransmit(310);
     s.handleTimeout(s.pollTimeout()!);
-    expect(drain(s)).toEqual([{ type: 'timeout', seq: 42 }]);
+    expect(drain(s)).toEqual([{ type: 'timeout', receiver: 0, seq: 42, index: 1, lateMs: 0 }]);
   });
 
   it('timeout seq wraps with the sequence space', () => {
@@ -207,7 +210,7 @@ describe('sender: stop-and-wait', () => {
     t.handleDatagram(1, encodeAck(0xffffffff));
     t.pollTransmit(1);
     t.handleTimeout(t.pollTimeout()!);
-    expect(drain(t).filter((e) => e.type === 'timeout')).toEqual([{ type: 'timeout', seq: 0 }]);
+    expect(drain(t).filter((e) => e.type === 'timeout')).toEqual([{ type: 'timeout', receiver: 0, seq: 0, index: 1, lateMs: 0 }]);
     expect(s.status).toBe('done');
   });
 
@@ -270,14 +273,14 @@ describe('sender: retransmission timeout', () => {
     s.handleTimeout(100);
     s.pollTransmit(100);
     s.handleDatagram(150, encodeAck(0)); // ambiguous: 150 after the first copy or 50 after the second
-    expect(drain(s)).toContainEqual({ type: 'acked', index: 0, rttMs: undefined });
+    expect(drain(s)).toContainEqual({ type: 'acked', receiver: 0, index: 0, rttMs: undefined });
     expect(s.srttMs).toBeUndefined();
     // The backed-off RTO stays until a valid sample arrives.
     expect(s.rtoMs).toBe(200);
     s.pollTransmit(150);
     expect(s.pollTimeout()).toBe(350);
     s.handleDatagram(170, encodeAck(1)); // sent once: a valid 20 ms sample
-    expect(drain(s)).toContainEqual({ type: 'acked', index: 1, rttMs: 20 });
+    expect(drain(s)).toContainEqual({ type: 'acked', receiver: 0, index: 1, rttMs: 20 });
     expect(s.srttMs).toBe(20);
     expect(s.rtoMs).toBe(20 + 4 * 10); // SRTT + 4 * RTTVAR, RTTVAR = R / 2
   });
@@ -317,7 +320,7 @@ describe('sender: retransmission timeout', () => {
     expect(fixed.srttMs).toBe(1000);
 
     // Through the sender: timeouts fire at 100, 300, 700, ... with backoff; every 300 ms with --timeout 300.
-    const timeoutsAt = (s: SenderMachine, n: number) => {
+    const timeoutsAt = (s: SenderFlow, n: number) => {
       const at: number[] = [];
       s.pollTransmit(0);
       for (let i = 0; i < n; i++) {
@@ -395,10 +398,10 @@ describe('sender: giving up', () => {
       for (const e of drain(s)) seen.push([now, e]);
     }
     expect(seen).toEqual([
-      [300, { type: 'timeout', seq: 0 }],
-      [600, { type: 'timeout', seq: 0 }],
-      [900, { type: 'timeout', seq: 0 }],
-      [1000, { type: 'failed', reason: 'no-answer' }],
+      [300, { type: 'timeout', receiver: 0, seq: 0, index: 0, lateMs: 0 }],
+      [600, { type: 'timeout', receiver: 0, seq: 0, index: 0, lateMs: 0 }],
+      [900, { type: 'timeout', receiver: 0, seq: 0, index: 0, lateMs: 0 }],
+      [1000, { type: 'failed', receiver: 0, reason: 'no-answer' }],
     ]);
     expect(s.status).toBe('failed');
     expect(s.failReason).toBe('no-answer');
@@ -435,7 +438,7 @@ describe('sender: giving up', () => {
     s.pollTransmit(0);
     s.fail('port-unreachable');
     s.fail('aborted');
-    expect(drain(s)).toEqual([{ type: 'failed', reason: 'port-unreachable' }]);
+    expect(drain(s)).toEqual([{ type: 'failed', receiver: 0, reason: 'port-unreachable' }]);
     expect(s.pollTransmit(1000)).toBeUndefined();
     expect(s.pollTimeout()).toBeUndefined();
   });
@@ -464,122 +467,13 @@ describe('sender: lockstep', () => {
     expect(rest.map(hex)).toEqual(specSegments(fileBytes(30, 3), 18, 'empty').slice(2).map((x) => hex(x.bytes)));
     expect(s.status).toBe('done');
   });
-
-  it('lockstepLimit is the minimum acknowledged count over live receivers', () => {
-    expect(lockstepLimit([3, 5, 4], [true, true, true])).toBe(3);
-    expect(lockstepLimit([3, 5, 4], [false, true, true])).toBe(4);
-    expect(lockstepLimit([3, 5, 4], [false, false, false])).toBe(Number.POSITIVE_INFINITY);
-    expect(lockstepLimit([], [])).toBe(Number.POSITIVE_INFINITY);
-    expect(lockstepLimit(new Int32Array([7, 2]), [true, true])).toBe(2);
-  });
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// Sender and receiver machines wired back-to-back: a pure, single-threaded loop with a virtual clock and a
-// seeded network (receiver loss service P, ACK loss, payload corruption, duplication, jittered delay).
+// The whole protocol end to end in the simulator: the production loops and machines over seeded links.
 
-interface Net {
-  seed: number;
-  /** Per receiver: the receiver's own loss service. */
-  P: number[];
-  ackLoss: number;
-  corrupt: number;
-  dup: number;
-  delayMs: [number, number];
-}
-interface Transfer {
-  file: Uint8Array;
-  mss: number;
-  eof: EofMode;
-  initialSeq: number;
-  rto: RtoConfig;
-  giveUpMs: number;
-  lockstep: boolean;
-}
-
-function runGroup(t: Transfer, net: Net) {
-  const rnd = seeded(`net-${net.seed}`);
-  const n = net.P.length;
-  const spec = specSegments(t.file, t.mss, t.eof, t.initialSeq).map((x) => Buffer.from(x.bytes));
-  const maxRto = t.rto.fixedMs ?? t.rto.maxMs;
-  const senders = net.P.map(() => new SenderMachine({ ...t }));
-  const receivers = net.P.map(
-    (P, i) =>
-      new ReceiverMachine({
-        lossRate: P,
-        random: seeded(`rx-${net.seed}-${i}`),
-        idleTimeoutMs: 1e9,
-        lingerMs: 40 * maxRto + 100 * net.delayMs[1],
-        initialSeq: t.initialSeq,
-      }),
-  );
-  const disks: Uint8Array[][] = net.P.map(() => []);
-  type Flight = { at: number; order: number; r: number; toReceiver: boolean; bytes: Uint8Array };
-  let queue: Flight[] = [];
-  let order = 0;
-  let now = 0;
-  const delay = () => net.delayMs[0] + rnd() * (net.delayMs[1] - net.delayMs[0]);
-  const send = (r: number, toReceiver: boolean, bytes: Uint8Array) => {
-    if (!toReceiver && rnd() < net.ackLoss) return;
-    const copies = rnd() < net.dup ? 2 : 1;
-    for (let c = 0; c < copies; c++) {
-      let b = bytes;
-      if (toReceiver && b.length > 8 && rnd() < net.corrupt) b = corruptData(b, Math.floor(rnd() * 1e9));
-      queue.push({ at: now + delay(), order: order++, r, toReceiver, bytes: b });
-    }
-  };
-  const firstSentAt: number[][] = net.P.map(() => []);
-  const flush = () => {
-    const live = senders.map((s) => s.status !== 'failed');
-    if (t.lockstep) {
-      const limit = lockstepLimit(
-        senders.map((s) => s.acked),
-        live,
-      );
-      for (const s of senders) s.setLimit(limit);
-    }
-    senders.forEach((s, r) => {
-      for (let b = s.pollTransmit(now); b !== undefined; b = s.pollTransmit(now)) {
-        const index = s.acked;
-        // Exactly the spec's segment for the one unacknowledged index.
-        expect(Buffer.from(b).equals(spec[index]!), `receiver ${r} segment ${index}`).toBe(true);
-        if (firstSentAt[r]!.length === index) {
-          firstSentAt[r]!.push(now);
-          // Lockstep: segment i goes to nobody until every live receiver has ACKed segment i - 1.
-          if (t.lockstep) senders.forEach((o, q) => live[q] && expect(o.acked, `lockstep: ${q} behind ${r}@${index}`).toBeGreaterThanOrEqual(index));
-        }
-        send(r, true, b);
-      }
-      for (let e = s.pollEvent(); e !== undefined; e = s.pollEvent());
-    });
-  };
-  const stepsMax = 2000 + 400 * spec.length * n;
-  let steps = 0;
-  for (;;) {
-    flush();
-    const deadlines = [...queue.map((f) => f.at), ...senders.map((s) => s.pollTimeout()), ...receivers.map((r) => r.pollTimeout())].filter(
-      (x): x is number => x !== undefined,
-    );
-    if (deadlines.length === 0) break;
-    if (++steps > stepsMax) throw new Error(`livelock: ${steps} steps (seed ${net.seed})`);
-    now = Math.max(now, Math.min(...deadlines));
-    const due = queue.filter((f) => f.at <= now).sort((a, b) => a.at - b.at || a.order - b.order);
-    queue = queue.filter((f) => f.at > now);
-    for (const f of due) {
-      if (f.toReceiver) {
-        const v = receivers[f.r]!.handleDatagram(now, f.bytes, 'sender');
-        if (v.kind === 'delivered') disks[f.r]!.push(v.payload.slice());
-        if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply !== undefined) send(f.r, false, v.reply);
-      } else senders[f.r]!.handleDatagram(now, f.bytes);
-    }
-    senders.forEach((s) => s.pollTimeout() !== undefined && s.pollTimeout()! <= now && s.handleTimeout(now));
-    receivers.forEach((r) => r.pollTimeout() !== undefined && r.pollTimeout()! <= now && r.handleTimeout(now));
-  }
-  return { senders, receivers, files: disks.map(concat), now, spec };
-}
-
-describe('sender + receiver back-to-back', () => {
-  it('sender + receiver machines wired back-to-back (pure loop, seeded loss, fast-check over file size 0..20000, mss 9..2048, P 0..0.5, all eof modes, initialSeq incl. near 2^32) deliver a byte-identical file', () => {
+describe('sender + receiver through the simulator', () => {
+  it('one receiver (fast-check over file size 0..20000, mss 9..2048, P 0..0.5, all eof modes, initialSeq incl. near 2^32, rough links) ends with a byte-identical file', () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -597,50 +491,58 @@ describe('sender + receiver back-to-back', () => {
           rough: fc.boolean(),
         }),
         (p) => {
-          const file = fileBytes(p.size, p.seed);
-          const rto: RtoConfig = { minMs: 5, maxMs: 400, initialMs: 50, granularityMs: 1, ...(p.fixedRto !== undefined && { fixedMs: p.fixedRto }) };
-          const { senders, receivers, files, spec } = runGroup(
-            { file, mss: p.mss, eof: p.eof, initialSeq: p.initialSeq, rto, giveUpMs: 1e12, lockstep: false },
-            {
-              seed: p.seed,
-              P: [p.P],
-              ackLoss: p.rough ? p.P / 2 : 0,
-              corrupt: p.rough ? 0.02 : 0,
-              dup: p.rough ? 0.05 : 0,
-              delayMs: p.rough ? [1, 30] : [5, 5],
-            },
-          );
-          const [s, r] = [senders[0]!, receivers[0]!];
-          expect(hex(files[0]!)).toBe(hex(file));
-          expect(s.status).toBe('done');
-          expect(s.acked).toBe(spec.length);
-          expect(r.status).toBe('done');
-          expect(r.stats.bytes).toBe(p.size);
-          expect(s.stats.ackForUnsent).toBe(0);
-          expect(s.stats.bytesAcked).toBe(p.size);
-          if (p.P === 0 && !p.rough && p.fixedRto === undefined) expect(s.stats.retransmissions).toBe(0);
+          const r = runScenario({
+            seed: p.seed,
+            receivers: 1,
+            fileBytes: p.size,
+            mss: p.mss,
+            eof: p.eof,
+            initialSeq: p.initialSeq,
+            lossRate: p.P,
+            rto: { minMs: 5, maxMs: 400, initialMs: 50, granularityMs: 1, fixedMs: p.fixedRto ?? null },
+            giveUpMs: 1e12,
+            idleTimeoutMs: 1e12,
+            lingerMs: 20_000,
+            down: { delayMs: p.rough ? 1 : 5, jitterMs: p.rough ? 29 : 0, corrupt: p.rough ? 0.02 : 0, duplicate: p.rough ? 0.05 : 0 },
+            up: { delayMs: p.rough ? 1 : 5, jitterMs: p.rough ? 29 : 0, loss: p.rough ? p.P / 2 : 0, duplicate: p.rough ? 0.05 : 0 },
+          });
+          const x = r.receivers[0]!;
+          expect(r.violations, `seed ${p.seed}`).toEqual([]);
+          expect(x.fileMatches).toBe(true);
+          expect(hex(x.received!)).toBe(hex(r.file));
+          expect(x.senderStatus).toBe('done');
+          expect(x.ackForUnsent).toBe(0);
+          if (p.P === 0 && !p.rough && p.fixedRto === undefined) expect(x.retransmissions).toBe(0);
         },
       ),
       { numRuns: 120 },
     );
   });
 
-  it('lockstep and independent modes: live receivers get byte-identical files, a dead receiver (P=1) fails alone', () => {
+  it('lockstep and independent modes: live receivers get byte-identical files, a dead receiver fails alone', () => {
     const SEED = 424242;
-    for (const lockstep of [true, false]) {
-      const file = fileBytes(30_000, SEED);
-      const rto: RtoConfig = { minMs: 5, maxMs: 400, initialMs: 50, granularityMs: 1 };
-      const { senders, receivers, files } = runGroup(
-        { file, mss: 500, eof: 'empty', initialSeq: 0, rto, giveUpMs: 5000, lockstep },
-        { seed: SEED, P: [0.05, 0.2, 1], ackLoss: 0.05, corrupt: 0.01, dup: 0.02, delayMs: [1, 10] },
-      );
-      expect(senders.map((s) => s.status), `lockstep=${lockstep} seed=${SEED}`).toEqual(['done', 'done', 'failed']);
-      expect(senders[2]!.failReason).toBe('no-answer');
-      expect(hex(files[0]!)).toBe(hex(file));
-      expect(hex(files[1]!)).toBe(hex(file));
-      expect(files[2]!.length).toBe(0);
-      expect(receivers.map((r) => r.status)).toEqual(['done', 'done', 'waiting']);
-      expect(senders.every((s) => s.stats.ackForUnsent === 0)).toBe(true);
+    for (const mode of ['lockstep', 'independent'] as const) {
+      const r = runScenario({
+        seed: SEED,
+        receivers: 3,
+        mode,
+        fileBytes: 30_000,
+        mss: 500,
+        lossRate: 0.1,
+        rto: { minMs: 5, maxMs: 400, initialMs: 50, granularityMs: 1 },
+        giveUpMs: 5000,
+        crashes: [{ receiver: 2, atMs: 0 }],
+        down: { delayMs: 1, jitterMs: 9, corrupt: 0.01, duplicate: 0.02 },
+        up: { delayMs: 1, jitterMs: 9, loss: 0.05, duplicate: 0.02 },
+      });
+      expect(r.receivers.map((x) => x.senderStatus), `${mode} seed=${SEED}`).toEqual(['done', 'done', 'failed']);
+      expect(r.receivers[2]!.failReason).toBe('no-answer');
+      expect(r.receivers.slice(0, 2).every((x) => x.fileMatches)).toBe(true);
+      expect(r.receivers[2]!.received!.length).toBe(0);
+      expect(r.receivers.map((x) => x.completedAtMs !== undefined)).toEqual([true, true, false]);
+      expect(r.receivers[2]!.receiverStatus).toBe('waiting');
+      expect(r.violations).toEqual([]);
+      expect(r.receivers.every((x) => x.ackForUnsent === 0)).toBe(true);
     }
   });
 
@@ -650,16 +552,28 @@ describe('sender + receiver back-to-back', () => {
         fc.nat(),
         fc.nat({ max: 3000 }),
         fc.integer({ min: 9, max: 300 }),
-        fc.array(fc.double({ min: 0, max: 0.4, noNaN: true }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 400 }).map((x) => x / 1000),
         fc.constantFrom(...EOF_MODES),
-        (seed, size, mss, P, eof) => {
-          const file = fileBytes(size, seed);
-          const { senders, files } = runGroup(
-            { file, mss, eof, initialSeq: 0xfffffff0, rto: { minMs: 5, maxMs: 200, initialMs: 50, granularityMs: 1 }, giveUpMs: 1e12, lockstep: true },
-            { seed, P, ackLoss: 0.05, corrupt: 0.01, dup: 0.02, delayMs: [1, 15] },
-          );
-          expect(senders.every((s) => s.status === 'done')).toBe(true);
-          for (const f of files) expect(hex(f)).toBe(hex(file));
+        (seed, size, mss, receivers, P, eof) => {
+          const r = runScenario({
+            seed,
+            receivers,
+            mode: 'lockstep',
+            fileBytes: size,
+            mss,
+            eof,
+            lossRate: P,
+            initialSeq: 0xfffffff0,
+            rto: { minMs: 5, maxMs: 200, initialMs: 50, granularityMs: 1 },
+            giveUpMs: 1e12,
+            idleTimeoutMs: 1e12,
+            lingerMs: 20_000,
+            down: { delayMs: 1, jitterMs: 14, corrupt: 0.01, duplicate: 0.02 },
+            up: { delayMs: 1, jitterMs: 14, loss: 0.05, duplicate: 0.02 },
+          });
+          expect(r.violations, `seed ${seed}`).toEqual([]);
+          expect(r.allComplete).toBe(true);
         },
       ),
       { numRuns: 40 },

@@ -6,26 +6,26 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HEADER_BYTES } from '../src/core/codec.js';
+import { payloadBytes } from '../src/core/codec.js';
 import { fileSource, openSharedFile } from '../src/transport/shared-file.js';
-import { SharedState, Slot } from '../src/transport/shared-state.js';
+import { SharedState } from '../src/transport/shared-state.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-shared-file-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Read every data segment as the sender would, letting a single receiver advance the window as it goes. */
-function readAllSegments(file: string, mss: number, windowBytes: number): Buffer {
-  const payload = mss - HEADER_BYTES;
-  const opened = openSharedFile(file, payload, windowBytes);
-  const state = SharedState.create(1);
+function readAllSegments(file: string, mss: number, bufferBytes: number): Buffer {
+  const payload = payloadBytes(mss);
+  const opened = openSharedFile(file, payload, bufferBytes);
+  const state = SharedState.create(1, 1);
   opened.advance(state);
   const src = fileSource(opened.file);
   const parts: Uint8Array[] = [];
   const segments = Math.ceil(opened.file.length / payload);
   for (let i = 0; i < segments; i++) {
     // The loop may only read loaded segments; move the receiver on until segment i is.
-    while (state.windowEnd <= i) {
-      state.set(0, Slot.acked, i);
+    while (state.bufferEnd <= i) {
+      state.setGroupSlowest(0, i);
       opened.advance(state);
     }
     parts.push(Uint8Array.from(src.subarray(i * payload, (i + 1) * payload)));
@@ -37,12 +37,12 @@ function readAllSegments(file: string, mss: number, windowBytes: number): Buffer
 describe('every segment read from the shared buffer is the file', () => {
   it('for any size and MSS, held whole or streamed through a small ring', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 9, max: 2048 }), fc.integer({ min: 1, max: 20_000 }), fc.boolean(), (size, mss, window, whole) => {
+      fc.property(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 9, max: 2048 }), fc.integer({ min: 1, max: 20_000 }), fc.boolean(), (size, mss, ring, whole) => {
         const file = path.join(dir, `f-${size}-${mss}`);
         const data = Buffer.alloc(size);
         for (let i = 0; i < size; i++) data[i] = (i * 7919 + size) & 0xff;
         fs.writeFileSync(file, data);
-        expect(readAllSegments(file, mss, whole ? Math.max(size, 1) : window).equals(data)).toBe(true);
+        expect(readAllSegments(file, mss, whole ? Math.max(size, 1) : ring).equals(data)).toBe(true);
       }),
     );
   });

@@ -1,9 +1,9 @@
 // Helpers shared by the protocol-core tests. Nothing here imports the machines under test: the expected
-// segment list is derived from the spec (issue 2) independently of src/core/sender.ts.
+// segment list is derived from the spec (issue 2) independently of src/core (flow.ts, segments.ts).
 
 import seedrandom from 'seedrandom';
 import { encodeData, encodeFin } from '../src/core/codec.js';
-import type { EofMode } from '../src/core/sender.js';
+import type { EofMode } from '../src/core/options.js';
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 export const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));

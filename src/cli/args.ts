@@ -2,7 +2,7 @@
 // naming the argument and exits 2, never a stack trace.
 
 import { Command, CommanderError } from 'commander';
-import { MSS_MAX, MSS_MIN_EXCLUSIVE } from '../core/sender.js';
+import { MSS_MAX, MSS_MIN_EXCLUSIVE } from '../core/codec.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;

@@ -3,12 +3,11 @@
 
 import dns from 'node:dns/promises';
 import { Command } from 'commander';
-import { HEADER_BYTES } from '../core/codec.js';
-import { EOF_MODES, type EofMode } from '../core/sender.js';
+import { payloadBytes } from '../core/codec.js';
+import { EOF_MODES, MODES, type EofMode, type SenderOptions } from '../core/options.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
 import { defaultThreads, startEngine, type Target } from '../transport/engine.js';
-import type { Mode } from '../transport/sender-loop.js';
-import { DEFAULT_WINDOW_BYTES, FileReadError, openSharedFile } from '../transport/shared-file.js';
+import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile } from '../transport/shared-file.js';
 import {
   catchInterrupt,
   EXIT_FAILED,
@@ -24,8 +23,6 @@ import {
 import { formatSummary, summarize } from './summary.js';
 import { startProgress } from './progress.js';
 
-const MODES: readonly Mode[] = ['independent', 'lockstep'];
-
 interface ClientOptions {
   mode: string;
   eof: string;
@@ -34,7 +31,7 @@ interface ClientOptions {
   rtoMax: string;
   giveUp: string;
   threads?: string;
-  window: string;
+  buffer: string;
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
@@ -76,10 +73,10 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const giveUpMs = parseDecimal('--give-up', opts.giveUp, { positive: true }) * 1000;
   const threads = opts.threads === undefined ? defaultThreads(hosts.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
-  const windowBytes = Math.floor(parseDecimal('--window', opts.window, { positive: true }) * 1024 * 1024);
+  const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
   let opened: ReturnType<typeof openSharedFile>;
   try {
-    opened = openSharedFile(filePath, mss - HEADER_BYTES, windowBytes);
+    opened = openSharedFile(filePath, payloadBytes(mss), bufferBytes);
   } catch (err) {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
@@ -87,19 +84,8 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const targets = await resolveHosts(hosts);
 
   const quiet = opts.quiet === true || opts.json === true;
-  const run = startEngine({
-    targets,
-    port,
-    file,
-    advanceWindow: opened.advance,
-    mss,
-    eof,
-    mode,
-    rto,
-    giveUpMs,
-    threads,
-    printEvents: !quiet,
-  });
+  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs };
+  const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, printEvents: !quiet });
   const signals = catchInterrupt(() => run.abort());
   const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss) : undefined;
   const { results, elapsedMs, readError } = await run.done;
@@ -141,7 +127,7 @@ const program = new Command('p2mpclient')
   .option('--rto-max <ms>', 'adaptive RTO ceiling', String(RTO_DEFAULTS.maxMs))
   .option('--give-up <seconds>', 'declare a receiver failed after this long without an ACK', '10')
   .option('--threads <n>', 'worker threads for the per-receiver loops (default: min(receivers, cores) in independent mode, 1 in lockstep, as measured)')
-  .option('--window <MiB>', 'files larger than this stream through a shared window of this size (sender memory stays bounded)', String(DEFAULT_WINDOW_BYTES / 1048576))
+  .option('--buffer <MiB>', 'files larger than this stream through a shared buffer of this size (sender memory stays bounded)', String(DEFAULT_BUFFER_BYTES / 1048576))
   .option('-q, --quiet', 'no event lines and no progress; summary only')
   .option('--json', 'print the summary as one JSON document (implies --quiet)')
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')

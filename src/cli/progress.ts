@@ -3,7 +3,7 @@
 // ETA) and per-receiver bars; with many receivers, the slowest few plus a count of the rest.
 
 import cliProgress from 'cli-progress';
-import { HEADER_BYTES } from '../core/codec.js';
+import { payloadBytes } from '../core/codec.js';
 import type { Target } from '../transport/engine.js';
 import { SharedState, Slot, Status } from '../transport/shared-state.js';
 
@@ -11,7 +11,7 @@ const SHOWN_MAX = 5;
 const REFRESH_MS = 200;
 
 export function startProgress(state: SharedState, targets: Target[], fileBytes: number, mss: number): { stop(): void } {
-  const payload = mss - HEADER_BYTES;
+  const payload = payloadBytes(mss);
   const n = targets.length;
   const bytesOf = (r: number): number => Math.min(fileBytes, state.get(r, Slot.acked) * payload);
   const multibar = new cliProgress.MultiBar(

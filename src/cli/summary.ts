@@ -1,9 +1,10 @@
 // The sender's end-of-run summary, as a structure (for --json) and as a text table.
 
-import type { ReceiverResult } from '../transport/sender-loop.js';
+import { payloadBytes } from '../core/codec.js';
+import type { FlowResult } from '../../workers/send-task.js';
 
 export interface SummaryInput {
-  results: ReceiverResult[];
+  results: FlowResult[];
   elapsedMs: number;
   fileBytes: number;
   mss: number;
@@ -51,6 +52,7 @@ const mbps = (bytes: number, ms: number): number => (ms > 0 ? (bytes * 8) / (ms 
 const REASONS: Record<string, string> = {
   'no-answer': 'no answer within the give-up time',
   'port-unreachable': 'port unreachable (nothing listening)',
+  'socket-error': 'socket error',
   aborted: 'interrupted',
 };
 
@@ -119,6 +121,6 @@ export function formatSummary(s: Summary): string {
     .filter((r) => r.status === 'failed')
     .map((r) => `FAILED ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
     .join('');
-  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${s.mss - 8} data bytes per segment), mode ${s.mode}, eof ${s.eof}${s.interrupted ? ' (interrupted)' : ''}\n`;
+  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss)} data bytes per segment), mode ${s.mode}, eof ${s.eof}${s.interrupted ? ' (interrupted)' : ''}\n`;
   return `${head}${table(rows)}\n${failures}`;
 }

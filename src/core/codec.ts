@@ -6,6 +6,11 @@
 // Decoding never throws: bytes from the network are untrusted, so every failure is a value.
 
 export const HEADER_BYTES = 8;
+/** Bytes an extension may append after the payload (none in the classic wire); counted inside MSS. */
+export const CLASSIC_TRAILER_BYTES = 0;
+/** MSS counts the whole segment, header included: 8 < MSS <= 2048. */
+export const MSS_MIN_EXCLUSIVE = HEADER_BYTES;
+export const MSS_MAX = 2048;
 export const TYPE_DATA = 0x5555;
 export const TYPE_LAST = 0x5557;
 export const TYPE_ACK = 0xaaaa;
@@ -109,11 +114,32 @@ function allocSegment(bytes: number): Uint8Array {
   return out;
 }
 
+/** Data bytes one segment of `mss` carries: the one place the header (and any trailer) is subtracted. */
+export function payloadBytes(mss: number, trailerBytes = CLASSIC_TRAILER_BYTES): number {
+  return mss - HEADER_BYTES - trailerBytes;
+}
+
+/** The seq field of a datagram of at least HEADER_BYTES (no validation: for observers and tools). */
+export function peekSeq(bytes: Uint8Array): number {
+  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+}
+
+/** The type field of a datagram, or undefined when it is shorter than a header. */
+export function peekType(bytes: Uint8Array): number | undefined {
+  return bytes.length < HEADER_BYTES ? undefined : (bytes[6]! << 8) | bytes[7]!;
+}
+
+/** Write a DATA (or LAST-marker) segment into `out` (at least HEADER_BYTES + payload bytes); returns its length. */
+export function encodeDataInto(out: Uint8Array, seq: number, payload: Uint8Array, last = false): number {
+  writeHeader(out, seq, checksum(payload), last ? TYPE_LAST : TYPE_DATA);
+  out.set(payload, HEADER_BYTES);
+  return HEADER_BYTES + payload.length;
+}
+
 /** A DATA (or LAST-marker) segment. `seq` is taken mod 2^32. */
 export function encodeData(seq: number, payload: Uint8Array, last = false): Uint8Array {
   const out = allocSegment(HEADER_BYTES + payload.length);
-  writeHeader(out, seq, checksum(payload), last ? TYPE_LAST : TYPE_DATA);
-  out.set(payload, HEADER_BYTES);
+  encodeDataInto(out, seq, payload, last);
   return out;
 }
 
@@ -131,7 +157,7 @@ export function encodeFin(): Uint8Array {
 
 export function decode(bytes: Uint8Array): Decoded {
   if (bytes.length < HEADER_BYTES) return { ok: false, error: 'short' };
-  const seq = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  const seq = peekSeq(bytes);
   const field = (bytes[4]! << 8) | bytes[5]!;
   const type = (bytes[6]! << 8) | bytes[7]!;
   switch (type) {

@@ -1,6 +1,8 @@
-// The receiver's state machine (sans-I/O). Each datagram yields one verdict saying what to write and what
-// to answer; the driver writes the payload BEFORE sending the reply, so an ACK always means "on disk".
-// The loss service's randomness is injected (a seeded PRNG from the driver), never Math.random.
+// The receiver's state machine (sans-I/O), in the same handle*/poll* shape as the group sender. Each
+// datagram yields one event saying what happened (what to write) and at most one reply. The driver drains
+// pollEvent() (writing payloads) BEFORE pollTransmit(), so an ACK always means "on disk"; if a write fails,
+// it sends nothing. The loss service's randomness is injected (a seeded PRNG from the driver), never
+// Math.random.
 
 import { checksumMatches, decode, encodeAck, encodeFin } from './codec.js';
 
@@ -20,7 +22,27 @@ export interface ReceiverConfig {
 /** Why a datagram changed nothing. */
 export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started';
 
-export type Verdict =
+/** Why a datagram changed nothing. */
+export type ReceiverEvent =
+  | { kind: 'ignored'; reason: IgnoreReason }
+  | { kind: 'lost'; seq: number }
+  | { kind: 'bad-checksum'; seq: number }
+  /** In-sequence data to append to the file; `complete`: this was the end of file (commit the file). */
+  | { kind: 'delivered'; seq: number; payload: Uint8Array; complete: boolean }
+  | { kind: 'duplicate'; seq: number }
+  /** The linger after the end of file ran out: the transfer is over. */
+  | { kind: 'done' }
+  /** A started transfer saw no valid segment for the idle timeout. */
+  | { kind: 'stalled' };
+
+export interface ReceiverTransmit {
+  /** The peer key the datagram came from (the driver's address:port). */
+  to: string;
+  bytes: Uint8Array;
+}
+
+/** One datagram's outcome before it is queued: the event plus the reply, if any. */
+type Verdict =
   | { kind: 'ignored'; reason: IgnoreReason }
   | { kind: 'lost'; seq: number }
   | { kind: 'bad-checksum'; seq: number }
@@ -54,11 +76,47 @@ export class ReceiverMachine {
   /** The answer to the end-of-file segment, repeated while lingering. */
   private eofReply: Uint8Array | undefined;
 
+  private readonly events: ReceiverEvent[] = [];
+  private reply: ReceiverTransmit | undefined;
+
   constructor(private readonly cfg: ReceiverConfig) {
     this.expected = (cfg.initialSeq ?? 0) >>> 0;
   }
 
-  handleDatagram(now: number, bytes: Uint8Array, from: string): Verdict {
+  /** A datagram from `from` (an address:port key). */
+  handleDatagram(now: number, bytes: Uint8Array, from: string): void {
+    const v = this.judge(now, bytes, from);
+    switch (v.kind) {
+      case 'delivered':
+        this.events.push({ kind: 'delivered', seq: v.seq, payload: v.payload, complete: v.complete });
+        this.reply = { to: from, bytes: v.reply };
+        break;
+      case 'duplicate':
+        this.events.push({ kind: 'duplicate', seq: v.seq });
+        if (v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
+        break;
+      default:
+        this.events.push(v);
+    }
+  }
+
+  /** A datagram the driver cannot answer (source port 0, which only a raw socket can send): counted, never a start. */
+  ignoreUnanswerable(): void {
+    this.ignore('malformed');
+  }
+
+  pollEvent(): ReceiverEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** The reply to the last datagram, once (drain pollEvent first: an ACK promises the data is written). */
+  pollTransmit(): ReceiverTransmit | undefined {
+    const r = this.reply;
+    this.reply = undefined;
+    return r;
+  }
+
+  private judge(now: number, bytes: Uint8Array, from: string): Verdict {
     const decoded = decode(bytes);
     if (!decoded.ok) return this.ignore('malformed');
     const seg = decoded.segment;
@@ -128,9 +186,15 @@ export class ReceiverMachine {
   }
 
   handleTimeout(now: number): void {
-    if (this.status === 'lingering' && now >= this.lingerUntil) this.status = 'done';
+    if (this.status === 'lingering' && now >= this.lingerUntil) {
+      this.status = 'done';
+      this.events.push({ kind: 'done' });
+    }
     // Compared exactly as pollTimeout() computes it, so a wake-up at that instant always fires (no float rounding gap).
-    else if (this.status === 'receiving' && now >= this.lastValidAt + this.cfg.idleTimeoutMs) this.status = 'failed';
+    else if (this.status === 'receiving' && now >= this.lastValidAt + this.cfg.idleTimeoutMs) {
+      this.status = 'failed';
+      this.events.push({ kind: 'stalled' });
+    }
   }
 
   /** Linger end, or the idle deadline of a started transfer; a receiver waiting for its first sender waits forever. */
@@ -139,4 +203,16 @@ export class ReceiverMachine {
     if (this.status === 'receiving') return this.lastValidAt + this.cfg.idleTimeoutMs;
     return undefined;
   }
+}
+
+/** One datagram in, its event and reply out: for callers that step the machine by hand (tests, fuzzers). */
+export type Step = ReceiverEvent & { reply?: Uint8Array };
+
+export function step(rx: ReceiverMachine, now: number, bytes: Uint8Array, from: string): Step {
+  rx.handleDatagram(now, bytes, from);
+  // The datagram's event is the last one queued (a timer handled before it may have queued 'done' or 'stalled').
+  let ev = rx.pollEvent()!;
+  for (let e = rx.pollEvent(); e !== undefined; e = rx.pollEvent()) ev = e;
+  const reply = rx.pollTransmit();
+  return reply === undefined ? ev : { ...ev, reply: reply.bytes };
 }

@@ -1,16 +1,15 @@
-// The sender's engine: one piscina task per receiver, all reading one SharedArrayBuffer copy of the file
-// and publishing counters into one SharedState. The main thread only starts tasks, reads counters for
+// The sender's engine: the receivers split into one group per worker thread (piscina), every thread reading
+// one SharedArrayBuffer copy of the file and publishing counters into one SharedState. The main thread only
+// starts the groups, keeps the file buffer filled behind the slowest live receiver, reads counters for
 // progress, relays Ctrl-C as an abort flag, and collects one result per receiver at the end.
 
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
-import type { EofMode } from '../core/sender.js';
-import type { RtoConfig } from '../core/rto.js';
-import type { Mode, ReceiverResult } from './sender-loop.js';
+import type { Mode, SenderOptions } from '../core/options.js';
+import type { FlowResult, SendTask } from '../../workers/send-task.js';
 import type { SharedFile } from './shared-file.js';
 import { SharedState } from './shared-state.js';
-import type { SendTask } from '../../workers/send-task.js';
 
 export interface Target {
   host: string;
@@ -21,14 +20,10 @@ export interface EngineOptions {
   targets: Target[];
   port: number;
   file: SharedFile;
-  /** Loads further segments of a windowed file (see openSharedFile); false once nothing is left to load. */
-  advanceWindow: (state: SharedState) => boolean;
-  mss: number;
-  eof: EofMode;
-  mode: Mode;
-  rto: RtoConfig;
-  giveUpMs: number;
-  /** Worker threads; loops are spread evenly over them. */
+  /** Loads further segments of a buffered file (see openSharedFile); false once nothing is left to load. */
+  advanceBuffer: (state: SharedState) => boolean;
+  sender: SenderOptions;
+  /** Worker threads; receivers are spread evenly over them, one group each. */
   threads: number;
   printEvents: boolean;
 }
@@ -36,91 +31,89 @@ export interface EngineOptions {
 export interface EngineRun {
   state: SharedState;
   /** Resolves with one result per receiver, in the order of `targets`. */
-  done: Promise<{ results: ReceiverResult[]; elapsedMs: number; readError: string | undefined }>;
+  done: Promise<{ results: FlowResult[]; elapsedMs: number; readError: string | undefined }>;
   abort(): void;
 }
 
-/** How often the main thread tops up a windowed file (a few ms: a quarter window takes far longer to drain). */
-const WINDOW_POLL_MS = 2;
+/** How often the main thread tops up a buffered file (a few ms: a quarter buffer takes far longer to drain). */
+const BUFFER_POLL_MS = 2;
 
 const WORKER = new URL('../../workers/send-task.js', import.meta.url);
 
 /**
- * Measured on loopback (BENCHMARKS.md, "threads"): independent loops gain from a thread per core; in lockstep
- * the barrier's cross-thread wake-ups cost more than a second thread gains, so all loops share one.
+ * Measured on loopback (BENCHMARKS.md, "threads"): independent receivers gain from a thread per core; in
+ * lockstep a cross-thread barrier costs more than a second thread gains, so one group holds everybody.
  */
 export function defaultThreads(receivers: number, mode: Mode): number {
   if (mode === 'lockstep') return 1;
   return Math.max(1, Math.min(receivers, os.availableParallelism()));
 }
 
-/**
- * The pool the per-receiver loops run on. Every loop must be running at once (lockstep waits for all of
- * them), so capacity covers all receivers; atomics are off because tasks are asynchronous and long-lived.
- */
-export function createLoopPool(worker: URL, receivers: number, threads: number): Piscina {
-  const t = Math.max(1, Math.min(threads, receivers));
-  return new Piscina({
-    filename: worker.href,
-    minThreads: t,
-    maxThreads: t,
-    concurrentTasksPerWorker: Math.ceil(receivers / t),
-    atomics: 'disabled',
-    idleTimeout: 1000,
-  });
+/** The pool the groups run on: one long-lived asynchronous task per thread. */
+export function createLoopPool(worker: URL, groups: number): Piscina {
+  return new Piscina({ filename: worker.href, minThreads: groups, maxThreads: groups, concurrentTasksPerWorker: 1, atomics: 'disabled', idleTimeout: 1000 });
+}
+
+/** Receiver indices of each group: round-robin, so groups differ in size by at most one. */
+export function partition(receivers: number, threads: number): number[][] {
+  const groups = Math.max(1, Math.min(threads, receivers));
+  const out: number[][] = Array.from({ length: groups }, () => []);
+  for (let r = 0; r < receivers; r++) out[r % groups]!.push(r);
+  return out;
 }
 
 /**
- * Publish the loaded window before any loop starts, then keep it moving behind the slowest live receiver.
- * A read error mid-transfer (file truncated or unreadable) stops every loop and goes to `onError`, not up
+ * Publish the loaded buffer before any group starts, then keep it moving behind the slowest live receiver.
+ * A read error mid-transfer (file truncated or unreadable) stops every group and goes to `onError`, not up
  * the stack. Returns the function that stops the refills.
  */
-export function driveWindow(advanceWindow: (state: SharedState) => boolean, state: SharedState, onError: (message: string) => void): () => void {
+export function driveBuffer(advanceBuffer: (state: SharedState) => boolean, state: SharedState, onError: (message: string) => void): () => void {
   const advance = (): boolean => {
     try {
-      return advanceWindow(state);
+      return advanceBuffer(state);
     } catch (err) {
       onError(err instanceof Error ? err.message : String(err));
       state.abort();
       return false;
     }
   };
-  const timer = advance() ? setInterval(() => advance() || clearInterval(timer), WINDOW_POLL_MS) : undefined;
+  const timer = advance() ? setInterval(() => advance() || clearInterval(timer), BUFFER_POLL_MS) : undefined;
   return () => clearInterval(timer);
 }
 
-export function startEngine(o: EngineOptions): EngineRun {
+/** The shared state and one task per group (the receivers split over `o.threads`). */
+export function planTasks(o: Omit<EngineOptions, 'advanceBuffer'>): { state: SharedState; tasks: SendTask[] } {
   const n = o.targets.length;
-  const state = SharedState.create(n);
-  const pool = createLoopPool(WORKER, n, o.threads);
-  let readError: string | undefined;
-  const stopWindow = driveWindow(o.advanceWindow, state, (message) => (readError = message));
-  const started = performance.now();
-  const tasks = o.targets.map((t, index) => {
-    const task: SendTask = {
-      index,
-      host: t.host,
-      address: t.address,
-      port: o.port,
-      mss: o.mss,
-      eof: o.eof,
-      rto: o.rto,
-      giveUpMs: o.giveUpMs,
-      mode: o.mode,
-      file: o.file.buffer,
-      fileLength: o.file.length,
-      windowBytes: o.file.windowBytes,
+  const groups = partition(n, o.threads);
+  const state = SharedState.create(n, groups.length);
+  const tasks = groups.map(
+    (members, index): SendTask => ({
+      group: index,
+      receivers: members.map((r) => ({ index: r, host: o.targets[r]!.host, address: o.targets[r]!.address, port: o.port })),
+      sender: o.sender,
+      file: o.file,
       state: state.buffer,
-      receivers: n,
+      totalReceivers: n,
+      groups: groups.length,
       printEvents: o.printEvents,
       labelEvents: n > 1,
-    };
-    return pool.run(task) as Promise<ReceiverResult>;
-  });
-  const done = Promise.all(tasks).then(async (results) => {
+    }),
+  );
+  return { state, tasks };
+}
+
+export function startEngine(o: EngineOptions): EngineRun {
+  const { state, tasks } = planTasks(o);
+  const pool = createLoopPool(WORKER, tasks.length);
+  let readError: string | undefined;
+  const stopBuffer = driveBuffer(o.advanceBuffer, state, (message) => (readError = message));
+  const started = performance.now();
+  const runs = tasks.map((task) => pool.run(task) as Promise<FlowResult[]>);
+  const done = Promise.all(runs).then(async (perGroup) => {
     const elapsedMs = performance.now() - started;
-    stopWindow();
+    stopBuffer();
     await pool.destroy();
+    const results = perGroup.flat().sort((a, b) => a.index - b.index);
     return { results, elapsedMs, readError };
   });
   return { state, done, abort: () => state.abort() };

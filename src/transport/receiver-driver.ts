@@ -1,14 +1,13 @@
-// Drives a ReceiverMachine over a UDP socket and an output file. Plumbing only: the machine decides.
-// Output is atomic: data goes to a temporary file beside FILE (created when the transfer starts) and is
+// p2mpserver's receiver: the ReceiverLoop over a UDP socket into an output file. Plumbing only: the
+// machine decides. Output is atomic: data goes to a temporary file beside FILE (created when the transfer starts) and is
 // renamed onto FILE only once the transfer is complete, so an interrupted transfer never leaves a
 // truncated FILE and never damages an existing one.
 
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { ReceiverMachine, type ReceiverStats } from '../core/receiver.js';
-import { DeadlineTimer } from './deadline-timer.js';
+import { ReceiverLoop, type Sink } from './receiver-loop.js';
+import { UdpReceiverTransport } from './udp.js';
 
 export interface ReceiverOptions {
   port: number;
@@ -86,93 +85,79 @@ function describeError(err: unknown): string {
   return text ? `${text} (${e.code})` : e.code;
 }
 
-export function startReceiver(o: ReceiverOptions): ReceiveRun {
-  const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs });
-  const socket = dgram.createSocket('udp4');
-  const tmp = tempPathFor(o.file);
-  removeStaleTemps(o.file);
-  let fd: number | undefined;
-  let settle: (r: ReceiveOutcome) => void = () => {};
-  const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
-  let finished = false;
+/** The temporary file beside FILE, opened at the first data, fsynced and renamed onto FILE at the end. */
+class AtomicFileSink implements Sink {
+  private fd: number | undefined;
 
-  const discard = (): void => {
-    if (fd !== undefined) {
+  constructor(
+    readonly file: string,
+    readonly tmp: string,
+  ) {}
+
+  write(payload: Uint8Array): void {
+    this.fd ??= fs.openSync(this.tmp, 'wx', 0o644);
+    writeAll(this.fd, payload);
+  }
+
+  /** Make the completed temporary file FILE: flush it to disk, then rename (atomic on one filesystem). */
+  commit(): void {
+    const f = this.fd ?? fs.openSync(this.tmp, 'wx', 0o644); // a zero-byte file never opened one
+    this.fd = f;
+    fs.fsyncSync(f);
+    fs.closeSync(f);
+    this.fd = undefined;
+    fs.renameSync(this.tmp, this.file);
+  }
+
+  /** Remove an unfinished temporary file; FILE is never touched. */
+  discard(): void {
+    if (this.fd !== undefined) {
       try {
-        fs.closeSync(fd);
+        fs.closeSync(this.fd);
       } catch {
         /* already failing; the unlink below is what matters */
       }
-      fd = undefined;
+      this.fd = undefined;
     }
-    fs.rmSync(tmp, { force: true });
-  };
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
 
-  const finish = (r: ReceiveOutcome): void => {
-    if (finished) return;
-    finished = true;
-    timer.cancel();
-    try {
-      socket.close();
-    } catch {
-      /* a socket that failed to bind is not running */
-    }
-    if (!r.ok) discard();
-    settle(r);
-  };
+export function startReceiver(o: ReceiverOptions): ReceiveRun {
+  const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs });
+  const transport = new UdpReceiverTransport(o.port, o.bind);
+  const sink = new AtomicFileSink(o.file, tempPathFor(o.file));
+  removeStaleTemps(o.file);
+  let settle: (r: ReceiveOutcome) => void = () => {};
+  const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
+  let over = false;
+  let committed = false;
 
-  const fail = (reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error', message: string): void =>
-    finish({ ok: false, reason, message, stats: { ...machine.stats } });
-
-  /** Make the completed temporary file FILE: flush it to disk, then rename (atomic on one filesystem). */
-  const commit = (): void => {
-    const f = fd ?? fs.openSync(tmp, 'wx', 0o644); // a zero-byte file never opened one
-    fs.fsyncSync(f);
-    fs.closeSync(f);
-    fd = undefined;
-    fs.renameSync(tmp, o.file);
-  };
-
-  const armTimer = (): void => timer.set(machine.pollTimeout(), performance.now());
-  const timer = new DeadlineTimer(() => {
-    machine.handleTimeout(performance.now());
-    if (machine.status === 'done') {
-      finish({ ok: true, stats: { ...machine.stats }, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0) });
-    } else if (machine.status === 'failed') {
-      fail('idle-timeout', `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s`);
-    } else armTimer();
-  });
-
-  socket.on('message', (msg, rinfo) => {
-    if (finished) return;
-    // Source port 0 (only a raw socket can send it) cannot be answered — dgram refuses to send there — so such
-    // a datagram can never come from a sender; counting it as ignored keeps it from starting a transfer.
-    if (rinfo.port === 0) {
-      machine.stats.ignored++;
-      return;
-    }
-    const v = machine.handleDatagram(performance.now(), msg, `${rinfo.address}:${rinfo.port}`);
-    try {
-      if (v.kind === 'lost') o.onLoss(v.seq);
-      else if (v.kind === 'delivered') {
-        // Write first: an ACK promises the data is in the file.
-        if (fd === undefined && (v.payload.length > 0 || !v.complete)) fd = fs.openSync(tmp, 'wx', 0o644);
-        if (v.payload.length > 0) writeAll(fd!, v.payload);
-        if (v.complete) commit();
+  const loop = new ReceiverLoop(machine, transport, sink, {
+    onEvent(ev) {
+      if (ev.kind === 'lost') o.onLoss(ev.seq);
+      else if (ev.kind === 'delivered' && ev.complete) committed = true;
+    },
+    onFinished(end) {
+      over = true;
+      const stats = { ...machine.stats };
+      if (end.ok) {
+        settle({ ok: true, stats, peer: machine.peer ?? '', elapsedMs: (machine.completedAt ?? 0) - (machine.startedAt ?? 0) });
+        return;
       }
-    } catch (err) {
-      fail('write-error', `cannot write ${v.kind === 'delivered' && v.complete ? o.file : tmp}: ${describeError(err)}`);
-      return;
-    }
-    if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply) socket.send(v.reply, rinfo.port, rinfo.address);
-    armTimer();
+      sink.discard();
+      if (end.reason === 'write-error') {
+        settle({ ok: false, reason: end.reason, stats, message: `cannot write ${committed ? o.file : sink.tmp}: ${describeError(end.error)}` });
+      } else if (end.reason === 'idle-timeout') {
+        settle({ ok: false, reason: end.reason, stats, message: `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s` });
+      } else settle({ ok: false, reason: end.reason, stats, message: String(end.error) });
+    },
   });
-
-  socket.on('error', (err) => fail('socket-error', `socket error: ${err.message}`));
-  socket.bind({ port: o.port, address: o.bind, exclusive: true }, () => {
-    const a = socket.address();
+  loop.open(() => {
+    if (over) return;
+    const a = transport.address();
     o.onListening(a.address, a.port);
   });
 
-  return { done, interrupt: () => fail('interrupted', 'interrupted') };
+  return { done, interrupt: () => loop.interrupt() };
 }

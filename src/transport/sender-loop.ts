@@ -1,152 +1,120 @@
-// Drives one receiver's SenderMachine over a connected UDP socket and a real timer. This is plumbing only:
-// every protocol decision is the machine's. Runs inside a piscina worker (workers/send-task.ts).
-//
-// ACK matching: the socket is connect()ed to HOST:PORT, so the kernel delivers to it only datagrams from
-// exactly that address and port (strangers never reach the machine) and reports ICMP port unreachable as
-// ECONNREFUSED. A receiver bound to 0.0.0.0 on a host with several addresses answers from the address the
-// kernel routes by; if that is not the one we addressed, its ACKs are filtered and it is reported failed.
-// Receivers sharing a machine therefore use `p2mpserver --bind ADDR` (which sharing a port needs anyway).
+// The sender's event loop: drives one GroupSender over any DatagramTransport. Plumbing only — every
+// protocol decision is the group's. The worker threads run it over UDP (workers/send-task.ts) and the
+// simulator runs the very same loop over simulated links (sim/scenario.ts).
 
-import dgram from 'node:dgram';
-import { performance } from 'node:perf_hooks';
-import { SenderMachine, type EofMode, type FailReason, type FileSource, type SenderStats } from '../core/sender.js';
-import type { RtoConfig } from '../core/rto.js';
-import { DeadlineTimer } from './deadline-timer.js';
-import { SharedState, Slot, Status } from './shared-state.js';
+import type { FailReason } from '../core/flow.js';
+import type { GroupEvent, GroupSender } from '../core/group.js';
+import type { DatagramTransport } from './datagram.js';
 
-export type Mode = 'independent' | 'lockstep';
-
-export interface LoopOptions {
-  index: number;
-  host: string;
-  address: string;
-  port: number;
-  mss: number;
-  eof: EofMode;
-  rto: RtoConfig;
-  giveUpMs: number;
-  mode: Mode;
-  file: FileSource;
-  state: SharedState;
-  /** Print "Timeout, sequence number = Y" lines. */
-  printEvents: boolean;
-  /** Append the receiver's address to event lines (several receivers). */
-  labelEvents: boolean;
+/** Shared state across threads (the file buffer, other groups, Ctrl-C); absent when one group is all there is. */
+export interface Coordinator {
+  /** Copy the shared gates into the group (buffer end, other groups' slowest, abort). */
+  sync(group: GroupSender): void;
+  /** Publish this group's progress (after its events were handled). */
+  publish(group: GroupSender, ev: GroupEvent | undefined): void;
+  /** Call `wake` once anything shared changed (the group waits at a shared gate). */
+  waitForChange(wake: () => void): void;
 }
 
-export interface ReceiverResult {
-  index: number;
-  host: string;
-  address: string;
-  port: number;
-  status: 'done' | 'failed';
-  failReason: FailReason | 'socket-error' | undefined;
-  error: string | undefined;
-  stats: SenderStats;
-  segmentsTotal: number;
-  srttMs: number | undefined;
-  rtoMs: number;
-  elapsedMs: number;
+export interface LoopHooks {
+  /** Each group event, in order (printing, progress, the simulator's observer). */
+  onEvent?(ev: GroupEvent): void;
+  /** Every flow is done or failed; the transport is closed. */
+  onFinished(errors: ReadonlyArray<string | undefined>): void;
+  coordinator?: Coordinator;
 }
 
-export function runSenderLoop(o: LoopOptions): Promise<ReceiverResult> {
-  const machine = new SenderMachine({ mss: o.mss, file: o.file, eof: o.eof, rto: o.rto, giveUpMs: o.giveUpMs });
-  const socket = dgram.createSocket('udp4');
-  const started = performance.now();
-  const label = o.labelEvents ? `, receiver = ${o.address}:${o.port}` : '';
-  let waitingAtBarrier = false;
-  const lockstep = o.mode === 'lockstep';
-  let socketError: string | undefined;
-  let finished = false;
+export class GroupLoop {
+  /** Transport error text per receiver (a socket error fails only that receiver). */
+  private readonly errors: Array<string | undefined>;
+  private finished = false;
+  private waiting = false;
 
-  return new Promise<ReceiverResult>((resolve) => {
-    const publish = (): void => {
-      const s = machine.stats;
-      o.state.set(o.index, Slot.acked, machine.acked);
-      o.state.set(o.index, Slot.sent, s.segmentsSent);
-      o.state.set(o.index, Slot.retransmissions, s.retransmissions);
-      o.state.set(o.index, Slot.timeouts, s.timeouts);
-      o.state.set(o.index, Slot.ignored, s.ignored);
-      o.state.set(o.index, Slot.ackForUnsent, s.ackForUnsent);
-      o.state.set(o.index, Slot.srttMicros, Math.round((machine.srttMs ?? 0) * 1000));
-    };
+  constructor(
+    private readonly group: GroupSender,
+    private readonly transport: DatagramTransport<number>,
+    private readonly hooks: LoopHooks,
+  ) {
+    this.errors = new Array<string | undefined>(group.receivers).fill(undefined);
+  }
 
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      timer.cancel();
-      publish();
-      const done = machine.status === 'done';
-      o.state.set(o.index, Slot.status, done ? Status.done : Status.failed);
-      if (lockstep) o.state.advanceLimit();
-      socket.close();
-      resolve({
-        index: o.index,
-        host: o.host,
-        address: o.address,
-        port: o.port,
-        status: done ? 'done' : 'failed',
-        failReason: socketError !== undefined ? 'socket-error' : machine.failReason,
-        error: socketError,
-        stats: { ...machine.stats },
-        segmentsTotal: machine.total,
-        srttMs: machine.srttMs,
-        rtoMs: machine.rtoMs,
-        elapsedMs: performance.now() - started,
+  /** Open the transport; the first segments go out once it is ready. */
+  start(): void {
+    const g = this.group;
+    const t = this.transport;
+    t.open({
+      ready: () => this.pump(),
+      datagram: (r, bytes) => {
+        g.handleDatagram(t.now(), r, bytes);
+        this.pump();
+      },
+      unreachable: (r) => this.fail(r, 'port-unreachable'),
+      error: (r, message) => {
+        for (let q = 0; q < g.receivers; q++) {
+          if (r !== undefined && q !== r) continue;
+          this.errors[q] ??= message;
+          g.fail(q, 'socket-error');
+        }
+        this.pump();
+      },
+      unanswerable: () => {},
+      timer: () => {
+        g.handleTimeout(t.now());
+        this.pump();
+      },
+    });
+  }
+
+  fail(r: number, reason: FailReason): void {
+    this.group.fail(r, reason);
+    this.pump();
+  }
+
+  abort(): void {
+    this.group.abort();
+    this.pump();
+  }
+
+  private drainEvents(): boolean {
+    let any = false;
+    for (let ev = this.group.pollEvent(); ev !== undefined; ev = this.group.pollEvent()) {
+      any = true;
+      this.hooks.onEvent?.(ev);
+      this.hooks.coordinator?.publish(this.group, ev);
+    }
+    return any;
+  }
+
+  /** Drain the group (events of the input, the transmits, their events), then arm the one timer or wait at a shared gate. */
+  pump(): void {
+    if (this.finished) return;
+    const g = this.group;
+    const t = this.transport;
+    this.hooks.coordinator?.sync(g);
+    // Events first: what the input did (an ACK accepted) happened before what it lets the group send.
+    let changed = this.drainEvents();
+    const now = t.now();
+    for (let out = g.pollTransmit(now); out !== undefined; out = g.pollTransmit(now)) t.send(out.receiver, out.bytes);
+    changed = this.drainEvents() || changed;
+    if (changed) this.hooks.coordinator?.publish(g, undefined);
+    if (g.finished) {
+      this.finished = true;
+      t.setTimer(undefined);
+      t.close();
+      this.hooks.onFinished(this.errors);
+      return;
+    }
+    const at = g.pollTimeout();
+    t.setTimer(at);
+    // Nothing in flight and not finished: every live flow waits at a shared gate (another thread's receivers,
+    // the file buffer). Sleep until the shared state moves.
+    const c = this.hooks.coordinator;
+    if (at === undefined && c !== undefined && !this.waiting) {
+      this.waiting = true;
+      c.waitForChange(() => {
+        this.waiting = false;
+        this.pump();
       });
-    };
-
-    const timer = new DeadlineTimer(() => {
-      machine.handleTimeout(performance.now());
-      pump();
-    });
-
-    // Run the machine until it has nothing more to say, then arm the timer and, in lockstep, the barrier.
-    const pump = (): void => {
-      if (finished) return;
-      if (o.state.aborted) machine.fail('aborted');
-      const now = performance.now();
-      machine.setLimit(o.state.allowed(lockstep));
-      let changed = false;
-      let acked = false;
-      for (let out = machine.pollTransmit(now); out; out = machine.pollTransmit(now)) socket.send(out);
-      for (let ev = machine.pollEvent(); ev; ev = machine.pollEvent()) {
-        changed = true;
-        if (ev.type === 'acked') acked = true;
-        else if (ev.type === 'timeout' && o.printEvents) process.stdout.write(`Timeout, sequence number = ${ev.seq}${label}\n`);
-      }
-      if (changed) publish();
-      if (acked && lockstep) o.state.advanceLimit();
-      if (machine.status !== 'sending') {
-        finish();
-        return;
-      }
-      // With nothing in flight (waiting at the lockstep barrier) there is no deadline: the timer is cancelled.
-      timer.set(machine.pollTimeout(), now);
-      if (!machine.inFlight && !waitingAtBarrier) {
-        // Nothing in flight and not finished: the next segment waits for the lockstep barrier or the window.
-        waitingAtBarrier = true;
-        void o.state.waitUntilAllowed(machine.acked, lockstep).then(() => {
-          waitingAtBarrier = false;
-          pump();
-        });
-      }
-    };
-
-    socket.on('message', (msg) => {
-      machine.handleDatagram(performance.now(), msg);
-      pump();
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') machine.fail('port-unreachable');
-      else {
-        socketError = `${err.code ?? 'error'}: ${err.message}`;
-        machine.fail('aborted');
-      }
-      pump();
-    });
-    void o.state.waitForAbort().then(pump);
-
-    socket.connect(o.port, o.address, () => pump());
-  });
+    }
+  }
 }

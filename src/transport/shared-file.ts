@@ -1,12 +1,12 @@
 // The file to send, in one SharedArrayBuffer that every worker thread views without copying.
-// A file up to the window size is read whole. A larger one streams through a bounded ring of whole
+// A file up to the buffer size is read whole. A larger one streams through a bounded ring of whole
 // segments: the main thread loads segment j into slot j mod S only once every live receiver has
-// acknowledged segment j - S, and loops may send only loaded segments (SharedState.windowEnd), so sender
-// memory stays at the window size whatever the file size. Fast receivers run at most S segments ahead
+// acknowledged segment j - S, and groups may send only loaded segments (SharedState.bufferEnd), so sender
+// memory stays at the buffer size whatever the file size. Fast receivers run at most S segments ahead
 // of the slowest live one.
 
 import fs from 'node:fs';
-import type { FileSource } from '../core/sender.js';
+import type { FileSource } from '../core/segments.js';
 import type { SharedState } from './shared-state.js';
 
 export interface SharedFile {
@@ -14,10 +14,12 @@ export interface SharedFile {
   /** File size in bytes. */
   length: number;
   /** Bytes of the file the buffer holds at once: the whole file, or a whole number of segments. */
-  windowBytes: number;
+  bufferBytes: number;
+  /** Payload bytes per segment: a ring of whole segments is what keeps a segment from straddling its end. */
+  payloadBytes: number;
 }
 
-export const DEFAULT_WINDOW_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_BUFFER_BYTES = 256 * 1024 * 1024;
 
 export class FileReadError extends Error {}
 
@@ -28,26 +30,26 @@ function describe(path: string, err: unknown): FileReadError {
 
 /** A view of the shared buffer as the sender machine's FileSource. */
 export function fileSource(f: SharedFile): FileSource {
-  if (f.windowBytes >= f.length) return new Uint8Array(f.buffer, 0, f.length);
-  const bytes = new Uint8Array(f.buffer, 0, f.windowBytes);
+  if (f.bufferBytes >= f.length) return new Uint8Array(f.buffer, 0, f.length);
+  const bytes = new Uint8Array(f.buffer, 0, f.bufferBytes);
   return {
     length: f.length,
     // A segment never straddles the ring's end, because the ring holds a whole number of segments.
     subarray(start: number, end: number): Uint8Array {
       const stop = Math.min(end, f.length);
       if (start >= stop) return new Uint8Array(0);
-      const at = start % f.windowBytes;
+      const at = start % f.bufferBytes;
       return bytes.subarray(at, at + (stop - start));
     },
   };
 }
 
 /**
- * Open FILE and load its first window. `advance(state)` publishes what is loaded and loads further
+ * Open FILE and load its first buffer-full. `advance(state)` publishes what is loaded and loads further
  * segments as the slowest live receiver moves on; call it once before the loops start, then
  * periodically until it returns false (whole file loaded, or no live receiver left).
  */
-export function openSharedFile(path: string, payloadBytes: number, windowLimit = DEFAULT_WINDOW_BYTES): { file: SharedFile; advance(state: SharedState): boolean; close(): void } {
+export function openSharedFile(path: string, payloadBytes: number, bufferLimit = DEFAULT_BUFFER_BYTES): { file: SharedFile; advance(state: SharedState): boolean; close(): void } {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading would otherwise block until a writer appears; it is then
@@ -65,20 +67,20 @@ export function openSharedFile(path: string, payloadBytes: number, windowLimit =
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new FileReadError(`FILE '${path}' is not a regular file`);
     // A ring of at least one segment; a file no larger than that ring is simply held whole.
-    const ringBytes = Math.max(1, Math.floor(windowLimit / payloadBytes)) * payloadBytes;
-    const windowBytes = Math.min(st.size, ringBytes);
-    const file: SharedFile = { buffer: new SharedArrayBuffer(windowBytes), length: st.size, windowBytes };
+    const ringBytes = Math.max(1, Math.floor(bufferLimit / payloadBytes)) * payloadBytes;
+    const bufferBytes = Math.min(st.size, ringBytes);
+    const file: SharedFile = { buffer: new SharedArrayBuffer(bufferBytes), length: st.size, bufferBytes, payloadBytes };
     const ring = new Uint8Array(file.buffer);
     const dataSegments = Math.ceil(st.size / payloadBytes);
     // Segments the buffer holds: all of them for a whole file (whose size need not be a multiple of the
     // payload), else the ring's whole number of segments.
-    const slots = windowBytes >= st.size ? dataSegments : windowBytes / payloadBytes;
+    const slots = bufferBytes >= st.size ? dataSegments : bufferBytes / payloadBytes;
     let loaded = 0; // segments [0, loaded) have been read into the ring
 
     const read = (fromByte: number, toByte: number): void => {
       for (let pos = fromByte; pos < toByte; ) {
-        const at = pos % windowBytes;
-        const want = Math.min(toByte - pos, windowBytes - at);
+        const at = pos % bufferBytes;
+        const want = Math.min(toByte - pos, bufferBytes - at);
         const n = fs.readSync(fd, ring, at, want, pos);
         if (n === 0) throw new FileReadError(`FILE '${path}' shrank while being read`);
         pos += n;
@@ -98,7 +100,7 @@ export function openSharedFile(path: string, payloadBytes: number, windowLimit =
         const slowest = state.slowestLive();
         if (!Number.isFinite(slowest)) return false; // nobody left to send to
         const target = Math.min(dataSegments, slowest + slots);
-        // Refill in chunks of at least a quarter window, not a segment at a time.
+        // Refill in chunks of at least a quarter buffer, not a segment at a time.
         if (target > loaded && (target === dataSegments || target - loaded >= slots / 4)) {
           try {
             loadUpTo(target);
@@ -109,7 +111,7 @@ export function openSharedFile(path: string, payloadBytes: number, windowLimit =
         }
       }
       const end = loaded >= dataSegments ? Number.POSITIVE_INFINITY : loaded;
-      if (end !== published) state.setWindowEnd(end);
+      if (end !== published) state.setBufferEnd(end);
       published = end;
       return loaded < dataSegments;
     };

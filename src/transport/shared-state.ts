@@ -1,57 +1,48 @@
-// Counters shared by every per-receiver loop and the main thread, in one SharedArrayBuffer. Loops write
-// their own slots with Atomics; the main thread reads them for progress (no message per segment).
-// Two things bound which segment a loop may send: the lockstep barrier (a monotonic LIMIT slot) and, for
-// files streamed through a bounded window, WINDOW_END (segments loaded so far). Whoever moves either bumps
-// GEN and notifies it; a waiting loop sleeps on GEN with Atomics.waitAsync, so no wake-up is ever missed.
+// Counters shared by the worker threads and the main thread, in one SharedArrayBuffer. Each worker runs one
+// group (a share of the receivers) and publishes, with Atomics: its group's slowest live acknowledged count
+// (the file buffer follows the slowest of all; lockstep across threads waits for it) and, per receiver, what
+// progress and the summary show. The main thread publishes how much of the file is loaded (BUFFER_END) and
+// Ctrl-C (ABORT). Whoever moves a gate bumps GEN and notifies it; a waiting loop sleeps on GEN with
+// Atomics.waitAsync, so no wake-up is ever missed. No protocol rule lives here: the group decides.
 
-import { lockstepLimit } from '../core/lockstep.js';
+import type { GroupEvent, GroupSender } from '../core/group.js';
+import type { Coordinator } from './sender-loop.js';
 
-const HEADER_SLOTS = 4;
 const ABORT = 0;
-const LIMIT = 1;
-const GEN = 2;
-const WINDOW_END = 3;
-/** Per-receiver slots. */
-export const Slot = {
-  status: 0,
-  acked: 1,
-  sent: 2,
-  retransmissions: 3,
-  timeouts: 4,
-  srttMicros: 5,
-  ignored: 6,
-  ackForUnsent: 7,
-} as const;
-const SLOTS = 8;
+const GEN = 1;
+const BUFFER_END = 2;
+const HEADER_SLOTS = 3;
+/** Per-receiver slots, read by the progress display. */
+export const Slot = { status: 0, acked: 1, retransmissions: 2 } as const;
+const SLOTS = 3;
 
 export const Status = { sending: 0, done: 1, failed: 2 } as const;
 
-/** LIMIT when no live receiver constrains the barrier. */
+/** A slot value meaning "no bound" (no live receiver, or the whole file loaded). */
 const UNLIMITED = 0x7fffffff;
+
+const toSlot = (v: number): number => (Number.isFinite(v) ? Math.min(v, UNLIMITED) : UNLIMITED);
+const fromSlot = (v: number): number => (v === UNLIMITED ? Number.POSITIVE_INFINITY : v);
 
 export class SharedState {
   readonly view: Int32Array;
-  // Scratch for advanceLimit, reused so the per-ACK barrier update allocates nothing.
-  private readonly ackedScratch: number[];
-  private readonly liveScratch: boolean[];
 
   constructor(
     readonly buffer: SharedArrayBuffer,
     readonly receivers: number,
+    readonly groups: number,
   ) {
     this.view = new Int32Array(buffer);
-    this.ackedScratch = new Array<number>(receivers).fill(0);
-    this.liveScratch = new Array<boolean>(receivers).fill(false);
   }
 
-  static create(receivers: number): SharedState {
-    const state = new SharedState(new SharedArrayBuffer((HEADER_SLOTS + receivers * SLOTS) * 4), receivers);
-    Atomics.store(state.view, WINDOW_END, UNLIMITED);
+  static create(receivers: number, groups: number): SharedState {
+    const state = new SharedState(new SharedArrayBuffer((HEADER_SLOTS + groups + receivers * SLOTS) * 4), receivers, groups);
+    Atomics.store(state.view, BUFFER_END, UNLIMITED);
     return state;
   }
 
   private at(r: number, slot: number): number {
-    return HEADER_SLOTS + r * SLOTS + slot;
+    return HEADER_SLOTS + this.groups + r * SLOTS + slot;
   }
 
   get(r: number, slot: number): number {
@@ -62,6 +53,10 @@ export class SharedState {
     Atomics.store(this.view, this.at(r, slot), value);
   }
 
+  get generation(): number {
+    return Atomics.load(this.view, GEN);
+  }
+
   get aborted(): boolean {
     return Atomics.load(this.view, ABORT) !== 0;
   }
@@ -69,7 +64,7 @@ export class SharedState {
   abort(): void {
     Atomics.store(this.view, ABORT, 1);
     Atomics.notify(this.view, ABORT);
-    this.bump(); // loops waiting at the barrier must see the abort too
+    this.bump(); // loops waiting at a gate must see the abort too
   }
 
   private bump(): void {
@@ -82,61 +77,68 @@ export class SharedState {
     while (!this.aborted) await Atomics.waitAsync(this.view, ABORT, 0).value;
   }
 
-  private slot(i: number): number {
-    const v = Atomics.load(this.view, i);
-    return v === UNLIMITED ? Number.POSITIVE_INFINITY : v;
+  /** Resolves once GEN differs from `seen`. */
+  async waitForChange(seen: number): Promise<void> {
+    await Atomics.waitAsync(this.view, GEN, seen).value;
   }
 
-  /** Segments [0, windowEnd) are loaded in the shared file window. */
-  get windowEnd(): number {
-    return this.slot(WINDOW_END);
+  /** Segments [0, bufferEnd) are loaded in the shared file buffer. */
+  get bufferEnd(): number {
+    return fromSlot(Atomics.load(this.view, BUFFER_END));
   }
 
-  setWindowEnd(end: number): void {
-    Atomics.store(this.view, WINDOW_END, Math.min(end, UNLIMITED));
+  setBufferEnd(end: number): void {
+    Atomics.store(this.view, BUFFER_END, toSlot(end));
     this.bump();
   }
 
-  /** The highest segment index a loop may send now. */
-  allowed(lockstep: boolean): number {
-    const limit = lockstep ? this.slot(LIMIT) : Number.POSITIVE_INFINITY;
-    return Math.min(limit, this.windowEnd - 1);
+  groupSlowest(g: number): number {
+    return fromSlot(Atomics.load(this.view, HEADER_SLOTS + g));
   }
 
-  /** Lowest ACK count over live receivers: everything below it is done with by everybody. */
-  slowestLive(): number {
-    for (let r = 0; r < this.receivers; r++) {
-      this.liveScratch[r] = this.get(r, Slot.status) === Status.sending;
-      this.ackedScratch[r] = this.get(r, Slot.acked);
-    }
-    return lockstepLimit(this.ackedScratch, this.liveScratch);
+  setGroupSlowest(g: number, acked: number): void {
+    const v = toSlot(acked);
+    if (Atomics.exchange(this.view, HEADER_SLOTS + g, v) !== v) this.bump();
   }
 
-  /**
-   * Recompute the lockstep limit after this loop's ACK count or status changed, and wake the waiters.
-   * The slot only ever grows (compare-exchange), so a thread that read stale counters cannot lower it;
-   * sequentially consistent Atomics guarantee the last of two concurrent updaters sees both ACKs.
-   */
-  advanceLimit(): void {
-    const computed = this.slowestLive();
-    const next = Number.isFinite(computed) ? Math.min(computed, UNLIMITED) : UNLIMITED;
-    let cur = Atomics.load(this.view, LIMIT);
-    while (cur < next) {
-      const seen = Atomics.compareExchange(this.view, LIMIT, cur, next);
-      if (seen === cur) {
-        this.bump();
-        return;
-      }
-      cur = seen;
-    }
+  /** Lowest acknowledged count over every group's live receivers (Infinity when none is live). */
+  slowestLive(except = -1): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (let g = 0; g < this.groups; g++) if (g !== except) min = Math.min(min, this.groupSlowest(g));
+    return min;
+  }
+}
+
+/** One worker's view: its group `index`, whose receivers are the global indices `receivers`. */
+export class SharedCoordinator implements Coordinator {
+  private seen = 0;
+
+  constructor(
+    private readonly state: SharedState,
+    private readonly index: number,
+    private readonly receivers: readonly number[],
+  ) {}
+
+  sync(group: GroupSender): void {
+    this.seen = this.state.generation;
+    if (this.state.aborted) group.abort();
+    group.setBufferEnd(this.state.bufferEnd);
+    if (this.state.groups > 1) group.setPeerSlowest(this.state.slowestLive(this.index));
   }
 
-  /** Resolves once segment `index` may be sent (or the run is aborted). */
-  async waitUntilAllowed(index: number, lockstep: boolean): Promise<void> {
-    for (;;) {
-      const gen = Atomics.load(this.view, GEN);
-      if (this.allowed(lockstep) >= index || this.aborted) return;
-      await Atomics.waitAsync(this.view, GEN, gen).value;
+  publish(group: GroupSender, ev: GroupEvent | undefined): void {
+    if (ev === undefined) {
+      this.state.setGroupSlowest(this.index, group.slowest);
+      return;
     }
+    const r = this.receivers[ev.receiver]!;
+    if (ev.type === 'acked') this.state.set(r, Slot.acked, group.flows[ev.receiver]!.acked);
+    else if (ev.type === 'timeout') this.state.set(r, Slot.retransmissions, group.flows[ev.receiver]!.stats.retransmissions); // the retransmission was sent before events are published
+    else if (ev.type === 'done') this.state.set(r, Slot.status, Status.done);
+    else if (ev.type === 'failed') this.state.set(r, Slot.status, Status.failed);
+  }
+
+  waitForChange(wake: () => void): void {
+    void this.state.waitForChange(this.seen).then(wake);
   }
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decode } from '../../src/core/codec.js';
-import { ReceiverMachine } from '../../src/core/receiver.js';
+import { ReceiverMachine, step } from '../../src/core/receiver.js';
 import { CLIENT, freePort, run, sha256, start, startReceivers, tempDir, writeRandomFile } from './procs.js';
 
 const dir = tempDir();
@@ -32,12 +32,12 @@ async function inProcessReceivers(addresses: string[], port: number, p: number, 
           s.on('message', (msg, rinfo) => {
             const d = decode(msg);
             if (d.ok && d.segment.kind === 'data') log.push({ r, what: 'arrived', seq: d.segment.seq });
-            const v = m.handleDatagram(performance.now(), msg, `${rinfo.address}:${rinfo.port}`);
+            const v = step(m, performance.now(), msg, `${rinfo.address}:${rinfo.port}`);
             if (v.kind === 'delivered') {
               received[r]!.push(Uint8Array.from(v.payload));
               log.push({ r, what: 'acked', seq: v.seq });
             }
-            if ((v.kind === 'delivered' || v.kind === 'duplicate') && v.reply) s.send(v.reply, rinfo.port, rinfo.address);
+            if (v.reply) s.send(v.reply, rinfo.port, rinfo.address);
             if (v.kind === 'delivered' && v.complete) {
               clearTimeout(linger);
               linger = setTimeout(() => s.close(() => resolve()), 500);
@@ -109,17 +109,17 @@ describe('the summary counts match the receivers own counts', () => {
   }
 });
 
-describe('large files stream through a bounded window', () => {
+describe('large files stream through a bounded buffer', () => {
   for (const mode of ['independent', 'lockstep']) {
-    it(`a file 8x the window arrives byte-identical (${mode})`, async () => {
+    it(`a file 8x the buffer arrives byte-identical (${mode})`, async () => {
       const hosts = ['127.0.0.27', '127.0.0.28'];
-      const sub = path.join(dir, `window-${mode}`);
+      const sub = path.join(dir, `buffer-${mode}`);
       fs.mkdirSync(sub);
       const src = path.join(sub, 'src.bin');
-      writeRandomFile(src, 8 << 20, `window-${mode}`);
+      writeRandomFile(src, 8 << 20, `buffer-${mode}`);
       const port = await freePort();
       const receivers = await startReceivers(hosts, port, sub, 0.01);
-      const client = await run(CLIENT, ['--quiet', '--mode', mode, '--window', '1', ...hosts, String(port), src, '2048']);
+      const client = await run(CLIENT, ['--quiet', '--mode', mode, '--buffer', '1', ...hosts, String(port), src, '2048']);
       expect(client.code, client.stderr).toBe(0);
       for (const r of receivers) expect((await r.done).code).toBe(0);
       for (const h of hosts) expect(sha256(path.join(sub, `out-${h}.bin`))).toBe(sha256(src));

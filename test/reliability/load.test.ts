@@ -15,7 +15,7 @@ import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startReceiver, type ReceiveOutcome } from '../../src/transport/receiver-driver.js';
-import { DEFAULT_WINDOW_BYTES } from '../../src/transport/shared-file.js';
+import { DEFAULT_BUFFER_BYTES } from '../../src/transport/shared-file.js';
 import { CLIENT, freePort, start, startReceivers, tempDir, writeRandomFile, type Finished } from '../e2e/procs.js';
 import { hasCommand, partFiles, sha256Stream, testSeed, writeSeededFile } from './support.js';
 
@@ -112,7 +112,7 @@ function collect(p: ReturnType<typeof spawn>): Promise<Finished> {
 
 const BIG = process.env.P2MP_LOAD === '1';
 describe(`1 GiB to 3 receivers on loopback${BIG ? '' : ' — SKIPPED: set P2MP_LOAD=1 (about 65 s of transfer plus 4 GiB of disk I/O)'}`, () => {
-  it.skipIf(!BIG)('completes byte-identical; the sender peak RSS stays within the documented bound: shared window (256 MiB) + 150 MiB', { timeout: 600_000 }, async () => {
+  it.skipIf(!BIG)('completes byte-identical; the sender peak RSS stays within the documented bound: shared buffer (256 MiB) + 150 MiB', { timeout: 600_000 }, async () => {
     const seed = testSeed('gib');
     const d = path.join(dir, 'gib');
     fs.mkdirSync(d);
@@ -137,8 +137,8 @@ describe(`1 GiB to 3 receivers on loopback${BIG ? '' : ' — SKIPPED: set P2MP_L
         expect(await sha256Stream(out)).toBe(want);
         fs.rmSync(out);
       }
-      // README: a file larger than the window streams through it, so memory is window + overhead, not file size.
-      const bound = DEFAULT_WINDOW_BYTES + 150 * 2 ** 20;
+      // README: a file larger than the buffer streams through it, so memory is buffer + overhead, not file size.
+      const bound = DEFAULT_BUFFER_BYTES + 150 * 2 ** 20;
       expect(peakRssBytes).toBeGreaterThan(0);
       expect(peakRssBytes, `peak RSS ${peakRssBytes} > bound ${bound}`).toBeLessThanOrEqual(bound);
       const mbps = (SIZE * 8) / (summary.total.timeMs / 1000) / 1e6;

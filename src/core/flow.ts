@@ -1,44 +1,39 @@
-// The sender's stop-and-wait state machine for ONE receiver (sans-I/O: no sockets, clocks or randomness).
-// The driver feeds it datagrams and the current time, drains pollTransmit()/pollEvent(), and arms a timer
-// for pollTimeout(). The same machine runs over real UDP (workers/) and in the simulator (sim/).
+// The sender's stop-and-wait ARQ for ONE receiver (sans-I/O: no sockets, clocks or randomness). The group
+// (group.ts) owns one flow per receiver, feeds it that receiver's datagrams and the time, and drains
+// pollTransmit()/pollEvent()/pollTimeout(). Segment bytes come from the group's SegmentSource, encoded
+// once for every flow.
 
-import { decode, encodeData, encodeFin, HEADER_BYTES } from './codec.js';
+import { decode } from './codec.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
+import type { SenderOptions } from './options.js';
+import { SegmentSource, type FileSource } from './segments.js';
 
-export type EofMode = 'empty' | 'fin' | 'last';
-export const EOF_MODES: readonly EofMode[] = ['empty', 'fin', 'last'];
-export const MSS_MIN_EXCLUSIVE = HEADER_BYTES;
-export const MSS_MAX = 2048;
-
-/**
- * The bytes being sent. A Uint8Array is one; a bounded shared window over a larger file is another (it
- * maps [start, end) of one segment onto its ring; the driver only lets the machine read loaded segments).
- */
-export interface FileSource {
-  readonly length: number;
-  subarray(start: number, end: number): Uint8Array;
-}
-
-export interface SenderConfig {
-  /** Whole segment size, header included: each DATA segment carries mss - 8 payload bytes. */
-  mss: number;
-  /** The file; may be backed by a SharedArrayBuffer shared by every receiver's machine. */
-  file: FileSource;
-  eof: EofMode;
+export interface FlowConfig {
+  segments: SegmentSource;
   rto: RtoConfig;
   /** No ACK progress for this long while a segment is outstanding: the receiver is declared failed. */
   giveUpMs: number;
-  /** Sequence number of segment 0 (the classic protocol uses 0; tests start near 2^32 to cross the wrap). */
-  initialSeq?: number;
+  /** Also emit the instrumentation events ('sent', 'rtt'): for benchmarks and the simulator's observer. */
+  instrument?: boolean;
+  /** This flow's receiver index in its group (carried by every event; 0 alone). */
+  receiver?: number;
+  /** Where events go: the group's queue (no copying per event), or the flow's own for pollEvent(). */
+  events?: SenderEvent[];
 }
 
-export type FailReason = 'no-answer' | 'port-unreachable' | 'aborted';
+export type FailReason = 'no-answer' | 'port-unreachable' | 'socket-error' | 'aborted';
 
+/** Every event names its receiver (the flow's index in its group). */
 export type SenderEvent =
-  | { type: 'timeout'; seq: number }
-  | { type: 'acked'; index: number; rttMs: number | undefined }
-  | { type: 'done' }
-  | { type: 'failed'; reason: FailReason };
+  /** A retransmission timer expired (`lateMs`: how long after its deadline it was handled). */
+  | { type: 'timeout'; receiver: number; seq: number; index: number; lateMs: number }
+  | { type: 'acked'; receiver: number; index: number; rttMs: number | undefined }
+  | { type: 'done'; receiver: number }
+  | { type: 'failed'; receiver: number; reason: FailReason }
+  /** Instrumentation: a segment put on the wire (first copy or retransmission). */
+  | { type: 'sent'; receiver: number; index: number; retransmission: boolean }
+  /** Instrumentation: an RTT sample taken (Karn: first transmissions only). */
+  | { type: 'rtt'; receiver: number; index: number; rttMs: number };
 
 export interface SenderStats {
   segmentsSent: number;
@@ -55,13 +50,7 @@ export interface SenderStats {
 
 export type SenderStatus = 'sending' | 'done' | 'failed';
 
-/** Number of segments a transfer of `fileBytes` sends, end-of-file marker included. */
-export function segmentCount(fileBytes: number, mss: number, eof: EofMode): number {
-  const data = Math.ceil(fileBytes / (mss - HEADER_BYTES));
-  return eof === 'last' ? Math.max(1, data) : data + 1;
-}
-
-export class SenderMachine {
+export class SenderFlow {
   readonly total: number;
   readonly stats: SenderStats = {
     segmentsSent: 0,
@@ -76,8 +65,7 @@ export class SenderMachine {
   status: SenderStatus = 'sending';
   failReason: FailReason | undefined;
 
-  private readonly payloadBytes: number;
-  private readonly initialSeq: number;
+  private readonly segments: SegmentSource;
   private readonly rto: RtoEstimator;
   /** Index of the segment being sent or next to send; equals the number of segments acknowledged. */
   private nextIndex = 0;
@@ -91,13 +79,14 @@ export class SenderMachine {
   private deadline: number | undefined;
   /** When the segment in flight was first sent: give-up counts from here (time spent at a lockstep barrier is not silence). */
   private waitingSince = 0;
-  private readonly events: SenderEvent[] = [];
+  private readonly events: SenderEvent[];
+  private readonly receiver: number;
 
-  constructor(private readonly cfg: SenderConfig) {
-    if (!(cfg.mss > HEADER_BYTES)) throw new RangeError(`mss must exceed ${HEADER_BYTES}`);
-    this.payloadBytes = cfg.mss - HEADER_BYTES;
-    this.total = segmentCount(cfg.file.length, cfg.mss, cfg.eof);
-    this.initialSeq = (cfg.initialSeq ?? 0) >>> 0;
+  constructor(private readonly cfg: FlowConfig) {
+    this.segments = cfg.segments;
+    this.total = cfg.segments.total;
+    this.receiver = cfg.receiver ?? 0;
+    this.events = cfg.events ?? [];
     this.rto = new RtoEstimator(cfg.rto);
   }
 
@@ -120,10 +109,10 @@ export class SenderMachine {
   }
 
   seqOf(index: number): number {
-    return (this.initialSeq + index) >>> 0;
+    return this.segments.seqOf(index);
   }
 
-  /** Lockstep barrier: segments with index > `index` wait. */
+  /** The group's gate (lockstep barrier, loaded file buffer): segments with index > `index` wait. */
   setLimit(index: number): void {
     this.limit = index;
   }
@@ -136,7 +125,7 @@ export class SenderMachine {
       return this.transmit(now);
     }
     if (this.current !== undefined || this.nextIndex >= this.total || this.nextIndex > this.limit) return undefined;
-    this.current = this.buildSegment(this.nextIndex);
+    this.current = this.segments.segment(this.nextIndex);
     this.retransmitted = false;
     this.waitingSince = now;
     return this.transmit(now);
@@ -146,15 +135,8 @@ export class SenderMachine {
     this.sentAt = now;
     this.deadline = now + this.rto.rtoMs;
     this.stats.segmentsSent++;
+    if (this.cfg.instrument) this.events.push({ type: 'sent', receiver: this.receiver, index: this.nextIndex, retransmission: this.retransmitted });
     return this.current!;
-  }
-
-  private buildSegment(index: number): Uint8Array {
-    const start = index * this.payloadBytes;
-    const dataSegments = Math.ceil(this.cfg.file.length / this.payloadBytes);
-    if (index >= dataSegments && this.cfg.eof === 'fin') return encodeFin();
-    const payload = this.cfg.file.subarray(Math.min(start, this.cfg.file.length), start + this.payloadBytes);
-    return encodeData(this.seqOf(index), payload, this.cfg.eof === 'last' && index === this.total - 1);
   }
 
   handleDatagram(now: number, bytes: Uint8Array): void {
@@ -164,7 +146,7 @@ export class SenderMachine {
       return;
     }
     const seg = decoded.segment;
-    const currentIsFin = this.cfg.eof === 'fin' && this.nextIndex === this.total - 1;
+    const currentIsFin = this.nextIndex === this.segments.finIndex;
     const matchesCurrent = seg.kind === 'fin' ? currentIsFin : !currentIsFin && seg.seq === this.seqOf(this.nextIndex);
     if (matchesCurrent && this.current !== undefined && this.status === 'sending') {
       this.onAck(now);
@@ -177,25 +159,28 @@ export class SenderMachine {
 
   /** An ACK for a segment already acknowledged (a re-ACK of a retransmission, or a delayed copy). */
   private isEarlierAck(seg: { kind: 'ack'; seq: number } | { kind: 'fin' }): boolean {
-    if (seg.kind === 'fin') return this.status === 'done' && this.cfg.eof === 'fin';
+    if (seg.kind === 'fin') return this.status === 'done' && this.segments.finIndex >= 0;
     const behind = (this.seqOf(this.nextIndex) - seg.seq) >>> 0;
     return behind >= 1 && behind <= Math.min(this.nextIndex, 0xffffffff);
   }
 
   private onAck(now: number): void {
     const rttMs = this.retransmitted ? undefined : now - this.sentAt;
-    if (rttMs !== undefined) this.rto.sample(rttMs);
     const index = this.nextIndex;
+    if (rttMs !== undefined) {
+      this.rto.sample(rttMs);
+      if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index, rttMs });
+    }
     this.stats.segmentsAcked++;
-    this.stats.bytesAcked += Math.max(0, Math.min(this.payloadBytes, this.cfg.file.length - index * this.payloadBytes));
+    this.stats.bytesAcked += this.segments.bytesOf(index);
     this.transmitPending = false;
     this.deadline = undefined;
     this.current = undefined;
     this.nextIndex++;
-    this.events.push({ type: 'acked', index, rttMs });
+    this.events.push({ type: 'acked', receiver: this.receiver, index, rttMs });
     if (this.nextIndex >= this.total) {
       this.status = 'done';
-      this.events.push({ type: 'done' });
+      this.events.push({ type: 'done', receiver: this.receiver });
     }
   }
 
@@ -209,21 +194,21 @@ export class SenderMachine {
     }
     if (this.deadline === undefined || now < this.deadline) return;
     this.stats.timeouts++;
-    this.events.push({ type: 'timeout', seq: this.seqOf(this.nextIndex) });
+    this.events.push({ type: 'timeout', receiver: this.receiver, seq: this.seqOf(this.nextIndex), index: this.nextIndex, lateMs: now - this.deadline });
     this.rto.onTimeout();
     this.retransmitted = true;
     this.transmitPending = true;
     this.deadline = undefined;
   }
 
-  /** Declare the receiver failed (give-up, ICMP port unreachable from the transport, or user abort). */
+  /** Declare the receiver failed (give-up; ICMP port unreachable or a socket error from the transport; user abort). */
   fail(reason: FailReason): void {
     if (this.status !== 'sending') return;
     this.status = 'failed';
     this.failReason = reason;
     this.transmitPending = false;
     this.deadline = undefined;
-    this.events.push({ type: 'failed', reason });
+    this.events.push({ type: 'failed', receiver: this.receiver, reason });
   }
 
   /** Earliest time handleTimeout() has work to do: the retransmission deadline or the give-up time. */
@@ -237,4 +222,9 @@ export class SenderMachine {
   pollEvent(): SenderEvent | undefined {
     return this.events.shift();
   }
+}
+
+/** A flow with segments of its own: one receiver outside a group (tests, fuzzers, micro-benchmarks). */
+export function standaloneFlow(o: Omit<SenderOptions, 'mode'> & { file: FileSource; instrument?: boolean }): SenderFlow {
+  return new SenderFlow({ segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq), rto: o.rto, giveUpMs: o.giveUpMs, instrument: o.instrument });
 }

@@ -1,0 +1,258 @@
+// The group sender: every protocol decision of one transfer to several receivers, sans-I/O. It owns one
+// SenderFlow per receiver, the multi-receiver rule (lockstep: segment i goes to nobody until every live
+// receiver has acknowledged i - 1; independent: each flow runs on its own ACKs), the file-buffer gate
+// (only loaded segments may be sent), failures, and one SegmentSource that encodes each segment once for
+// all flows. Drivers (the UDP worker loop, the simulator) call, in the quinn-proto order:
+//   handleDatagram / handleTimeout / fail / abort / setBufferEnd / setPeerSlowest   (input)
+//   pollTransmit until undefined, then pollEvent until undefined, then pollTimeout     (output)
+// Time is only ever an argument; a spurious handleTimeout does nothing.
+
+import { MinHeap, type Keyed } from './heap.js';
+import { SenderFlow, type FailReason, type SenderEvent, type SenderStats } from './flow.js';
+import type { SenderOptions } from './options.js';
+import { SegmentSource, type FileSource } from './segments.js';
+
+export interface GroupConfig extends SenderOptions {
+  receivers: number;
+  file: FileSource;
+  /** Also emit instrumentation events ('sent', 'rtt', 'timer'). */
+  instrument?: boolean;
+}
+
+export type GroupEvent =
+  | SenderEvent
+  /** Instrumentation: receiver's retransmission/give-up deadline moved (undefined: nothing timed). */
+  | { type: 'timer'; receiver: number; at: number | undefined };
+
+export interface Transmit {
+  receiver: number;
+  bytes: Uint8Array;
+}
+
+interface Deadline extends Keyed {
+  receiver: number;
+}
+
+export class GroupSender {
+  readonly flows: readonly SenderFlow[];
+  readonly segments: SegmentSource;
+  /** Segments in the transfer (every flow sends the same ones). */
+  readonly total: number;
+  /** Flows that are done or failed. */
+  terminal = 0;
+  /** Datagrams handed to the driver. */
+  datagramsSent = 0;
+  /** handleTimeout calls that found no deadline due (a timer that fired early or was superseded). */
+  idleWakeups = 0;
+
+  private readonly lockstep: boolean;
+  private readonly instrument: boolean;
+  /** Flows push their events here directly; the group adds its own. */
+  private readonly events: GroupEvent[] = [];
+  private eventHead = 0;
+  /** Each flow's current deadline as last read (NaN: none); heap entries that disagree are stale. */
+  private readonly deadlines: Float64Array;
+  private readonly heap = new MinHeap<Deadline>();
+  /** Flows that may have something to transmit. */
+  private readonly ready: number[] = [];
+  private readonly isReady: Uint8Array;
+  /** Lowest acknowledged count over live flows, and how many live flows sit exactly there. */
+  private slowestAcked = 0;
+  private atSlowest: number;
+  /** Lowest acknowledged count of live receivers outside this group (other threads), or Infinity. */
+  private peerSlowest = Number.POSITIVE_INFINITY;
+  /** Segments [0, bufferEnd) are loaded and may be sent. */
+  private bufferEnd = Number.POSITIVE_INFINITY;
+  private limit = Number.NEGATIVE_INFINITY;
+
+  constructor(cfg: GroupConfig) {
+    this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq);
+    this.total = this.segments.total;
+    this.lockstep = cfg.mode === 'lockstep';
+    this.instrument = cfg.instrument === true;
+    const flows: SenderFlow[] = [];
+    for (let r = 0; r < cfg.receivers; r++) {
+      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, instrument: cfg.instrument, receiver: r, events: this.events as SenderEvent[] }));
+    }
+    this.flows = flows;
+    this.deadlines = new Float64Array(cfg.receivers).fill(Number.NaN);
+    this.isReady = new Uint8Array(cfg.receivers);
+    this.atSlowest = cfg.receivers;
+    if (cfg.receivers === 0) this.slowestAcked = Number.POSITIVE_INFINITY;
+    this.updateLimit();
+  }
+
+  get receivers(): number {
+    return this.flows.length;
+  }
+
+  /** Every flow is done or failed. */
+  get finished(): boolean {
+    return this.terminal === this.flows.length;
+  }
+
+  /** Lowest acknowledged count over this group's live receivers (Infinity when none is live). */
+  get slowest(): number {
+    return this.slowestAcked;
+  }
+
+  /** The highest segment index any flow may send now. */
+  get allowed(): number {
+    return this.limit;
+  }
+
+  stats(r: number): SenderStats {
+    return this.flows[r]!.stats;
+  }
+
+  // ---- input ----
+
+  handleDatagram(now: number, r: number, bytes: Uint8Array): void {
+    const flow = this.flows[r];
+    if (flow === undefined) return;
+    const acked = flow.acked;
+    const status = flow.status;
+    flow.handleDatagram(now, bytes);
+    this.touch(r, acked, status);
+  }
+
+  /** Handle every deadline that has passed by `now` (each flow once: one that re-arms at `now` waits for the next call). */
+  handleTimeout(now: number): void {
+    const due: number[] = [];
+    for (let top = this.heap.peek(); top !== undefined && top.key <= now; top = this.heap.peek()) {
+      this.heap.pop();
+      const r = top.receiver;
+      if (this.deadlines[r] !== top.key) continue; // superseded
+      this.deadlines[r] = Number.NaN;
+      due.push(r);
+    }
+    if (due.length === 0) this.idleWakeups++;
+    for (const r of due) {
+      const flow = this.flows[r]!;
+      const acked = flow.acked;
+      const status = flow.status;
+      flow.handleTimeout(now);
+      this.touch(r, acked, status);
+    }
+  }
+
+  /** Declare receiver r failed (ICMP port unreachable, a socket error). */
+  fail(r: number, reason: FailReason): void {
+    const flow = this.flows[r];
+    if (flow === undefined) return;
+    const status = flow.status;
+    flow.fail(reason);
+    this.touch(r, flow.acked, status);
+  }
+
+  /** Stop everything (Ctrl-C): every flow still sending fails as 'aborted'. */
+  abort(): void {
+    for (let r = 0; r < this.flows.length; r++) this.fail(r, 'aborted');
+  }
+
+  /** The file buffer holds segments [0, end). */
+  setBufferEnd(end: number): void {
+    if (end === this.bufferEnd) return;
+    this.bufferEnd = end;
+    this.updateLimit();
+  }
+
+  /** Lockstep across threads: the lowest acknowledged count of live receivers in the other groups. */
+  setPeerSlowest(acked: number): void {
+    if (acked === this.peerSlowest) return;
+    this.peerSlowest = acked;
+    this.updateLimit();
+  }
+
+  // ---- output ----
+
+  pollTransmit(now: number): Transmit | undefined {
+    while (this.ready.length > 0) {
+      const r = this.ready[this.ready.length - 1]!;
+      const bytes = this.flows[r]!.pollTransmit(now);
+      if (bytes !== undefined) {
+        this.datagramsSent++;
+        this.refreshDeadline(r);
+        return { receiver: r, bytes };
+      }
+      this.ready.pop();
+      this.isReady[r] = 0;
+    }
+    return undefined;
+  }
+
+  pollEvent(): GroupEvent | undefined {
+    if (this.eventHead < this.events.length) return this.events[this.eventHead++];
+    if (this.eventHead > 0) {
+      this.events.length = 0;
+      this.eventHead = 0;
+    }
+    return undefined;
+  }
+
+  /** The earliest deadline of any flow (retransmission or give-up); undefined when nothing is timed. */
+  pollTimeout(): number | undefined {
+    for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
+      if (this.deadlines[top.receiver] === top.key) return top.key;
+      this.heap.pop();
+    }
+    return undefined;
+  }
+
+  // ---- internals ----
+
+  /** After any input to flow r (which had `acked` and `status` before it): track the slowest, re-read its deadline, let it transmit. */
+  private touch(r: number, acked: number, status: SenderFlow['status']): void {
+    const flow = this.flows[r]!;
+    if (flow.status !== status && status === 'sending') this.terminal++;
+    // A live flow leaves the slowest count when it acknowledges past it or fails (a failed flow acknowledges nothing more).
+    if (acked === this.slowestAcked && (flow.acked !== acked || flow.status === 'failed') && status !== 'failed') this.leaveSlowest();
+    this.refreshDeadline(r);
+    this.markReady(r);
+  }
+
+  private markReady(r: number): void {
+    if (this.isReady[r] === 1) return;
+    this.isReady[r] = 1;
+    this.ready.push(r);
+  }
+
+  private refreshDeadline(r: number): void {
+    const at = this.flows[r]!.pollTimeout();
+    const key = at ?? Number.NaN;
+    const old = this.deadlines[r]!;
+    if (key === old || (Number.isNaN(key) && Number.isNaN(old))) return;
+    this.deadlines[r] = key;
+    if (at !== undefined) this.heap.push({ key: at, order: 0, receiver: r });
+    if (this.instrument) this.events.push({ type: 'timer', receiver: r, at });
+  }
+
+  /** A live flow left the slowest count (acknowledged past it, or failed): recompute once none is left there. */
+  private leaveSlowest(): void {
+    if (--this.atSlowest > 0) return;
+    let min = Number.POSITIVE_INFINITY;
+    let count = 0;
+    for (const f of this.flows) {
+      if (f.status === 'failed') continue;
+      if (f.acked < min) {
+        min = f.acked;
+        count = 1;
+      } else if (f.acked === min) count++;
+    }
+    this.slowestAcked = min;
+    this.atSlowest = count;
+    this.updateLimit();
+  }
+
+  private updateLimit(): void {
+    const gate = this.bufferEnd - 1;
+    const next = this.lockstep ? Math.min(this.slowestAcked, this.peerSlowest, gate) : gate;
+    if (next === this.limit) return;
+    const grew = next > this.limit;
+    this.limit = next;
+    for (let r = 0; r < this.flows.length; r++) {
+      this.flows[r]!.setLimit(next);
+      if (grew) this.markReady(r);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// The sender's protocol options, as one value from the CLI (or the library, or the simulator) to the group:
+// the programs parse and validate them, every layer below passes them on unchanged.
+
+import type { RtoConfig } from './rto.js';
+
+/** How several receivers are coordinated. */
+export type Mode = 'independent' | 'lockstep';
+export const MODES: readonly Mode[] = ['independent', 'lockstep'];
+
+/** End-of-file convention the sender emits (see README, wire format). */
+export type EofMode = 'empty' | 'fin' | 'last';
+export const EOF_MODES: readonly EofMode[] = ['empty', 'fin', 'last'];
+
+export interface SenderOptions {
+  /** Whole segment size, header included (see payloadBytes). */
+  mss: number;
+  eof: EofMode;
+  mode: Mode;
+  rto: RtoConfig;
+  /** No ACK progress for this long while a segment is outstanding: that receiver is declared failed. */
+  giveUpMs: number;
+  /** Sequence number of segment 0 (the classic protocol uses 0; tests start near 2^32 to cross the wrap). */
+  initialSeq?: number;
+}

@@ -1,0 +1,33 @@
+// The datagram seam: what the protocol loops need from a network, and nothing more. The UDP transports
+// (udp.ts) and the simulator's (sim/transport.ts) implement it, and one conformance suite
+// (test/transport.conformance.ts) runs against both, so the loops cannot tell them apart.
+//
+// Peers are opaque keys chosen by the transport's owner: a receiver's index on the sender's side, the
+// sender's "address:port" on the receiver's side. Time is in milliseconds on the transport's own clock.
+
+export interface DatagramHandlers<Peer> {
+  /** The transport can send now (called once, from open() or later; not at all if it failed first). */
+  ready(): void;
+  /** A datagram from `from`. The bytes are only valid during the call. */
+  datagram(from: Peer, bytes: Uint8Array): void;
+  /** `peer` cannot be reached (ICMP port unreachable: nothing listens there; UDP learns it on a later send). */
+  unreachable(peer: Peer): void;
+  /** The transport failed for `peer` (undefined: for everybody, e.g. the socket could not bind). */
+  error(peer: Peer | undefined, message: string): void;
+  /** A datagram that can never be answered (source port 0, only a raw socket can send it). */
+  unanswerable(): void;
+  /** The transport's one timer reached its deadline. */
+  timer(): void;
+}
+
+export interface DatagramTransport<Peer> {
+  /** The clock: monotonic milliseconds. */
+  now(): number;
+  /** Begin delivering to `handlers`; handlers.ready() says when sending may start. */
+  open(handlers: DatagramHandlers<Peer>): void;
+  send(to: Peer, bytes: Uint8Array): void;
+  /** The one timer: fire handlers.timer() at (or after) `deadline`; undefined cancels; a new call replaces the old. */
+  setTimer(deadline: number | undefined): void;
+  /** Stop delivering and release everything; no handler is called after it. */
+  close(): void;
+}

@@ -1,0 +1,90 @@
+// The receiver's event loop: drives one ReceiverMachine over any DatagramTransport into a Sink. Plumbing
+// only — the machine decides. The program runs it over UDP into an atomic file (receiver-driver.ts); the
+// simulator runs the same loop over simulated links into memory.
+
+import type { ReceiverEvent, ReceiverMachine } from '../core/receiver.js';
+import type { DatagramTransport } from './datagram.js';
+
+/** Where delivered data goes. Both may throw (disk full): the loop then fails and sends no ACK. */
+export interface Sink {
+  write(payload: Uint8Array): void;
+  /** The end of file arrived: make the file whole (atomically, for a real file). */
+  commit(): void;
+}
+
+export type LoopEnd =
+  | { ok: true }
+  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'socket-error' | 'interrupted'; error: unknown };
+
+export interface ReceiverHooks {
+  onEvent?(ev: ReceiverEvent): void;
+  /** The transfer is over (the transport is closed). */
+  onFinished(end: LoopEnd): void;
+}
+
+export class ReceiverLoop {
+  private finished = false;
+
+  constructor(
+    private readonly machine: ReceiverMachine,
+    private readonly transport: DatagramTransport<string>,
+    private readonly sink: Sink,
+    private readonly hooks: ReceiverHooks,
+  ) {}
+
+  /** Open the transport; `onReady` once datagrams can arrive (the program's "listening" line). */
+  open(onReady: () => void = () => {}): void {
+    const m = this.machine;
+    const t = this.transport;
+    t.open({
+      ready: onReady,
+      datagram: (from, bytes) => {
+        if (this.finished) return;
+        m.handleDatagram(t.now(), bytes, from);
+        this.drain();
+      },
+      unreachable: () => {}, // the receiver answers whoever wrote; a vanished sender is the idle timeout's job
+      error: (_peer, message) => this.finish({ ok: false, reason: 'socket-error', error: message }),
+      unanswerable: () => m.ignoreUnanswerable(),
+      timer: () => {
+        if (this.finished) return;
+        m.handleTimeout(t.now());
+        this.drain();
+      },
+    });
+  }
+
+  interrupt(): void {
+    this.finish({ ok: false, reason: 'interrupted', error: 'interrupted' });
+  }
+
+  /** Events first (write, commit), then the reply: an ACK promises the data is written. */
+  private drain(): void {
+    const m = this.machine;
+    for (let ev = m.pollEvent(); ev !== undefined; ev = m.pollEvent()) {
+      this.hooks.onEvent?.(ev);
+      try {
+        if (ev.kind === 'delivered') {
+          if (ev.payload.length > 0) this.sink.write(ev.payload);
+          if (ev.complete) this.sink.commit();
+        }
+      } catch (error) {
+        this.finish({ ok: false, reason: 'write-error', error });
+        return;
+      }
+      if (ev.kind === 'done') return this.finish({ ok: true });
+      if (ev.kind === 'stalled') return this.finish({ ok: false, reason: 'idle-timeout', error: undefined });
+    }
+    const reply = m.pollTransmit();
+    if (reply !== undefined) this.transport.send(reply.to, reply.bytes);
+    this.transport.setTimer(m.pollTimeout());
+  }
+
+  private finish(end: LoopEnd): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.transport.setTimer(undefined);
+    this.transport.close();
+    this.hooks.onFinished(end);
+  }
+}
