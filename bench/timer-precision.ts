@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Sub-millisecond retransmission timers: how late does each candidate fire, does it ever fire early, and what
-// does it cost in CPU? Every candidate has DeadlineTimer's interface (set(deadline, now), cancel()).
+// does it cost in CPU? Every candidate has DeadlineTimer's interface (set(deadline), cancel()).
 //
 //   node dist/bench/timer-precision.js [--samples 200] [--deadlines 0.2,0.5,1,2,3] [--seed 1] [--only a,b] [--json]
 //
@@ -18,17 +18,20 @@ import { PreciseTimer } from '../src/transport/precise-timer.js';
 import { describeMachine, fmt, machine, mdTable, quantile } from './common.js';
 
 interface Timer {
-  set(deadline: number | undefined, now: number): void;
+  set(deadline: number | undefined): void;
   cancel(): void;
 }
+
+const clock = (): number => performance.now();
 
 /** setTimeout for the whole milliseconds, then a synchronous spin to the deadline (blocks the loop up to ~1 ms). */
 class SpinTimer implements Timer {
   private timer: NodeJS.Timeout | undefined;
   constructor(private readonly onFire: () => void) {}
-  set(deadline: number | undefined, now: number): void {
+  set(deadline: number | undefined): void {
     this.cancel();
     if (deadline === undefined) return;
+    const now = clock();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       while (performance.now() < deadline);
@@ -46,9 +49,10 @@ class ImmediatePollTimer implements Timer {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   constructor(private readonly onFire: () => void) {}
-  set(deadline: number | undefined, now: number): void {
+  set(deadline: number | undefined): void {
     this.cancel();
     if (deadline === undefined) return;
+    const now = clock();
     const poll = (): void => {
       if (performance.now() >= deadline) {
         this.immediate = undefined;
@@ -73,9 +77,10 @@ class WaitAsyncTimer implements Timer {
   private readonly word = new Int32Array(new SharedArrayBuffer(4));
   private generation = 0;
   constructor(private readonly onFire: () => void) {}
-  set(deadline: number | undefined, now: number): void {
+  set(deadline: number | undefined): void {
     this.cancel();
     if (deadline === undefined) return;
+    const now = clock();
     const mine = this.generation;
     const r = Atomics.waitAsync(this.word, 0, 0, Math.max(0, deadline - now));
     // waitAsync does not keep the loop alive by itself; a long ref'd timer does (it never fires first here).
@@ -91,12 +96,12 @@ class WaitAsyncTimer implements Timer {
 }
 
 const CANDIDATES: Record<string, (onFire: () => void) => Timer> = {
-  'settimeout (DeadlineTimer, ms ceil)': (f) => new DeadlineTimer(f),
+  'settimeout (DeadlineTimer, ms ceil)': (f) => new DeadlineTimer(f, clock),
   'settimeout + spin': (f) => new SpinTimer(f),
   'settimeout + setImmediate poll': (f) => new ImmediatePollTimer(f),
   'Atomics.waitAsync timeout': (f) => new WaitAsyncTimer(f),
-  'timer thread (PreciseTimer, no spin)': (f) => new PreciseTimer(f, { spinUs: 0 }),
-  'timer thread (PreciseTimer, spin 100 us)': (f) => new PreciseTimer(f, { spinUs: 100 }),
+  'timer thread (PreciseTimer, no spin)': (f) => new PreciseTimer(f, clock, { spinUs: 0 }),
+  'timer thread (PreciseTimer, spin 100 us)': (f) => new PreciseTimer(f, clock, { spinUs: 100 }),
 };
 
 interface Row {
@@ -128,7 +133,7 @@ async function measure(name: string, make: (onFire: () => void) => Timer, delayM
   for (let i = 0; i < 5; i++) {
     const fired = new Promise<number>((r) => (resolveFire = r));
     const now = performance.now();
-    timer.set(now + delayMs, now);
+    timer.set(now + delayMs);
     await fired;
   }
   // Gaps before the CPU window: they poll, and would count against every candidate alike otherwise.
@@ -141,7 +146,7 @@ async function measure(name: string, make: (onFire: () => void) => Timer, delayM
     const c0 = process.cpuUsage();
     const now = performance.now();
     const deadline = now + delayMs;
-    timer.set(deadline, now);
+    timer.set(deadline);
     const at = await fired;
     const c1 = process.cpuUsage(c0);
     wall += performance.now() - now;

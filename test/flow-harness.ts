@@ -3,10 +3,10 @@
 // to compare two flow implementations on identical inputs and to watch a flow's invariants at every send.
 
 import { decode, encodeAck, encodeFin } from '../src/core/codec.js';
-import { ReceiverMachine } from '../src/core/receiver.js';
+import { ReceiverMachine, step } from '../src/core/receiver.js';
 import { ReorderBuffer } from '../src/core/reorder.js';
 import { encodeSack, SACK_MAX_RANGES } from '../src/core/sack.js';
-import type { SenderEvent, SenderStatus } from '../src/core/sender.js';
+import type { SenderEvent, SenderStatus } from '../src/core/flow.js';
 import { concat, hex, seeded } from './support.js';
 
 export interface FlowLike {
@@ -54,12 +54,9 @@ export function classicReceiver(initialSeq = 0): Receiver {
       return m.status === 'lingering';
     },
     handle(now, bytes) {
-      const v = m.handleDatagram(now, bytes, 'sender');
-      if (v.kind === 'delivered') {
-        if (v.payload.length > 0) written.push(v.payload.slice());
-        return [v.reply];
-      }
-      return v.kind === 'duplicate' && v.reply ? [v.reply] : [];
+      const v = step(m, now, bytes, 'sender');
+      if (v.kind === 'delivered' && v.payload.length > 0) written.push(v.payload.slice());
+      return v.reply ? [v.reply] : [];
     },
   };
 }

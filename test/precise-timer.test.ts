@@ -16,7 +16,7 @@ const fired = (t: (f: () => void) => PreciseTimer, deadlineIn: number): Promise<
     });
     const now = performance.now();
     deadline = now + deadlineIn;
-    timer.set(deadline, now);
+    timer.set(deadline);
   });
 
 describe('PreciseTimer', () => {
@@ -34,7 +34,7 @@ describe('PreciseTimer', () => {
     let count = 0;
     const t = new PreciseTimer(() => count++);
     const now = performance.now();
-    t.set(now + 1, now);
+    t.set(now + 1);
     t.cancel();
     await new Promise((r) => setTimeout(r, 10));
     expect(count).toBe(0);
@@ -42,9 +42,9 @@ describe('PreciseTimer', () => {
     const times: number[] = [];
     const u = new PreciseTimer(() => times.push(performance.now()));
     const n2 = performance.now();
-    u.set(n2 + 10_000, n2);
-    u.set(n2 + 2, n2); // earlier: replaces
-    u.set(n2 + 5_000, n2); // later: the earlier wake-up stays
+    u.set(n2 + 10_000);
+    u.set(n2 + 2); // earlier: replaces
+    u.set(n2 + 5_000); // later: the earlier wake-up stays
     await new Promise((r) => setTimeout(r, 200));
     expect(times).toHaveLength(1);
     expect(times[0]! - n2).toBeGreaterThanOrEqual(2);
@@ -62,7 +62,7 @@ describe('PreciseTimer', () => {
     const code = `import('${new URL('../dist/src/transport/precise-timer.js', import.meta.url).href}').then(({ PreciseTimer }) => {
       const t = new PreciseTimer(() => { console.log('fired'); });
       const now = performance.now();
-      t.set(now + 1, now);
+      t.set(now + 1);
     });`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { timeout: 10_000 }).toString();
     expect(out.trim()).toBe('fired');

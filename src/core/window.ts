@@ -21,25 +21,31 @@
 // - Recovery: from the first loss detected until everything outstanding then is acknowledged; one loss event
 //   for the congestion controller per recovery (and one per timeout).
 
-import { decode, encodeData, encodeFin, HEADER_BYTES } from './codec.js';
+import { decode } from './codec.js';
 import { Aimd } from './cc.js';
-import { lockstepLimit } from './lockstep.js';
+import type { FailReason, FlowConfig, SenderEvent, SenderStats, SenderStatus } from './flow.js';
+import type { SenderOptions } from './options.js';
 import { RtoEstimator } from './rto.js';
 import { decodeSack, isSack, type SeqRange } from './sack.js';
-import { segmentCount, type FailReason, type SenderConfig, type SenderEvent, type SenderStats, type SenderStatus } from './sender.js';
+import { SegmentSource, type FileSource } from './segments.js';
 
 export type CcMode = 'none' | 'aimd';
 export const CC_MODES: readonly CcMode[] = ['none', 'aimd'];
 /** Duplicate ACKs (or later segments SACKed) before a segment counts as lost rather than reordered (RFC 5681). */
 export const DUP_THRESH = 3;
 
-export interface WindowConfig extends SenderConfig {
-  /** N: at most this many unacknowledged segments (1 = the classic stop-and-wait). */
+/** The sliding-window options (the classic stop-and-wait: window 1, no SACK, no cc). */
+export interface WindowOptions {
+  /** N: at most this many unacknowledged segments per receiver (1 = the classic stop-and-wait). */
   window: number;
   /** Read the SACK extension (src/core/sack.ts) from the receiver. */
   sack: boolean;
   cc: CcMode;
 }
+
+export const CLASSIC_WINDOW: WindowOptions = { window: 1, sack: false, cc: 'none' };
+
+export type WindowConfig = FlowConfig & WindowOptions;
 
 export interface WindowStats extends SenderStats {
   /** Retransmissions decided without the timer (duplicate ACKs, later segments delivered, SACK holes). */
@@ -48,9 +54,12 @@ export interface WindowStats extends SenderStats {
   sacked: number;
 }
 
-/** Lockstep with a window: segment j goes to nobody until every live receiver has acknowledged j - N. */
-export function windowLockstepLimit(acked: ArrayLike<number>, live: ArrayLike<boolean>, window: number): number {
-  return lockstepLimit(acked, live) + window - 1;
+/**
+ * Lockstep with a window: segment j goes to nobody until every live receiver has acknowledged j - N, i.e. the
+ * highest index allowed is the slowest live receiver's acknowledged count + N - 1 (N = 1: the classic rule).
+ */
+export function windowLockstepLimit(slowestAcked: number, window: number): number {
+  return slowestAcked + window - 1;
 }
 
 interface Slot {
@@ -111,9 +120,8 @@ export class WindowFlow {
   failReason: FailReason | undefined;
 
   private readonly n: number;
-  private readonly payloadBytes: number;
-  private readonly dataSegments: number;
-  private readonly initialSeq: number;
+  private readonly segments: SegmentSource;
+  private readonly receiver: number;
   private readonly rto: RtoEstimator;
   private readonly cc: Aimd | undefined;
   private readonly slots: Slot[];
@@ -135,16 +143,15 @@ export class WindowFlow {
   private cumNewest = -1;
   /** Orders of the three newest transmissions a SACK reported, descending. */
   private readonly sackNewest = [-1, -1, -1];
-  private readonly events: SenderEvent[] = [];
+  private readonly events: SenderEvent[];
 
   constructor(private readonly cfg: WindowConfig) {
-    if (!(cfg.mss > HEADER_BYTES)) throw new RangeError(`mss must exceed ${HEADER_BYTES}`);
     if (!(Number.isInteger(cfg.window) && cfg.window >= 1)) throw new RangeError('window must be a positive integer');
     this.n = cfg.window;
-    this.payloadBytes = cfg.mss - HEADER_BYTES;
-    this.dataSegments = Math.ceil(cfg.file.length / this.payloadBytes);
-    this.total = segmentCount(cfg.file.length, cfg.mss, cfg.eof);
-    this.initialSeq = (cfg.initialSeq ?? 0) >>> 0;
+    this.segments = cfg.segments;
+    this.total = cfg.segments.total;
+    this.receiver = cfg.receiver ?? 0;
+    this.events = cfg.events ?? [];
     this.rto = new RtoEstimator(cfg.rto);
     this.cc = cfg.cc === 'aimd' ? new Aimd({ max: cfg.window }) : undefined;
     this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
@@ -178,7 +185,7 @@ export class WindowFlow {
   }
 
   seqOf(index: number): number {
-    return (this.initialSeq + index) >>> 0;
+    return this.segments.seqOf(index);
   }
 
   /** Lockstep barrier or file-buffer bound: segments with index > `index` wait. */
@@ -188,13 +195,6 @@ export class WindowFlow {
 
   private slot(index: number): Slot {
     return this.slots[index % this.n]!;
-  }
-
-  private buildSegment(index: number): Uint8Array {
-    if (index >= this.dataSegments && this.cfg.eof === 'fin') return encodeFin();
-    const start = index * this.payloadBytes;
-    const payload = this.cfg.file.subarray(Math.min(start, this.cfg.file.length), start + this.payloadBytes);
-    return encodeData(this.seqOf(index), payload, this.cfg.eof === 'last' && index === this.total - 1);
   }
 
   pollTransmit(now: number): Uint8Array | undefined {
@@ -212,7 +212,7 @@ export class WindowFlow {
     if (i === this.total - 1 && this.base < i) return undefined; // the end of file waits for every data ACK
     const s = this.slot(i);
     s.index = i;
-    s.bytes = this.buildSegment(i);
+    s.bytes = this.segments.segment(i);
     s.sends = 0;
     s.everLost = false;
     s.lost = false;
@@ -230,6 +230,7 @@ export class WindowFlow {
     this.sent.push(s.index, s.order);
     if (this.deadline === undefined) this.deadline = now + this.rto.rtoMs;
     this.stats.segmentsSent++;
+    if (this.cfg.instrument) this.events.push({ type: 'sent', receiver: this.receiver, index: s.index, retransmission: s.sends > 1 });
     return s.bytes!;
   }
 
@@ -255,7 +256,7 @@ export class WindowFlow {
 
   /** Whether the FIN (the last segment in --eof fin) has been sent. */
   private get finSent(): boolean {
-    return this.cfg.eof === 'fin' && this.highSent === this.total;
+    return this.segments.finIndex >= 0 && this.highSent === this.total;
   }
 
   private onFinAck(now: number): void {
@@ -263,7 +264,7 @@ export class WindowFlow {
       this.progress(now, this.total);
       return;
     }
-    const finAlreadyAcked = this.status === 'done' && this.cfg.eof === 'fin';
+    const finAlreadyAcked = this.status === 'done' && this.segments.finIndex >= 0;
     if (finAlreadyAcked || (this.finSent && this.base === this.total - 1)) this.stats.duplicateAcks++;
     else this.stats.ackForUnsent++;
   }
@@ -341,17 +342,19 @@ export class WindowFlow {
   private progress(now: number, newBase: number): void {
     const named = this.slot(newBase - 1);
     const rttMs = !this.inRecovery && named.sends === 1 && !named.everLost ? now - named.firstSentAt : undefined;
-    if (rttMs !== undefined) this.rto.sample(rttMs);
-    else if (this.n > 1) this.rto.resetBackoff();
+    if (rttMs !== undefined) {
+      this.rto.sample(rttMs);
+      if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index: newBase - 1, rttMs });
+    } else if (this.n > 1) this.rto.resetBackoff();
     const newly = newBase - this.base;
     for (let i = this.base; i < newBase; i++) {
       const s = this.slot(i);
       if (s.order > this.cumNewest) this.cumNewest = s.order;
       this.stats.segmentsAcked++;
-      this.stats.bytesAcked += Math.max(0, Math.min(this.payloadBytes, this.cfg.file.length - i * this.payloadBytes));
+      this.stats.bytesAcked += this.segments.bytesOf(i);
       s.bytes = undefined;
       s.lost = false;
-      this.events.push({ type: 'acked', index: i, rttMs: i === newBase - 1 ? rttMs : undefined });
+      this.events.push({ type: 'acked', receiver: this.receiver, index: i, rttMs: i === newBase - 1 ? rttMs : undefined });
     }
     this.base = newBase;
     this.dupAcks = 0;
@@ -362,7 +365,7 @@ export class WindowFlow {
     if (this.base >= this.total) {
       this.status = 'done';
       this.deadline = undefined;
-      this.events.push({ type: 'done' });
+      this.events.push({ type: 'done', receiver: this.receiver });
     }
   }
 
@@ -375,7 +378,7 @@ export class WindowFlow {
     }
     if (this.deadline === undefined || now < this.deadline) return;
     this.stats.timeouts++;
-    this.events.push({ type: 'timeout', seq: this.seqOf(this.base) });
+    this.events.push({ type: 'timeout', receiver: this.receiver, seq: this.seqOf(this.base), index: this.base, lateMs: now - this.deadline });
     this.rto.onTimeout();
     this.deadline = undefined;
     this.markLost(this.base, true);
@@ -388,7 +391,7 @@ export class WindowFlow {
     this.failReason = reason;
     this.deadline = undefined;
     this.lostQueue.length = 0;
-    this.events.push({ type: 'failed', reason });
+    this.events.push({ type: 'failed', receiver: this.receiver, reason });
   }
 
   /** Earliest time handleTimeout() has work to do: the retransmission deadline or the give-up time. */
@@ -402,4 +405,17 @@ export class WindowFlow {
   pollEvent(): SenderEvent | undefined {
     return this.events.shift();
   }
+}
+
+/** A windowed flow with segments of its own: one receiver outside a group (tests, fuzzers). */
+export function standaloneWindowFlow(o: Omit<SenderOptions, 'mode'> & WindowOptions & { file: FileSource; instrument?: boolean }): WindowFlow {
+  return new WindowFlow({
+    segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq),
+    rto: o.rto,
+    giveUpMs: o.giveUpMs,
+    instrument: o.instrument,
+    window: o.window,
+    sack: o.sack,
+    cc: o.cc,
+  });
 }

@@ -1,4 +1,4 @@
-// A DeadlineTimer with sub-millisecond precision (drop-in: set(deadline, now), cancel()). Node's own timers
+// A DeadlineTimer with sub-millisecond precision (drop-in: new PreciseTimer(onFire, now), set(deadline), cancel()). Node's own timers
 // count whole milliseconds, so an RTO of a few hundred microseconds on loopback cannot be honoured by them.
 // Here one helper thread per calling thread sleeps in Atomics.wait until the earliest armed deadline (a futex
 // with a microsecond timeout: the kernel wakes it, no core spins), claims the expired deadline and wakes the
@@ -132,11 +132,12 @@ function allocate(spinUs: number): { helper: Helper; slot: number } {
 }
 
 /**
- * Nanoseconds of process.hrtime minus performance.now(): both read the same monotonic clock. performance.now()
- * is read first (and floored), so the offset errs large: a deadline can come out late by the gap, never early.
+ * Nanoseconds of process.hrtime minus the caller's clock (which must run at real time: performance.now, or
+ * an offset of it). The caller's clock is read first (and floored), so the offset errs large: a deadline can
+ * come out late by the gap between the two reads, never early.
  */
-function hrtimeOffsetNs(): bigint {
-  const pn = BigInt(Math.floor(performance.now() * 1e6));
+function hrtimeOffsetNs(now: () => number): bigint {
+  const pn = BigInt(Math.floor(now() * 1e6));
   return process.hrtime.bigint() - pn;
 }
 
@@ -155,24 +156,25 @@ export class PreciseTimer {
   private at = Number.POSITIVE_INFINITY;
   private waiting = false;
   private seenFired: number;
-  private readonly offsetNs = hrtimeOffsetNs();
+  private readonly offsetNs: bigint;
 
-  /** `onFire` runs on this thread's event loop, never before the deadline. Deadlines are on performance.now()'s clock. */
+  /** `onFire` runs on this thread's event loop, never before the deadline on the `now` clock. */
   constructor(
     private readonly onFire: () => void,
+    now: () => number = () => performance.now(),
     options: PreciseTimerOptions = PRECISE_TIMER_DEFAULTS,
   ) {
+    this.offsetNs = hrtimeOffsetNs(now);
     ({ helper: this.helper, slot: this.slot } = allocate(options.spinUs));
     this.seenFired = Atomics.load(this.helper.mem.fired, this.slot);
   }
 
   /**
-   * Make sure of a wake-up no later than `deadline` (ms, performance.now() clock, as every driver passes);
-   * undefined: nothing to time. As DeadlineTimer, a later deadline keeps the earlier wake-up. `now` is only
-   * part of the shared interface: the deadline is absolute, so the time spent since the caller read its
-   * clock does not make the timer late.
+   * Make sure of a wake-up no earlier than, and soon after, `deadline` (ms on the `now` clock); undefined:
+   * nothing to time. As DeadlineTimer, a later deadline keeps the earlier wake-up. The deadline is absolute, so
+   * the time the caller spent since it read its clock does not make the timer late.
    */
-  set(deadline: number | undefined, _now: number): void {
+  set(deadline: number | undefined): void {
     if (deadline === undefined) {
       this.cancel();
       return;
