@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// p2mpclient HOST... PORT FILE MSS: send FILE to every HOST over P2MP-FTP (stop-and-wait per receiver).
+// p2mpclient HOST... PORT FILE MSS: send FILE to every HOST over P2MP-FTP (stop-and-wait per receiver, or a
+// sliding window with --window).
 
 import dns from 'node:dns/promises';
 import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
 import { EOF_MODES, MODES, type EofMode, type SenderOptions } from '../core/options.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
+import { parseRate } from '../core/pacer.js';
+import { CC_MODES, type WindowOptions } from '../core/window.js';
 import { defaultThreads, startEngine, type Target } from '../transport/engine.js';
 import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile } from '../transport/shared-file.js';
 import {
@@ -32,6 +35,10 @@ interface ClientOptions {
   giveUp: string;
   threads?: string;
   buffer: string;
+  window: string;
+  sack?: boolean;
+  cc: string;
+  rate?: string;
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
@@ -81,10 +88,13 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
   const file = opened.file;
+  const window = parseWindow(opts, file.bufferBytes >= file.length ? Number.POSITIVE_INFINITY : file.bufferBytes / payloadBytes(mss));
+  const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
+  if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${opts.rate}'`);
   const targets = await resolveHosts(hosts);
 
   const quiet = opts.quiet === true || opts.json === true;
-  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs };
+  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, window, rateBitsPerSec };
   const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, printEvents: !quiet });
   const signals = catchInterrupt(() => run.abort());
   const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss) : undefined;
@@ -94,11 +104,25 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   signals.release();
   const interrupted = signals.interrupted();
 
-  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted });
+  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted, window, rateBitsPerSec });
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
   process.exitCode = interrupted ? EXIT_INTERRUPTED : results.every((r) => r.status === 'done') ? EXIT_OK : EXIT_FAILED;
+}
+
+/**
+ * --window, --sack, --cc. A window larger than the file buffer holds (in segments) is clamped to it: segments
+ * beyond the buffer cannot be sent anyway, and saying so beats a window that silently never fills.
+ */
+function parseWindow(opts: ClientOptions, bufferSegments: number): WindowOptions {
+  if (!/^[0-9]+$/.test(opts.window.trim()) || Number(opts.window) < 1) throw new UsageError(`--window must be a positive integer (segments), got '${opts.window}'`);
+  let window = Number(opts.window);
+  if (window > bufferSegments) {
+    process.stderr.write(`p2mpclient: --window ${window} is more than the file buffer holds (${bufferSegments} segments, --buffer); using ${bufferSegments}\n`);
+    window = bufferSegments;
+  }
+  return { window, sack: opts.sack === true, cc: parseChoice('--cc', opts.cc, CC_MODES) };
 }
 
 const program = new Command('p2mpclient')
@@ -128,6 +152,10 @@ const program = new Command('p2mpclient')
   .option('--give-up <seconds>', 'declare a receiver failed after this long without an ACK', '10')
   .option('--threads <n>', 'worker threads for the per-receiver loops (default: min(receivers, cores) in independent mode, 1 in lockstep, as measured)')
   .option('--buffer <MiB>', 'files larger than this stream through a shared buffer of this size (sender memory stays bounded)', String(DEFAULT_BUFFER_BYTES / 1048576))
+  .option('--window <N>', 'sliding window: up to N unacknowledged segments per receiver (1 = the classic stop-and-wait); works with any classic receiver', '1')
+  .option('--sack', 'read selective acknowledgements (needs p2mpserver --sack; off: classic ACKs only)')
+  .option('--cc <mode>', 'congestion response: none, or aimd (halve on a loss event, +1 segment per round trip, never above N)', 'none')
+  .option('--rate <bits/s>', 'pace the sender\'s total transmissions, e.g. 100M (k, M, G: 10^3, 10^6, 10^9 bits per second)')
   .option('-q, --quiet', 'no event lines and no progress; summary only')
   .option('--json', 'print the summary as one JSON document (implies --quiet)')
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')

@@ -15,6 +15,9 @@ interface ServerOptions {
   seed?: string;
   idleTimeout: string;
   linger: string;
+  reorder: string;
+  sack?: boolean;
+  rcvbuf: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -68,6 +71,9 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
   const lingerMs = parseDecimal('--linger', opts.linger) * 1000;
   const quiet = opts.quiet === true || opts.json === true;
   const out = process.stdout;
+  const reorderSegments = parseDecimal('--reorder', opts.reorder);
+  if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got '${opts.reorder}'`);
+  const recvBufferBytes = Math.floor(parseDecimal('--rcvbuf', opts.rcvbuf, { positive: true }) * 1024);
 
   const run = startReceiver({
     port,
@@ -77,6 +83,9 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     random: seedrandom(seed),
     idleTimeoutMs,
     lingerMs,
+    reorderSegments,
+    sack: opts.sack === true,
+    recvBufferBytes,
     onLoss: quiet ? () => {} : (seq) => out.write(`Packet loss, sequence number = ${seq}\n`),
     onListening: (address, boundPort) => {
       process.stderr.write(`p2mpserver: listening on ${address}:${boundPort}, writing ${file}, P=${lossRate}, seed ${seed}\n`);
@@ -100,6 +109,11 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
   if (!r.ok) process.stderr.write(`p2mpserver: ${r.message}; ${file} not written (seed ${seed})\n`);
   process.exitCode = r.ok ? EXIT_OK : signals.interrupted() ? EXIT_INTERRUPTED : EXIT_FAILED;
 }
+
+/** 1024 segments: a window of up to 1024 recovers any single loss in one round trip; at most 2 MiB held (MSS 2048). */
+const DEFAULT_REORDER_SEGMENTS = 1024;
+/** 4 MiB: see BENCHMARKS.md ("socket receive buffer"); Linux's default 208 KiB overflows under a 64-segment window of 2 KB. */
+const DEFAULT_RCVBUF_KIB = 4096;
 
 const program = new Command('p2mpserver')
   .usage('[options] PORT FILE P')
@@ -126,6 +140,9 @@ const program = new Command('p2mpserver')
   .option('--seed <n>', 'seed for the loss service, so drops are reproducible (default: random, printed)')
   .option('--idle-timeout <seconds>', 'give up a started transfer after this long without a valid segment', '30')
   .option('--linger <seconds>', 'after end of file, keep re-ACKing a retransmitted end of file this long', '2')
+  .option('--reorder <segments>', 'hold up to this many out-of-order segments (from a --window sender) until the gap fills; 0 discards them like the classic receiver', String(DEFAULT_REORDER_SEGMENTS))
+  .option('--sack', 'answer with selective acknowledgements while holding segments (only for p2mpclient --sack)')
+  .option('--rcvbuf <KiB>', 'socket receive buffer (the kernel caps it at net.core.rmem_max)', String(DEFAULT_RCVBUF_KIB))
   .option('-q, --quiet', 'no loss lines (the "listening" line on stderr stays)')
   .option('--json', 'print the summary as one JSON line (implies --quiet)')
   .action(main);

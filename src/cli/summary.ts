@@ -1,6 +1,7 @@
 // The sender's end-of-run summary, as a structure (for --json) and as a text table.
 
 import { payloadBytes } from '../core/codec.js';
+import type { WindowOptions, WindowStats } from '../core/window.js';
 import type { FlowResult } from '../../workers/send-task.js';
 
 export interface SummaryInput {
@@ -12,7 +13,14 @@ export interface SummaryInput {
   eof: string;
   port: number;
   interrupted: boolean;
+  /** The sliding window; absent or N = 1 without extensions: the classic summary, unchanged. */
+  window?: WindowOptions;
+  rateBitsPerSec?: number;
 }
+
+/** Whether the run used anything beyond the classic stop-and-wait (then the summary says so and counts fast retransmits). */
+const windowed = (i: { window?: WindowOptions; rateBitsPerSec?: number }): boolean =>
+  i.rateBitsPerSec !== undefined || (i.window !== undefined && (i.window.window > 1 || i.window.sack || i.window.cc !== 'none'));
 
 export interface ReceiverSummary {
   host: string;
@@ -25,6 +33,8 @@ export interface ReceiverSummary {
   segmentsSent: number;
   retransmissions: number;
   timeouts: number;
+  /** Retransmissions decided without the timer (windowed runs only). */
+  fastRetransmits?: number;
   ignored: number;
   srttMs: number | undefined;
   timeMs: number;
@@ -41,6 +51,7 @@ export interface Summary extends Omit<SummaryInput, 'results' | 'elapsedMs'> {
     segmentsSent: number;
     retransmissions: number;
     timeouts: number;
+    fastRetransmits?: number;
     ignored: number;
     timeMs: number;
     goodputMbps: number;
@@ -57,6 +68,7 @@ const REASONS: Record<string, string> = {
 };
 
 export function summarize(i: SummaryInput): Summary {
+  const extended = windowed(i);
   const receivers = i.results.map((r): ReceiverSummary => ({
     host: r.host,
     address: r.address,
@@ -68,6 +80,7 @@ export function summarize(i: SummaryInput): Summary {
     segmentsSent: r.stats.segmentsSent,
     retransmissions: r.stats.retransmissions,
     timeouts: r.stats.timeouts,
+    ...(extended ? { fastRetransmits: (r.stats as Partial<WindowStats>).fastRetransmits ?? 0 } : {}),
     ignored: r.stats.ignored + r.stats.ackForUnsent,
     srttMs: r.srttMs,
     timeMs: r.elapsedMs,
@@ -75,9 +88,10 @@ export function summarize(i: SummaryInput): Summary {
   }));
   const sum = (f: (r: ReceiverSummary) => number): number => receivers.reduce((a, r) => a + f(r), 0);
   const completed = receivers.filter((r) => r.status === 'done').length;
-  const { results: _results, elapsedMs: _elapsed, ...run } = i;
+  const { results: _results, elapsedMs: _elapsed, window: _window, rateBitsPerSec: _rate, ...run } = i;
   return {
     ...run,
+    ...(extended ? { window: i.window, rateBitsPerSec: i.rateBitsPerSec } : {}),
     receivers,
     total: {
       receivers: receivers.length,
@@ -87,6 +101,7 @@ export function summarize(i: SummaryInput): Summary {
       segmentsSent: sum((r) => r.segmentsSent),
       retransmissions: sum((r) => r.retransmissions),
       timeouts: sum((r) => r.timeouts),
+      ...(extended ? { fastRetransmits: sum((r) => r.fastRetransmits ?? 0) } : {}),
       ignored: sum((r) => r.ignored),
       timeMs: i.elapsedMs,
       goodputMbps: mbps(sum((r) => r.bytes), i.elapsedMs),
@@ -100,9 +115,12 @@ function table(rows: string[][]): string {
 }
 
 export function formatSummary(s: Summary): string {
-  const rows = [['receiver', 'status', 'bytes', 'segments', 'retx', 'timeouts', 'ignored', 'srtt ms', 'time s', 'Mbit/s']];
+  const extended = windowed(s);
+  // The fast-retransmit column sits after timeouts, in windowed runs only (the classic table is unchanged).
+  const fast = (cells: string[], value: string): string[] => (extended ? [...cells.slice(0, 6), value, ...cells.slice(6)] : cells);
+  const rows = [fast(['receiver', 'status', 'bytes', 'segments', 'retx', 'timeouts', 'ignored', 'srtt ms', 'time s', 'Mbit/s'], 'fast retx')];
   for (const r of s.receivers) {
-    rows.push([
+    rows.push(fast([
       r.host === r.address ? r.address : `${r.host} (${r.address})`,
       r.status === 'done' ? 'ok' : 'FAILED',
       String(r.bytes),
@@ -113,14 +131,18 @@ export function formatSummary(s: Summary): string {
       r.srttMs === undefined ? '-' : r.srttMs.toFixed(3),
       (r.timeMs / 1000).toFixed(3),
       r.goodputMbps.toFixed(2),
-    ]);
+    ], String(r.fastRetransmits ?? 0)));
   }
   const t = s.total;
-  rows.push(['total', `${t.completed}/${t.receivers} ok`, String(t.bytes), String(t.segmentsSent), String(t.retransmissions), String(t.timeouts), String(t.ignored), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)]);
+  rows.push(fast(['total', `${t.completed}/${t.receivers} ok`, String(t.bytes), String(t.segmentsSent), String(t.retransmissions), String(t.timeouts), String(t.ignored), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)], String(t.fastRetransmits ?? 0)));
   const failures = s.receivers
     .filter((r) => r.status === 'failed')
     .map((r) => `FAILED ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
     .join('');
-  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss)} data bytes per segment), mode ${s.mode}, eof ${s.eof}${s.interrupted ? ' (interrupted)' : ''}\n`;
+  const w = s.window;
+  const extras = extended
+    ? `, window ${w?.window ?? 1}${w?.sack ? ', sack' : ''}${w && w.cc !== 'none' ? `, cc ${w.cc}` : ''}${s.rateBitsPerSec !== undefined ? `, rate ${s.rateBitsPerSec / 1e6} Mbit/s` : ''}`
+    : '';
+  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss)} data bytes per segment), mode ${s.mode}, eof ${s.eof}${extras}${s.interrupted ? ' (interrupted)' : ''}\n`;
   return `${head}${table(rows)}\n${failures}`;
 }

@@ -2,6 +2,7 @@
 // the programs parse and validate them, every layer below passes them on unchanged.
 
 import type { RtoConfig } from './rto.js';
+import type { WindowOptions } from './window.js';
 
 /** How several receivers are coordinated. */
 export type Mode = 'independent' | 'lockstep';
@@ -21,4 +22,8 @@ export interface SenderOptions {
   giveUpMs: number;
   /** Sequence number of segment 0 (the classic protocol uses 0; tests start near 2^32 to cross the wrap). */
   initialSeq?: number;
+  /** The sliding window (window.ts); absent or CLASSIC_WINDOW: the classic stop-and-wait flow. */
+  window?: WindowOptions;
+  /** Pacing: the sender's total rate over all receivers, bits per second (pacer.ts); absent: unpaced. */
+  rateBitsPerSec?: number;
 }

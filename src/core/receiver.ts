@@ -5,6 +5,8 @@
 // Math.random.
 
 import { checksumMatches, decode, encodeAck, encodeFin } from './codec.js';
+import { ReorderBuffer } from './reorder.js';
+import { encodeSack, SACK_MAX_RANGES } from './sack.js';
 
 export interface ReceiverConfig {
   /** Classic loss service: each arriving segment from the sender is dropped with this probability. */
@@ -17,6 +19,14 @@ export interface ReceiverConfig {
   lingerMs: number;
   /** Sequence number of segment 0 (0 in the classic protocol). */
   initialSeq?: number;
+  /**
+   * Hold up to this many out-of-order segments (reorder.ts) once the transfer has started, and write them when
+   * the gap fills; 0 or absent: discard them, as the classic receiver does. A classic (stop-and-wait) sender
+   * never sends ahead, so it sees exactly the classic receiver either way.
+   */
+  reorderSegments?: number;
+  /** Answer with a SACK (sack.ts) while holding segments beyond the cumulative point. Only for a --sack sender. */
+  sack?: boolean;
 }
 
 /** Why a datagram changed nothing. */
@@ -30,6 +40,8 @@ export type ReceiverEvent =
   /** In-sequence data to append to the file; `complete`: this was the end of file (commit the file). */
   | { kind: 'delivered'; seq: number; payload: Uint8Array; complete: boolean }
   | { kind: 'duplicate'; seq: number }
+  /** An out-of-order segment held in the reorder buffer (written once the gap before it fills). */
+  | { kind: 'held'; seq: number }
   /** The linger after the end of file ran out: the transfer is over. */
   | { kind: 'done' }
   /** A started transfer saw no valid segment for the idle timeout. */
@@ -47,7 +59,8 @@ type Verdict =
   | { kind: 'lost'; seq: number }
   | { kind: 'bad-checksum'; seq: number }
   | { kind: 'delivered'; seq: number; payload: Uint8Array; reply: Uint8Array; complete: boolean }
-  | { kind: 'duplicate'; seq: number; reply: Uint8Array | undefined };
+  | { kind: 'duplicate'; seq: number; reply: Uint8Array | undefined }
+  | { kind: 'held'; seq: number; reply: Uint8Array };
 
 export type ReceiverStatus = 'waiting' | 'receiving' | 'lingering' | 'done' | 'failed';
 
@@ -78,17 +91,34 @@ export class ReceiverMachine {
 
   private readonly events: ReceiverEvent[] = [];
   private reply: ReceiverTransmit | undefined;
+  private readonly reorder: ReorderBuffer | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
     this.expected = (cfg.initialSeq ?? 0) >>> 0;
+    this.reorder = (cfg.reorderSegments ?? 0) > 0 ? new ReorderBuffer(cfg.reorderSegments!) : undefined;
   }
 
   /** A datagram from `from` (an address:port key). */
   handleDatagram(now: number, bytes: Uint8Array, from: string): void {
     const v = this.judge(now, bytes, from);
     switch (v.kind) {
-      case 'delivered':
+      case 'delivered': {
         this.events.push({ kind: 'delivered', seq: v.seq, payload: v.payload, complete: v.complete });
+        let reply = v.reply;
+        // Segments held beyond this one now follow it, in order; the one reply then covers the whole run.
+        if (this.reorder !== undefined && !v.complete && this.reorder.size > 0) {
+          const run = this.reorder.release(this.expected);
+          for (const h of run) {
+            const d = this.deliver(now, from, h.seq, h.payload, encodeAck(h.seq), h.eof);
+            if (d.kind === 'delivered') this.events.push({ kind: 'delivered', seq: d.seq, payload: d.payload, complete: d.complete });
+          }
+          if (run.length > 0) reply = this.status === 'lingering' ? this.eofReply! : this.cumulativeReply();
+        }
+        this.reply = { to: from, bytes: reply };
+        break;
+      }
+      case 'held':
+        this.events.push({ kind: 'held', seq: v.seq });
         this.reply = { to: from, bytes: v.reply };
         break;
       case 'duplicate':
@@ -149,11 +179,23 @@ export class ReceiverMachine {
       const eof = seg.payload.length === 0 || seg.last;
       return this.deliver(now, from, seg.seq, seg.payload, encodeAck(seg.seq), eof);
     }
-    // Nothing in sequence yet: there is nothing to acknowledge, and no transfer to lock onto.
+    // Nothing in sequence yet: there is nothing to acknowledge, and no transfer to lock onto (nor anything to buffer).
     if (this.status === 'waiting') return this.ignore('not-started');
     this.lastValidAt = now;
+    if (this.reorder !== undefined && seg.kind === 'data') {
+      const offered = this.reorder.offer(this.expected, { seq: seg.seq, payload: seg.payload.slice(), eof: seg.payload.length === 0 || seg.last });
+      if (offered === 'held') return { kind: 'held', seq, reply: this.cumulativeReply() };
+      if (offered === 'already-held') return this.duplicate(seq, this.cumulativeReply());
+    }
     // Out of sequence (a retransmitted duplicate, or anything else): re-ACK the last in-sequence segment.
-    return this.duplicate(seq, encodeAck(this.expected - 1));
+    return this.duplicate(seq, this.reorder !== undefined ? this.cumulativeReply() : encodeAck(this.expected - 1));
+  }
+
+  /** The classic re-ACK of the last in-sequence segment, or with --sack a SACK while segments are held. */
+  private cumulativeReply(): Uint8Array {
+    const cum = (this.expected - 1) >>> 0;
+    if (this.cfg.sack !== true || this.reorder === undefined || this.reorder.size === 0) return encodeAck(cum);
+    return encodeSack(cum, this.reorder.ranges(this.expected, SACK_MAX_RANGES));
   }
 
   private ignore(reason: IgnoreReason): Verdict {

@@ -408,7 +408,7 @@ export class WindowFlow {
 }
 
 /** A windowed flow with segments of its own: one receiver outside a group (tests, fuzzers). */
-export function standaloneWindowFlow(o: Omit<SenderOptions, 'mode'> & WindowOptions & { file: FileSource; instrument?: boolean }): WindowFlow {
+export function standaloneWindowFlow(o: Omit<SenderOptions, 'mode' | 'window' | 'rateBitsPerSec'> & WindowOptions & { file: FileSource; instrument?: boolean }): WindowFlow {
   return new WindowFlow({
     segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq),
     rto: o.rto,

@@ -17,6 +17,12 @@ export interface ReceiverOptions {
   random: () => number;
   idleTimeoutMs: number;
   lingerMs: number;
+  /** Reorder buffer capacity in segments (0: discard out-of-order segments, as the classic receiver). */
+  reorderSegments?: number;
+  /** Answer with SACKs while holding segments (for a --sack sender only). */
+  sack?: boolean;
+  /** The socket's receive buffer (SO_RCVBUF) in bytes; undefined: the system default. */
+  recvBufferBytes?: number;
   /** Called for each segment dropped by the loss service (the classic "Packet loss" line). */
   onLoss: (seq: number) => void;
   onListening: (address: string, port: number) => void;
@@ -124,8 +130,15 @@ class AtomicFileSink implements Sink {
 }
 
 export function startReceiver(o: ReceiverOptions): ReceiveRun {
-  const machine = new ReceiverMachine({ lossRate: o.lossRate, random: o.random, idleTimeoutMs: o.idleTimeoutMs, lingerMs: o.lingerMs });
-  const transport = new UdpReceiverTransport(o.port, o.bind);
+  const machine = new ReceiverMachine({
+    lossRate: o.lossRate,
+    random: o.random,
+    idleTimeoutMs: o.idleTimeoutMs,
+    lingerMs: o.lingerMs,
+    reorderSegments: o.reorderSegments,
+    sack: o.sack,
+  });
+  const transport = new UdpReceiverTransport(o.port, o.bind, o.recvBufferBytes);
   const sink = new AtomicFileSink(o.file, tempPathFor(o.file));
   removeStaleTemps(o.file);
   let settle: (r: ReceiveOutcome) => void = () => {};

@@ -81,13 +81,16 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
 }
 
 export class UdpReceiverTransport extends UdpEndpoint<string> {
-  private readonly socket = dgram.createSocket('udp4');
+  private readonly socket: dgram.Socket;
 
   constructor(
     private readonly port: number,
     private readonly bind: string | undefined,
+    /** SO_RCVBUF in bytes (the kernel caps it at net.core.rmem_max); undefined: the system default. */
+    recvBufferBytes?: number,
   ) {
     super();
+    this.socket = dgram.createSocket({ type: 'udp4', ...(recvBufferBytes !== undefined ? { recvBufferSize: recvBufferBytes } : {}) });
     this.sockets.push(this.socket);
   }
 
