@@ -11,11 +11,12 @@
 //   recovery, since a cumulative ACK that jumps over a repaired hole measures the hole, not the path. ACK
 //   progress resets the backoff when N > 1 (recovery may take no sample for many round trips).
 // - Loss detection without a timer (N > 1 only: with one segment in flight a duplicate ACK can only answer a
-//   duplicate): the third duplicate ACK marks the oldest segment lost (fast retransmit). Every transmission gets
-//   an order number; a segment whose last transmission is older than one known delivered later (the newest
-//   segment a cumulative ACK covered, or the third newest one a SACK reported) is marked lost too. Against a
-//   receiver that discards out-of-order segments this is go-back-N from the hole; against one that buffers, the
-//   cumulative ACK jumps and nothing more is resent; with SACK only the real holes are.
+//   duplicate): the third duplicate ACK marks the oldest segment lost (fast retransmit). In recovery, a partial
+//   ACK that covers just the retransmitted segment means the receiver kept nothing after it (a classic receiver
+//   discards out-of-order segments): everything sent before that retransmission is resent (go-back-N); a
+//   partial ACK that jumps further means the receiver held what followed: only the next hole is resent
+//   (NewReno). With SACK, every transmission gets an order number and a segment whose last transmission is
+//   older than the third newest one SACKed is lost (RACK-like, reordering-tolerant): only the real holes.
 // - The end of file (empty DATA, FIN or LAST) is sent only once every data segment is acknowledged: a FIN must
 //   never overtake a lost segment (a receiver accepts a FIN whatever it is missing).
 // - Recovery: from the first loss detected until everything outstanding then is acknowledged; one loss event
@@ -88,12 +89,9 @@ class Transmissions {
     this.order.push(order);
   }
 
-  /** Calls `lost(index, order)` for every transmission older than `threshold`, removing them. */
-  popOlderThan(threshold: number, each: (index: number, order: number) => void): void {
-    while (this.head < this.order.length && this.order[this.head]! < threshold) {
-      each(this.index[this.head]!, this.order[this.head]!);
-      this.head++;
-    }
+  /** Pop from the front while `pop(index, order)` says so (it may act on the entry: mark it lost). */
+  popWhile(pop: (index: number, order: number) => boolean): void {
+    while (this.head < this.order.length && pop(this.index[this.head]!, this.order[this.head]!)) this.head++;
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.index = this.index.slice(this.head);
       this.order = this.order.slice(this.head);
@@ -139,8 +137,8 @@ export class WindowFlow {
   private nextOrder = 0;
   private readonly sent = new Transmissions();
   private readonly lostQueue: number[] = [];
-  /** Order of the newest transmission a cumulative ACK covered. */
-  private cumNewest = -1;
+  /** A partial ACK that covered only a retransmitted segment: everything sent before it is lost (go-back-N). */
+  private goBackBefore = -1;
   /** Orders of the three newest transmissions a SACK reported, descending. */
   private readonly sackNewest = [-1, -1, -1];
   private readonly events: SenderEvent[];
@@ -314,12 +312,15 @@ export class WindowFlow {
   /** Mark lost every transmission that something sent after it has overtaken (see the header). */
   private detectLosses(): void {
     if (this.n === 1) return;
-    const threshold = Math.max(this.cumNewest, this.sackNewest[DUP_THRESH - 1]!);
-    this.sent.popOlderThan(threshold, (index, order) => {
-      if (index < this.base) return;
+    const threshold = Math.max(this.goBackBefore, this.sackNewest[DUP_THRESH - 1]!);
+    this.goBackBefore = -1;
+    this.sent.popWhile((index, order) => {
       const s = this.slot(index);
-      if (s.index !== index || s.order !== order || s.sacked || s.lost) return;
-      this.markLost(index, false);
+      // Entries of acknowledged segments and of superseded transmissions are dropped whatever the threshold.
+      if (index < this.base || s.index !== index || s.order !== order || s.sacked) return true;
+      if (order >= threshold) return false;
+      if (!s.lost) this.markLost(index, false);
+      return true;
     });
   }
 
@@ -347,9 +348,18 @@ export class WindowFlow {
       if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index: newBase - 1, rttMs });
     } else if (this.n > 1) this.rto.resetBackoff();
     const newly = newBase - this.base;
+    // A partial ACK (recovery not over) names the next hole. If it covered only a retransmitted segment, the
+    // receiver kept nothing sent before that retransmission (a classic receiver discards out-of-order
+    // segments): go back N. If it jumped further, the receiver held what followed: repair just the new hole.
+    if (this.inRecovery && newBase < this.recoverPoint && this.n > 1) {
+      if (newly === 1 && named.sends > 1) this.goBackBefore = named.order;
+      else {
+        const hole = this.slot(newBase);
+        if (hole.index === newBase && hole.order < named.order && !hole.sacked && !hole.lost) this.markLost(newBase, false);
+      }
+    }
     for (let i = this.base; i < newBase; i++) {
       const s = this.slot(i);
-      if (s.order > this.cumNewest) this.cumNewest = s.order;
       this.stats.segmentsAcked++;
       this.stats.bytesAcked += this.segments.bytesOf(i);
       s.bytes = undefined;
