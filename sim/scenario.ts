@@ -94,6 +94,8 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
     rto,
     giveUpMs: o.giveUpMs,
     initialSeq: o.initialSeq,
+    window: { window: o.window, sack: o.sack, cc: o.cc },
+    rateBitsPerSec: o.rateBitsPerSec ?? undefined,
   });
   const total = group.total;
   const crashAt = new Array<number>(n).fill(Number.POSITIVE_INFINITY);
@@ -103,7 +105,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
   // observer checks each write against the file either way.
   const disks = keepReceived ? Array.from({ length: n }, () => new Uint8Array(o.fileBytes)) : undefined;
   const view: SenderView = { acked: (q) => group.flows[q]!.acked, live: (q) => group.flows[q]!.status !== 'failed' };
-  const observer = new Observer(n, file, o.mss, total, o.initialSeq, o.mode === 'lockstep', view, disks);
+  const observer = new Observer(n, file, o.mss, total, o.initialSeq, o.mode === 'lockstep', view, disks, o.window);
 
   const watch: SimWatch = { livelock: (which, r, now) => observer.onTimerLivelock(which, r, now) };
 
@@ -156,6 +158,8 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       idleTimeoutMs: o.idleTimeoutMs,
       lingerMs: o.lingerMs,
       initialSeq: o.initialSeq,
+      reorderSegments: o.reorderSegments,
+      sack: o.sack,
     });
     receivers.push(rx);
     // The observer writes each delivery to the simulated disk (checking it against the file first).

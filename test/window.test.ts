@@ -126,10 +126,15 @@ describe('window flow: loss recovery', () => {
     const rx = classicReceiver();
     const first = sendAll(f, 0);
     for (const [i, b] of first.entries()) if (i !== 2) for (const reply of rx.handle(1, b)) f.handleDatagram(2, reply);
+    // Each retransmission's ACK covers only itself (the receiver kept nothing): after the second, go back N.
     const retx = sendAll(f, 2);
+    expect(retx.map(seqOfSegment)[0]).toBe(2);
     for (const b of retx) for (const reply of rx.handle(3, b)) f.handleDatagram(4, reply);
-    const resent = sendAll(f, 4).map(seqOfSegment);
-    expect(resent.slice(0, 5)).toEqual([3, 4, 5, 6, 7]);
+    const next = sendAll(f, 4);
+    expect(next.map(seqOfSegment)[0]).toBe(3);
+    for (const reply of rx.handle(5, next[0]!)) f.handleDatagram(6, reply);
+    const resent = sendAll(f, 6).map(seqOfSegment);
+    expect(resent.slice(0, 4)).toEqual([4, 5, 6, 7]);
   });
 
   it('with SACK only the holes are retransmitted', () => {

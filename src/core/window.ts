@@ -5,17 +5,18 @@
 //
 // Rules, and where they come from:
 // - One retransmission timer per receiver (RFC 6298 section 5): started when a segment is sent and the timer is
-//   off, restarted on ACK progress, stopped when nothing is outstanding; on expiry only the oldest unacknowledged
-//   segment is retransmitted (the timer restarts when it is sent) and the RTO backs off.
+//   off, restarted on ACK progress and when the oldest segment is resent, stopped when nothing is outstanding;
+//   on expiry only the oldest unacknowledged segment is retransmitted and the RTO backs off.
 // - RTT samples (RFC 6298, Karn): only from a segment transmitted once and never marked lost, and only outside
 //   recovery, since a cumulative ACK that jumps over a repaired hole measures the hole, not the path. ACK
 //   progress resets the backoff when N > 1 (recovery may take no sample for many round trips).
 // - Loss detection without a timer (N > 1 only: with one segment in flight a duplicate ACK can only answer a
-//   duplicate): the third duplicate ACK marks the oldest segment lost (fast retransmit). In recovery, a partial
-//   ACK that covers just the retransmitted segment means the receiver kept nothing after it (a classic receiver
-//   discards out-of-order segments): everything sent before that retransmission is resent (go-back-N); a
-//   partial ACK that jumps further means the receiver held what followed: only the next hole is resent
-//   (NewReno). With SACK, every transmission gets an order number and a segment whose last transmission is
+//   duplicate): the third duplicate ACK marks the oldest segment lost (fast retransmit). In recovery each
+//   partial ACK names the next hole, which is resent (NewReno). Two partial ACKs in a row that each covered just
+//   the retransmitted segment mean the receiver keeps nothing beyond it (a classic receiver discards
+//   out-of-order segments): everything sent before that retransmission is resent (go-back-N), unless the
+//   receiver has already shown that it buffers (an ACK that jumped past a repaired hole). A resent hole that
+//   stays one while duplicate ACKs keep coming a round trip later was lost again and is resent at once. With SACK, every transmission gets an order number and a segment whose last transmission is
 //   older than the third newest one SACKed is lost (RACK-like, reordering-tolerant): only the real holes.
 // - The end of file (empty DATA, FIN or LAST) is sent only once every data segment is acknowledged: a FIN must
 //   never overtake a lost segment (a receiver accepts a FIN whatever it is missing).
@@ -69,6 +70,7 @@ interface Slot {
   /** Transmissions so far. */
   sends: number;
   firstSentAt: number;
+  lastSentAt: number;
   /** Order number of the last transmission. */
   order: number;
   /** Marked lost at least once (Karn: no sample even if the original copy is what gets ACKed). */
@@ -139,6 +141,12 @@ export class WindowFlow {
   private readonly lostQueue: number[] = [];
   /** A partial ACK that covered only a retransmitted segment: everything sent before it is lost (go-back-N). */
   private goBackBefore = -1;
+  /** Partial ACKs in a row that covered only the retransmitted segment. */
+  private singleSteps = 0;
+  /** The receiver has shown that it holds out-of-order segments (an ACK jumped past a repaired hole). */
+  private receiverBuffers = false;
+  /** Duplicate ACKs in recovery, more than a round trip after the hole at the base was last resent. */
+  private lateDupAcks = 0;
   /** Orders of the three newest transmissions a SACK reported, descending. */
   private readonly sackNewest = [-1, -1, -1];
   private readonly events: SenderEvent[];
@@ -152,7 +160,7 @@ export class WindowFlow {
     this.events = cfg.events ?? [];
     this.rto = new RtoEstimator(cfg.rto);
     this.cc = cfg.cc === 'aimd' ? new Aimd({ max: cfg.window }) : undefined;
-    this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
+    this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, lastSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
   }
 
   /** Segments acknowledged so far (cumulatively). */
@@ -224,9 +232,12 @@ export class WindowFlow {
     // A flight starts: give-up counts from here (time spent at a lockstep barrier is not silence).
     if (this.highSent - this.base === 1 && s.index === this.base && s.sends === 0) this.waitingSince = now;
     s.sends++;
+    s.lastSentAt = now;
     s.order = this.nextOrder++;
     this.sent.push(s.index, s.order);
-    if (this.deadline === undefined) this.deadline = now + this.rto.rtoMs;
+    // RFC 6298 5.1; and a resent oldest segment gets a whole RTO (as Linux re-arms it), or the timer started at
+    // the last ACK would expire before the resent copy could be acknowledged (a spurious timeout).
+    if (this.deadline === undefined || (s.index === this.base && s.sends > 1)) this.deadline = now + this.rto.rtoMs;
     this.stats.segmentsSent++;
     if (this.cfg.instrument) this.events.push({ type: 'sent', receiver: this.receiver, index: s.index, retransmission: s.sends > 1 });
     return s.bytes!;
@@ -277,7 +288,7 @@ export class WindowFlow {
       else this.stats.duplicateAcks++;
     } else if (behind >= 1 && behind <= this.base) {
       this.stats.duplicateAcks++;
-      if (behind === 1 && this.inFlight) this.onDupAck();
+      if (behind === 1 && this.inFlight) this.onDupAck(now);
     } else {
       this.stats.ackForUnsent++;
       return;
@@ -286,9 +297,22 @@ export class WindowFlow {
     if (this.status === 'sending') this.detectLosses();
   }
 
-  private onDupAck(): void {
+  private onDupAck(now: number): void {
     this.dupAcks++;
-    if (this.dupAcks === DUP_THRESH && this.n > 1 && !this.inRecovery) this.markLost(this.base, false);
+    if (this.n === 1) return;
+    if (this.dupAcks === DUP_THRESH && !this.inRecovery) {
+      this.markLost(this.base, false);
+      return;
+    }
+    // A retransmitted hole that stays a hole while segments sent a round trip after it keep arriving (each one a
+    // duplicate ACK) was lost again: resend it instead of waiting for the timer.
+    const hole = this.slot(this.base);
+    const srtt = this.rto.srttMs;
+    if (!this.inRecovery || hole.lost || hole.sends < 2 || srtt === undefined || now - hole.lastSentAt <= srtt) return;
+    if (++this.lateDupAcks >= DUP_THRESH) {
+      this.lateDupAcks = 0;
+      this.markLost(this.base, false);
+    }
   }
 
   private onSackRanges(ranges: readonly SeqRange[]): void {
@@ -352,12 +376,26 @@ export class WindowFlow {
     // receiver kept nothing sent before that retransmission (a classic receiver discards out-of-order
     // segments): go back N. If it jumped further, the receiver held what followed: repair just the new hole.
     if (this.inRecovery && newBase < this.recoverPoint && this.n > 1) {
-      if (newly === 1 && named.sends > 1) this.goBackBefore = named.order;
+      // The transmission that produced this ACK: the newest one it covers (a retransmitted hole, typically).
+      let newest = -1;
+      let newestResent = false;
+      for (let i = this.base; i < newBase; i++) {
+        const c = this.slot(i);
+        if (c.order > newest) {
+          newest = c.order;
+          newestResent = c.sends > 1;
+        }
+      }
+      // A repaired hole whose ACK jumps past it: this receiver holds out-of-order segments; never go back N.
+      if (newly > 1 && newestResent) this.receiverBuffers = true;
+      // Two single steps in a row: a buffering receiver would need adjacent losses (P^2), a discarding one always.
+      this.singleSteps = newly === 1 && named.sends > 1 ? this.singleSteps + 1 : 0;
+      if (this.singleSteps >= 2 && !this.receiverBuffers) this.goBackBefore = newest;
       else {
         const hole = this.slot(newBase);
-        if (hole.index === newBase && hole.order < named.order && !hole.sacked && !hole.lost) this.markLost(newBase, false);
+        if (hole.index === newBase && hole.order < newest && !hole.sacked && !hole.lost) this.markLost(newBase, false);
       }
-    }
+    } else this.singleSteps = 0;
     for (let i = this.base; i < newBase; i++) {
       const s = this.slot(i);
       this.stats.segmentsAcked++;
@@ -368,6 +406,7 @@ export class WindowFlow {
     }
     this.base = newBase;
     this.dupAcks = 0;
+    this.lateDupAcks = 0;
     if (this.inRecovery && this.base >= this.recoverPoint) this.inRecovery = false;
     else if (!this.inRecovery) this.cc?.onAcked(newly);
     this.waitingSince = now;
