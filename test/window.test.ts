@@ -6,7 +6,7 @@ import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import type { RtoConfig } from '../src/core/rto.js';
 import { standaloneWindowFlow, windowLockstepLimit, type WindowFlow, type WindowOptions } from '../src/core/window.js';
 import type { FileSource } from '../src/core/segments.js';
-import { bufferingReceiver, classicReceiver, runFlow, writtenBytes, type NetOptions } from './flow-harness.js';
+import { bufferingReceiver, classicReceiver, runFlow, writtenBytes, type NetOptions, type Receiver } from './flow-harness.js';
 import { fileBytes, hex } from './support.js';
 
 const RTO: RtoConfig = { minMs: 5, maxMs: 2000, initialMs: 100, granularityMs: 1 };
@@ -105,15 +105,32 @@ const seqOfSegment = (b: Uint8Array): number => {
   return d.segment.seq;
 };
 
+/**
+ * Send segment 0 and deliver its ACK (through `rx` when given): the window opens only once the receiver has
+ * locked on, so every hand-driven case starts here.
+ */
+function opened(f: WindowFlow, rx?: Receiver, rttMs = 0): void {
+  const [zero] = sendAll(f, 0);
+  expect(sendAll(f, 0)).toEqual([]); // nothing else before segment 0 is acknowledged
+  const replies = rx ? rx.handle(0, zero!) : [encodeAck(f.seqOf(0))];
+  for (const r of replies) f.handleDatagram(rttMs, r);
+}
+
+/** Deliver each of `segments` except those whose seq is in `drop`, feeding every reply back. */
+function deliver(f: WindowFlow, rx: Receiver, segments: Uint8Array[], now: number, drop: number[] = []): void {
+  for (const b of segments) if (!drop.includes(seqOfSegment(b))) for (const reply of rx.handle(now, b)) f.handleDatagram(now, reply);
+}
+
 describe('window flow: loss recovery', () => {
   it('the third duplicate ACK retransmits the hole before any timeout, and no Timeout event is emitted', () => {
     const f = flow({ file: fileBytes(100 * 10, 1) });
     const rx = classicReceiver();
+    opened(f, rx);
     const first = sendAll(f, 0);
-    expect(first.map(seqOfSegment)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    for (const [i, b] of first.entries()) if (i !== 2) for (const reply of rx.handle(1, b)) f.handleDatagram(2, reply);
+    expect(first.map(seqOfSegment)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    deliver(f, rx, first, 1, [3]);
     const again = sendAll(f, 2);
-    expect(again.map(seqOfSegment)[0]).toBe(2);
+    expect(again.map(seqOfSegment)[0]).toBe(3);
     expect(f.stats.fastRetransmits).toBeGreaterThanOrEqual(1);
     expect(f.stats.timeouts).toBe(0);
     const events: string[] = [];
@@ -124,51 +141,62 @@ describe('window flow: loss recovery', () => {
   it('with a receiver that discards out-of-order segments, the segments after a hole are resent (go-back-N)', () => {
     const f = flow({ file: fileBytes(100 * 10, 2) });
     const rx = classicReceiver();
-    const first = sendAll(f, 0);
-    for (const [i, b] of first.entries()) if (i !== 2) for (const reply of rx.handle(1, b)) f.handleDatagram(2, reply);
+    opened(f, rx);
+    deliver(f, rx, sendAll(f, 0), 1, [3]);
     // Each retransmission's ACK covers only itself (the receiver kept nothing): after the second, go back N.
     const retx = sendAll(f, 2);
-    expect(retx.map(seqOfSegment)[0]).toBe(2);
-    for (const b of retx) for (const reply of rx.handle(3, b)) f.handleDatagram(4, reply);
+    expect(retx.map(seqOfSegment)[0]).toBe(3);
+    deliver(f, rx, retx, 3);
     const next = sendAll(f, 4);
-    expect(next.map(seqOfSegment)[0]).toBe(3);
-    for (const reply of rx.handle(5, next[0]!)) f.handleDatagram(6, reply);
+    expect(next.map(seqOfSegment)[0]).toBe(4);
+    deliver(f, rx, next.slice(0, 1), 5);
     const resent = sendAll(f, 6).map(seqOfSegment);
-    expect(resent.slice(0, 4)).toEqual([4, 5, 6, 7]);
+    expect(resent.slice(0, 4)).toEqual([5, 6, 7, 8]);
+  });
+
+  it('with a receiver that buffers, one lost segment costs one retransmission', () => {
+    const f = flow({ file: fileBytes(100 * 10, 2) });
+    const rx = bufferingReceiver(16, false);
+    opened(f, rx);
+    deliver(f, rx, sendAll(f, 0), 1, [3]);
+    const retx = sendAll(f, 2); // the hole, then new data the window now allows
+    expect(retx.map(seqOfSegment)).toEqual([3, 9]);
+    deliver(f, rx, retx, 3);
+    expect(f.acked).toBe(10);
+    expect(f.stats.retransmissions).toBe(1);
   });
 
   it('with SACK only the holes are retransmitted', () => {
     const g = flow({ file: fileBytes(100 * 12, 3), window: 16, sack: true });
-    const r2 = bufferingReceiver(16, true);
-    const sent = sendAll(g, 0);
-    for (const [i, b] of sent.entries()) if (i !== 2 && i !== 5) for (const reply of r2.handle(1, b)) g.handleDatagram(2, reply);
-    const retx = sendAll(g, 2).map(seqOfSegment);
-    expect(retx).toEqual([2, 5]);
+    const rx = bufferingReceiver(16, true);
+    opened(g, rx);
+    deliver(g, rx, sendAll(g, 0), 1, [3, 6]);
+    expect(sendAll(g, 2).map(seqOfSegment)).toEqual([3, 6]);
     expect(g.stats.timeouts).toBe(0);
   });
 
   it('a timer expiry retransmits only the oldest segment and emits Timeout with its sequence number', () => {
     const f = flow({ file: fileBytes(100 * 10, 4), initialSeq: 7 });
+    opened(f);
     sendAll(f, 0);
     const deadline = f.pollTimeout()!;
     f.handleTimeout(deadline);
     const events: unknown[] = [];
-    for (let e = f.pollEvent(); e; e = f.pollEvent()) events.push(e);
-    expect(events).toEqual([{ type: 'timeout', receiver: 0, seq: 7, index: 0, lateMs: 0 }]);
-    expect(sendAll(f, deadline).map(seqOfSegment)).toEqual([7]);
+    for (let e = f.pollEvent(); e; e = f.pollEvent()) if (e.type === 'timeout') events.push(e);
+    expect(events).toEqual([{ type: 'timeout', receiver: 0, seq: 8, index: 1, lateMs: 0 }]);
+    expect(sendAll(f, deadline).map(seqOfSegment)).toEqual([8]);
   });
 
-  it('ACK progress in recovery resets the backoff, and RTT is not sampled in recovery', () => {
+  it('ACK progress in recovery resets the backoff, and an ACK over a repaired hole is no RTT sample', () => {
     const f = flow({ file: fileBytes(100 * 20, 5) });
-    sendAll(f, 0);
-    f.handleDatagram(10, encodeAck(0)); // a sample of 10 ms outside recovery
+    opened(f, undefined, 10); // a sample of 10 ms
     const srtt = f.srttMs;
     const base = f.rtoMs;
     sendAll(f, 10);
     f.handleTimeout(f.pollTimeout()!);
     expect(f.rtoMs).toBe(Math.min(2000, base * 2));
     sendAll(f, 200);
-    f.handleDatagram(201, encodeAck(1)); // recovery: progress without a sample
+    f.handleDatagram(201, encodeAck(3)); // covers the resent segment 1: progress without a sample
     expect(f.srttMs).toBe(srtt);
     expect(f.rtoMs).toBe(base);
   });
@@ -177,14 +205,16 @@ describe('window flow: loss recovery', () => {
 describe('window flow: end of file and limits', () => {
   it.each(EOF_MODES as EofMode[])('the end of file (%s) waits for every data ACK', (eof) => {
     const f = flow({ file: fileBytes(100 * 3, 6), eof, window: 8 });
+    opened(f);
     const sent = sendAll(f, 0);
-    expect(sent.length).toBe(eof === 'last' ? 2 : 3);
+    expect(sent.length).toBe(eof === 'last' ? 1 : 2);
   });
 
   it('never sends beyond setLimit (lockstep barrier, file buffer)', () => {
     const f = flow({ file: fileBytes(100 * 20, 7), window: 8 });
     f.setLimit(2);
-    expect(sendAll(f, 0).map(seqOfSegment)).toEqual([0, 1, 2]);
+    opened(f);
+    expect(sendAll(f, 0).map(seqOfSegment)).toEqual([1, 2]);
   });
 
   it('lockstep with a window: j = slowest + N - 1 is the highest allowed (N = 1: the classic rule)', () => {
@@ -198,10 +228,13 @@ describe('window flow: end of file and limits', () => {
     );
   });
 
-  it('with --cc aimd the window starts at min(N, 10) and never exceeds N', () => {
+  it('with --cc aimd the window starts at min(N, 10), grows in slow start, and never exceeds N', () => {
     const f = flow({ file: fileBytes(100 * 40, 8), window: 32, cc: 'aimd' });
-    expect(sendAll(f, 0).length).toBe(10);
+    opened(f);
+    // Initial window 10; slow start: segment 0's ACK grew it by one.
+    expect(sendAll(f, 0).length).toBe(11);
     const g = flow({ file: fileBytes(100 * 40, 8), window: 4, cc: 'aimd' });
-    expect(sendAll(g, 0).length).toBe(4);
+    opened(g);
+    expect(sendAll(g, 0).length).toBe(3);
   });
 });

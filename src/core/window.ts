@@ -7,9 +7,9 @@
 // - One retransmission timer per receiver (RFC 6298 section 5): started when a segment is sent and the timer is
 //   off, restarted on ACK progress and when the oldest segment is resent, stopped when nothing is outstanding;
 //   on expiry only the oldest unacknowledged segment is retransmitted and the RTO backs off.
-// - RTT samples (RFC 6298, Karn): only from a segment transmitted once and never marked lost, and only outside
-//   recovery, since a cumulative ACK that jumps over a repaired hole measures the hole, not the path. ACK
-//   progress resets the backoff when N > 1 (recovery may take no sample for many round trips).
+// - RTT samples (RFC 6298, Karn): only from an ACK whose newly covered segments were all transmitted once and
+//   never marked lost, since a cumulative ACK that jumps over a repaired hole measures the hole, not the path.
+//   ACK progress resets the backoff when N > 1 (a recovery may take no sample for several round trips).
 // - Loss detection without a timer (N > 1 only: with one segment in flight a duplicate ACK can only answer a
 //   duplicate): the third duplicate ACK marks the oldest segment lost (fast retransmit). In recovery each
 //   partial ACK names the next hole, which is resent (NewReno). Two partial ACKs in a row that each covered just
@@ -214,7 +214,10 @@ export class WindowFlow {
       return this.transmit(now, s);
     }
     const i = this.highSent;
-    if (i >= this.total || i > this.limit || i >= this.base + this.window) return undefined;
+    // Until segment 0 is acknowledged only it is sent: a receiver ignores everything before it has locked on, so
+    // a window sent ahead would be wasted if segment 0 were lost; and its ACK gives the first RTT sample early.
+    const window = this.base === 0 ? 1 : this.window;
+    if (i >= this.total || i > this.limit || i >= this.base + window) return undefined;
     if (i === this.total - 1 && this.base < i) return undefined; // the end of file waits for every data ACK
     const s = this.slot(i);
     s.index = i;
@@ -366,7 +369,12 @@ export class WindowFlow {
 
   private progress(now: number, newBase: number): void {
     const named = this.slot(newBase - 1);
-    const rttMs = !this.inRecovery && named.sends === 1 && !named.everLost ? now - named.firstSentAt : undefined;
+    // Karn, and more: only an ACK that covers no repaired hole measures the path (one that jumps over a resent
+    // segment measures the hole). Recovery as such does not stop samples: at P = 0.1 a window of 64 is in
+    // recovery nearly all the time, and the RTO would never leave its initial value.
+    let clean = true;
+    for (let i = this.base; i < newBase && clean; i++) clean = this.slot(i).sends === 1 && !this.slot(i).everLost;
+    const rttMs = clean ? now - named.firstSentAt : undefined;
     if (rttMs !== undefined) {
       this.rto.sample(rttMs);
       if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index: newBase - 1, rttMs });
