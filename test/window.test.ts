@@ -235,6 +235,6 @@ describe('window flow: end of file and limits', () => {
     expect(sendAll(f, 0).length).toBe(11);
     const g = flow({ file: fileBytes(100 * 40, 8), window: 4, cc: 'aimd' });
     opened(g);
-    expect(sendAll(g, 0).length).toBe(3);
+    expect(sendAll(g, 0).length).toBe(4);
   });
 });
