@@ -12,6 +12,7 @@ import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { DatagramHandlers, DatagramTransport } from './datagram.js';
 import { DeadlineTimer } from './deadline-timer.js';
+import { PreciseTimer } from './precise-timer.js';
 
 export interface UdpTarget {
   address: string;
@@ -22,7 +23,12 @@ export interface UdpTarget {
 abstract class UdpEndpoint<P> implements DatagramTransport<P> {
   protected readonly sockets: dgram.Socket[] = [];
   protected closed = false;
-  private timer: DeadlineTimer | undefined;
+  private timer: DeadlineTimer | PreciseTimer | undefined;
+  /**
+   * The sender's retransmission deadlines are sub-millisecond on loopback: it takes the PreciseTimer (measured,
+   * BENCHMARKS.md "sub-millisecond timers"); the receiver's idle and linger deadlines are seconds.
+   */
+  protected abstract readonly precise: boolean;
 
   now(): number {
     return performance.now();
@@ -33,17 +39,20 @@ abstract class UdpEndpoint<P> implements DatagramTransport<P> {
 
   /** Start the one timer (from open): `timer` is called at or after each deadline until close(). */
   protected startTimer(h: DatagramHandlers<P>): void {
-    this.timer = new DeadlineTimer(() => this.closed || h.timer(), () => performance.now());
+    const fire = (): unknown => this.closed || h.timer();
+    const now = (): number => performance.now();
+    this.timer = this.precise ? new PreciseTimer(fire, now) : new DeadlineTimer(fire, now);
   }
 
   setTimer(deadline: number | undefined): void {
-    this.timer?.set(deadline);
+    if (!this.closed) this.timer?.set(deadline);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.timer?.cancel();
+    if (this.timer instanceof PreciseTimer) this.timer.close();
+    else this.timer?.cancel();
     for (const s of this.sockets) {
       try {
         s.close();
@@ -55,6 +64,8 @@ abstract class UdpEndpoint<P> implements DatagramTransport<P> {
 }
 
 export class UdpSenderTransport extends UdpEndpoint<number> {
+  protected readonly precise = true;
+
   constructor(private readonly targets: readonly UdpTarget[]) {
     super();
   }
@@ -81,6 +92,7 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
 }
 
 export class UdpReceiverTransport extends UdpEndpoint<string> {
+  protected readonly precise = false;
   private readonly socket: dgram.Socket;
 
   constructor(
