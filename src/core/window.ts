@@ -15,9 +15,9 @@
 //   partial ACK names the next hole, which is resent (NewReno). Two partial ACKs in a row that each covered just
 //   the retransmitted segment mean the receiver keeps nothing beyond it (a classic receiver discards
 //   out-of-order segments): everything sent before that retransmission is resent (go-back-N), unless the
-//   receiver has already shown that it buffers (an ACK that jumped past a repaired hole). A resent hole that
-//   stays one while duplicate ACKs keep coming a round trip later was lost again and is resent at once. With SACK, every transmission gets an order number and a segment whose last transmission is
-//   older than the third newest one SACKed is lost (RACK-like, reordering-tolerant): only the real holes.
+//   receiver has already shown that it buffers (an ACK that jumped past a repaired hole). With SACK, every
+//   transmission gets an order number and a segment whose last transmission is older than the third newest one
+//   SACKed is lost (RACK-like, reordering-tolerant): only the real holes are resent.
 // - The end of file (empty DATA, FIN or LAST) is sent only once every data segment is acknowledged: a FIN must
 //   never overtake a lost segment (a receiver accepts a FIN whatever it is missing).
 // - Recovery: from the first loss detected until everything outstanding then is acknowledged; one loss event
@@ -70,7 +70,6 @@ interface Slot {
   /** Transmissions so far. */
   sends: number;
   firstSentAt: number;
-  lastSentAt: number;
   /** Order number of the last transmission. */
   order: number;
   /** Marked lost at least once (Karn: no sample even if the original copy is what gets ACKed). */
@@ -145,8 +144,6 @@ export class WindowFlow {
   private singleSteps = 0;
   /** The receiver has shown that it holds out-of-order segments (an ACK jumped past a repaired hole). */
   private receiverBuffers = false;
-  /** Duplicate ACKs in recovery, more than a round trip after the hole at the base was last resent. */
-  private lateDupAcks = 0;
   /** Orders of the three newest transmissions a SACK reported, descending. */
   private readonly sackNewest = [-1, -1, -1];
   private readonly events: SenderEvent[];
@@ -160,7 +157,7 @@ export class WindowFlow {
     this.events = cfg.events ?? [];
     this.rto = new RtoEstimator(cfg.rto);
     this.cc = cfg.cc === 'aimd' ? new Aimd({ max: cfg.window }) : undefined;
-    this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, lastSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
+    this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
   }
 
   /** Segments acknowledged so far (cumulatively). */
@@ -235,7 +232,6 @@ export class WindowFlow {
     // A flight starts: give-up counts from here (time spent at a lockstep barrier is not silence).
     if (this.highSent - this.base === 1 && s.index === this.base && s.sends === 0) this.waitingSince = now;
     s.sends++;
-    s.lastSentAt = now;
     s.order = this.nextOrder++;
     this.sent.push(s.index, s.order);
     // RFC 6298 5.1; and a resent oldest segment gets a whole RTO (as Linux re-arms it), or the timer started at
@@ -291,7 +287,7 @@ export class WindowFlow {
       else this.stats.duplicateAcks++;
     } else if (behind >= 1 && behind <= this.base) {
       this.stats.duplicateAcks++;
-      if (behind === 1 && this.inFlight) this.onDupAck(now);
+      if (behind === 1 && this.inFlight) this.onDupAck();
     } else {
       this.stats.ackForUnsent++;
       return;
@@ -300,22 +296,9 @@ export class WindowFlow {
     if (this.status === 'sending') this.detectLosses();
   }
 
-  private onDupAck(now: number): void {
+  private onDupAck(): void {
     this.dupAcks++;
-    if (this.n === 1) return;
-    if (this.dupAcks === DUP_THRESH && !this.inRecovery) {
-      this.markLost(this.base, false);
-      return;
-    }
-    // A retransmitted hole that stays a hole while segments sent a round trip after it keep arriving (each one a
-    // duplicate ACK) was lost again: resend it instead of waiting for the timer.
-    const hole = this.slot(this.base);
-    const srtt = this.rto.srttMs;
-    if (!this.inRecovery || hole.lost || hole.sends < 2 || srtt === undefined || now - hole.lastSentAt <= srtt) return;
-    if (++this.lateDupAcks >= DUP_THRESH) {
-      this.lateDupAcks = 0;
-      this.markLost(this.base, false);
-    }
+    if (this.dupAcks === DUP_THRESH && this.n > 1 && !this.inRecovery) this.markLost(this.base, false);
   }
 
   private onSackRanges(ranges: readonly SeqRange[]): void {
@@ -414,7 +397,6 @@ export class WindowFlow {
     }
     this.base = newBase;
     this.dupAcks = 0;
-    this.lateDupAcks = 0;
     if (this.inRecovery && this.base >= this.recoverPoint) this.inRecovery = false;
     else if (!this.inRecovery) this.cc?.onAcked(newly);
     this.waitingSince = now;
