@@ -366,7 +366,8 @@ export class WindowFlow {
     // A partial ACK (recovery not over) names the next hole. If it covered only a retransmitted segment, the
     // receiver kept nothing sent before that retransmission (a classic receiver discards out-of-order
     // segments): go back N. If it jumped further, the receiver held what followed: repair just the new hole.
-    if (this.inRecovery && newBase < this.recoverPoint && this.n > 1) {
+    // With SACK the receiver says where the holes are (detectLosses); these inferences are for classic ACKs.
+    if (this.inRecovery && newBase < this.recoverPoint && this.n > 1 && !this.cfg.sack) {
       // The transmission that produced this ACK: the newest one it covers (a retransmitted hole, typically).
       let newest = -1;
       let newestResent = false;
