@@ -12,10 +12,8 @@
 //   ACK progress resets the backoff when N > 1 (a recovery may take no sample for several round trips).
 // - Loss detection without a timer (N > 1 only: with one segment in flight a duplicate ACK can only answer a
 //   duplicate): the third duplicate ACK marks the oldest segment lost (fast retransmit). In recovery each
-//   partial ACK names the next hole, which is resent (NewReno). Two partial ACKs in a row that each covered just
-//   the retransmitted segment mean the receiver keeps nothing beyond it (a classic receiver discards
-//   out-of-order segments): everything sent before that retransmission is resent (go-back-N), unless the
-//   receiver has already shown that it buffers (an ACK that jumped past a repaired hole). With SACK, every
+//   partial ACK names the next hole, which is resent (NewReno); against a receiver that discards out-of-order
+//   segments that resends everything after a hole, one segment per round trip (go-back-N). With SACK, every
 //   transmission gets an order number and a segment whose last transmission is older than the third newest one
 //   SACKed is lost (RACK-like, reordering-tolerant): only the real holes are resent.
 // - The end of file (empty DATA, FIN or LAST) is sent only once every data segment is acknowledged: a FIN must
@@ -138,12 +136,6 @@ export class WindowFlow {
   private nextOrder = 0;
   private readonly sent = new Transmissions();
   private readonly lostQueue: number[] = [];
-  /** A partial ACK that covered only a retransmitted segment: everything sent before it is lost (go-back-N). */
-  private goBackBefore = -1;
-  /** Partial ACKs in a row that covered only the retransmitted segment. */
-  private singleSteps = 0;
-  /** The receiver has shown that it holds out-of-order segments (an ACK jumped past a repaired hole). */
-  private receiverBuffers = false;
   /** Orders of the three newest transmissions a SACK reported, descending. */
   private readonly sackNewest = [-1, -1, -1];
   private readonly events: SenderEvent[];
@@ -322,8 +314,7 @@ export class WindowFlow {
   /** Mark lost every transmission that something sent after it has overtaken (see the header). */
   private detectLosses(): void {
     if (this.n === 1) return;
-    const threshold = Math.max(this.goBackBefore, this.sackNewest[DUP_THRESH - 1]!);
-    this.goBackBefore = -1;
+    const threshold = this.sackNewest[DUP_THRESH - 1]!;
     this.sent.popWhile((index, order) => {
       const s = this.slot(index);
       // Entries of acknowledged segments and of superseded transmissions are dropped whatever the threshold.
@@ -363,31 +354,18 @@ export class WindowFlow {
       if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index: newBase - 1, rttMs });
     } else if (this.n > 1) this.rto.resetBackoff();
     const newly = newBase - this.base;
-    // A partial ACK (recovery not over) names the next hole. If it covered only a retransmitted segment, the
-    // receiver kept nothing sent before that retransmission (a classic receiver discards out-of-order
-    // segments): go back N. If it jumped further, the receiver held what followed: repair just the new hole.
-    // With SACK the receiver says where the holes are (detectLosses); these inferences are for classic ACKs.
+    // A partial ACK (recovery not over) names the next hole: resend it (NewReno). Against a receiver that
+    // discards out-of-order segments every ACK in recovery is such a partial ACK, so what followed a hole is
+    // resent one segment per round trip (go-back-N, paced by the ACKs: resending the whole window at once
+    // turned burst losses, such as a receive buffer overflowing, into retransmission storms). With SACK the
+    // receiver says where the holes are (detectLosses); this inference is for classic ACKs.
     if (this.inRecovery && newBase < this.recoverPoint && this.n > 1 && !this.cfg.sack) {
       // The transmission that produced this ACK: the newest one it covers (a retransmitted hole, typically).
       let newest = -1;
-      let newestResent = false;
-      for (let i = this.base; i < newBase; i++) {
-        const c = this.slot(i);
-        if (c.order > newest) {
-          newest = c.order;
-          newestResent = c.sends > 1;
-        }
-      }
-      // A repaired hole whose ACK jumps past it: this receiver holds out-of-order segments; never go back N.
-      if (newly > 1 && newestResent) this.receiverBuffers = true;
-      // Two single steps in a row: a buffering receiver would need adjacent losses (P^2), a discarding one always.
-      this.singleSteps = newly === 1 && named.sends > 1 ? this.singleSteps + 1 : 0;
-      if (this.singleSteps >= 2 && !this.receiverBuffers) this.goBackBefore = newest;
-      else {
-        const hole = this.slot(newBase);
-        if (hole.index === newBase && hole.order < newest && !hole.sacked && !hole.lost) this.markLost(newBase, false);
-      }
-    } else this.singleSteps = 0;
+      for (let i = this.base; i < newBase; i++) newest = Math.max(newest, this.slot(i).order);
+      const hole = this.slot(newBase);
+      if (hole.index === newBase && hole.order < newest && !hole.sacked && !hole.lost) this.markLost(newBase, false);
+    }
     for (let i = this.base; i < newBase; i++) {
       const s = this.slot(i);
       this.stats.segmentsAcked++;
