@@ -146,9 +146,11 @@ describe('window flow: loss recovery', () => {
     let next = sendAll(f, 2);
     expect(next.map(seqOfSegment)[0]).toBe(3);
     // Each retransmission's ACK covers only itself (the receiver kept nothing after the hole): it names the next.
+    let now = 2;
     for (const expected of [4, 5, 6, 7, 8]) {
-      deliver(f, rx, next.slice(0, 1), 3);
-      next = sendAll(f, 4);
+      now += 1; // a round trip
+      deliver(f, rx, next.slice(0, 1), now);
+      next = sendAll(f, now);
       expect(next.map(seqOfSegment)[0]).toBe(expected);
     }
     expect(f.stats.timeouts).toBe(0);

@@ -68,6 +68,7 @@ interface Slot {
   /** Transmissions so far. */
   sends: number;
   firstSentAt: number;
+  lastSentAt: number;
   /** Order number of the last transmission. */
   order: number;
   /** Marked lost at least once (Karn: no sample even if the original copy is what gets ACKed). */
@@ -149,7 +150,7 @@ export class WindowFlow {
     this.events = cfg.events ?? [];
     this.rto = new RtoEstimator(cfg.rto);
     this.cc = cfg.cc === 'aimd' ? new Aimd({ max: cfg.window }) : undefined;
-    this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
+    this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, lastSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
   }
 
   /** Segments acknowledged so far (cumulatively). */
@@ -224,6 +225,7 @@ export class WindowFlow {
     // A flight starts: give-up counts from here (time spent at a lockstep barrier is not silence).
     if (this.highSent - this.base === 1 && s.index === this.base && s.sends === 0) this.waitingSince = now;
     s.sends++;
+    s.lastSentAt = now;
     s.order = this.nextOrder++;
     this.sent.push(s.index, s.order);
     // RFC 6298 5.1; and a resent oldest segment gets a whole RTO (as Linux re-arms it), or the timer started at
@@ -361,10 +363,13 @@ export class WindowFlow {
     // receiver says where the holes are (detectLosses); this inference is for classic ACKs.
     if (this.inRecovery && newBase < this.recoverPoint && this.n > 1 && !this.cfg.sack) {
       // The transmission that produced this ACK: the newest one it covers (a retransmitted hole, typically).
-      let newest = -1;
-      for (let i = this.base; i < newBase; i++) newest = Math.max(newest, this.slot(i).order);
+      let newest: Slot | undefined;
+      for (let i = this.base; i < newBase; i++) if (newest === undefined || this.slot(i).order > newest.order) newest = this.slot(i);
+      // An ACK sooner than half a round trip after a resend answers an earlier copy (a spurious timeout, under
+      // load): it says nothing about what was sent after that resend.
+      const answersResend = newest!.sends === 1 || now - newest!.lastSentAt >= (this.rto.srttMs ?? 0) / 2;
       const hole = this.slot(newBase);
-      if (hole.index === newBase && hole.order < newest && !hole.sacked && !hole.lost) this.markLost(newBase, false);
+      if (answersResend && hole.index === newBase && hole.order < newest!.order && !hole.sacked && !hole.lost) this.markLost(newBase, false);
     }
     for (let i = this.base; i < newBase; i++) {
       const s = this.slot(i);
