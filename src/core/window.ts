@@ -137,6 +137,8 @@ export class WindowFlow {
   private nextOrder = 0;
   private readonly sent = new Transmissions();
   private readonly lostQueue: number[] = [];
+  /** The shortest RTT sampled (Infinity until the first sample: no partial-ACK inference before one). */
+  private minRttMs = Number.POSITIVE_INFINITY;
   /** Orders of the three newest transmissions a SACK reported, descending. */
   private readonly sackNewest = [-1, -1, -1];
   private readonly events: SenderEvent[];
@@ -353,6 +355,7 @@ export class WindowFlow {
     const rttMs = clean ? now - named.firstSentAt : undefined;
     if (rttMs !== undefined) {
       this.rto.sample(rttMs);
+      if (rttMs < this.minRttMs) this.minRttMs = rttMs;
       if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index: newBase - 1, rttMs });
     } else if (this.n > 1) this.rto.resetBackoff();
     const newly = newBase - this.base;
@@ -365,9 +368,10 @@ export class WindowFlow {
       // The transmission that produced this ACK: the newest one it covers (a retransmitted hole, typically).
       let newest: Slot | undefined;
       for (let i = this.base; i < newBase; i++) if (newest === undefined || this.slot(i).order > newest.order) newest = this.slot(i);
-      // An ACK sooner than half a round trip after a resend answers an earlier copy (a spurious timeout, under
-      // load): it says nothing about what was sent after that resend.
-      const answersResend = newest!.sends === 1 || now - newest!.lastSentAt >= (this.rto.srttMs ?? 0) / 2;
+      // An ACK sooner after a resend than half the shortest round trip seen answers an earlier copy (a spurious
+      // timeout, under load): it says nothing about what was sent after that resend. (The minimum, not SRTT: a
+      // loaded host inflates SRTT far above what an answer can take.)
+      const answersResend = newest!.sends === 1 || now - newest!.lastSentAt >= this.minRttMs / 2;
       const hole = this.slot(newBase);
       if (answersResend && hole.index === newBase && hole.order < newest!.order && !hole.sacked && !hole.lost) this.markLost(newBase, false);
     }
