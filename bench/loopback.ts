@@ -12,19 +12,24 @@
 // medians over the runs; nothing here passes or fails on a time. Receivers: separate p2mpserver processes
 // for 1 and 3 receivers (one event loop each, like real receivers), the receiver farm (one process) for
 // more; the "hosting" section measures both for 1 and 3. Addresses 127.0.4.x (receivers) and 127.0.3.x
-// (ping-pong echo), ports picked free in 42000-48999.
+// (ping-pong echo), each transfer on a port that is free on all its addresses.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { addresses, cachedFile, CLIENT, describeMachine, fmt, freePort, lastJson, machine, mdTable, median, mib, PINGPONG, startNode } from './common.js';
-import { pingpong, type Ladder, type PingPongResult } from './pingpong.js';
+import { cachedSeededFile, tempDir } from '../harness/files.js';
+import { fmt, mbps, mdTable, median, mib } from '../harness/format.js';
+import { describeMachine, machine, peakRssOptions } from '../harness/machine.js';
+import { freePort } from '../harness/net.js';
+import { CLIENT } from '../harness/paths.js';
+import { run, start } from '../harness/procs.js';
 import type { Summary } from '../src/cli/summary.js';
+import { MODES } from '../src/core/options.js';
+import { addresses, lastJson, PINGPONG } from './common.js';
+import { pingpong, type Ladder, type PingPongResult } from './pingpong.js';
 import { runTransfer, type Hosting, type TransferResult, type TransferSpec } from './transfer.js';
 
-type Mode = 'independent' | 'lockstep';
-const MODES: Mode[] = ['independent', 'lockstep'];
 const SECTIONS = ['pingpong', 'throughput', 'hosting', 'loss', 'big', 'memory', 'scale', 'threads', 'ladder'] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -152,7 +157,7 @@ async function sectionPingpong(pl: Plan): Promise<void> {
 }
 
 async function sectionThroughput(pl: Plan, dir: string): Promise<void> {
-  const file = cachedFile(dir, pl.tpBytes, 1);
+  const file = cachedSeededFile(dir, pl.tpBytes, 1);
   log(`\n## Throughput, P=0: ${mib(pl.tpBytes)} file (seed 1), MSS ${pl.tpMss.join('/')}, ${pl.tpReceivers.join('/')} receivers, both modes\n`);
   log(`Receivers: ${pl.tpReceivers.map((n) => `${n}: ${hostingFor(n) === 'procs' ? 'p2mpserver processes' : 'receiver farm'}`).join(', ')}; runs per point: ${pl.tpReceivers.map((n) => `${n} receivers ${pl.runsFor(n)}`).join(', ')}. Threads: default.`);
   log(`Time = the sender's transfer time (its summary's total: pool start to the last receiver done); loop = the slowest receiver's own loop time (thread start-up excluded); wall = the p2mpclient process. Aggregate goodput = receivers x file bytes / time. Ratio = per-receiver goodput over its loop time / the one-flow ping-pong bound of the same MSS; "vs raw N flows" = aggregate over loop time / the raw N-flow ping-pong aggregate.\n`);
@@ -170,8 +175,8 @@ async function sectionThroughput(pl: Plan, dir: string): Promise<void> {
         example ||= p.runs[0]!.command;
         const t = med(p, (r) => r.transferMs);
         const loop = med(p, (r) => r.loopMs);
-        const agg = (n * pl.tpBytes * 8) / (t * 1000);
-        const perLoop = (pl.tpBytes * 8) / (loop * 1000);
+        const agg = mbps(n * pl.tpBytes, t);
+        const perLoop = mbps(pl.tpBytes, loop);
         const one = pingFor(mss, 1);
         const nflow = pingFor(mss, n);
         rows.push([
@@ -197,7 +202,7 @@ async function sectionThroughput(pl: Plan, dir: string): Promise<void> {
 
 async function sectionHosting(pl: Plan, dir: string): Promise<void> {
   const bytes = pl.tpBytes;
-  const file = cachedFile(dir, bytes, 1);
+  const file = cachedSeededFile(dir, bytes, 1);
   log(`\n## Receiver hosting: separate p2mpserver processes vs one receiver farm (MSS 1000, P=0, ${mib(bytes)}, independent)\n`);
   const rows = [['receivers', 'hosting', 'time s', 'aggregate Mbit/s', 'timeouts', 'farm CPU s', 'farm loop delay p99 ms']];
   for (const n of pl.quick ? [1, 3] : [1, 3, 10]) {
@@ -208,7 +213,7 @@ async function sectionHosting(pl: Plan, dir: string): Promise<void> {
         String(n),
         hosting,
         secs(t),
-        fmt((n * bytes * 8) / (t * 1000), 1),
+        fmt(mbps(n * bytes, t), 1),
         String(med(p, (r) => r.timeouts)),
         hosting === 'farm' ? fmt(med(p, (r) => (r.farm?.cpuMs ?? Number.NaN) / 1000), 2) : '-',
         hosting === 'farm' ? fmt(med(p, (r) => r.farm?.loopDelayP99Ms ?? Number.NaN), 1) : '-',
@@ -220,7 +225,7 @@ async function sectionHosting(pl: Plan, dir: string): Promise<void> {
 
 async function sectionLoss(pl: Plan, dir: string): Promise<void> {
   const bytes = 2 ** 20;
-  const file = cachedFile(dir, bytes, 2);
+  const file = cachedSeededFile(dir, bytes, 2);
   log(`\n## Under loss: 1 MiB (seed 2), 3 receivers (p2mpserver processes), MSS 500, P=0.05, ${pl.lossRuns} runs, median\n`);
   log(`Loss seeds: run k (0-based) uses receiver seeds 1000k+1, 1000k+2, 1000k+3. RTO floor: default.\n`);
   const rows = [['mode', 'median time s', 'min s', 'max s', 'median wall s', 'timeouts (median)', 'drops (median)', 'spurious retx (median)', 'runs']];
@@ -247,7 +252,7 @@ async function sectionLoss(pl: Plan, dir: string): Promise<void> {
 
 async function sectionBig(pl: Plan, dir: string): Promise<void> {
   if (pl.bigBytes === 0) return;
-  const file = cachedFile(dir, pl.bigBytes, 3);
+  const file = cachedSeededFile(dir, pl.bigBytes, 3);
   log(`\n## ${mib(pl.bigBytes)} (seed 3) to 3 receivers (p2mpserver processes), MSS 2048, P=0\n`);
   const rows = [['mode', 'median time s', 'median wall s', 'aggregate Mbit/s', 'timeouts', 'runs']];
   let example = '';
@@ -255,28 +260,18 @@ async function sectionBig(pl: Plan, dir: string): Promise<void> {
     const p = await measure('big', { mode }, { receivers: 3, mode, mss: 2048, file, fileBytes: pl.bigBytes, p: 0, seed: 1, hosting: 'procs', verify: true, workDir: dir }, pl.runsFor(3));
     example ||= p.runs[0]!.command;
     const t = med(p, (r) => r.transferMs);
-    rows.push([mode, secs(t), secs(med(p, (r) => r.wallMs)), fmt((3 * pl.bigBytes * 8) / (t * 1000), 1), String(med(p, (r) => r.timeouts)), p.runs.map((r) => secs(r.transferMs)).join(' ')]);
+    rows.push([mode, secs(t), secs(med(p, (r) => r.wallMs)), fmt(mbps(3 * pl.bigBytes, t), 1), String(med(p, (r) => r.timeouts)), p.runs.map((r) => secs(r.transferMs)).join(' ')]);
   }
   log(`Example command: \`${example}\`\n`);
   log(mdTable(rows));
 }
 
 async function sectionMemory(pl: Plan, dir: string): Promise<void> {
-  const file = cachedFile(dir, pl.memBytes, 4);
-  const m = machine();
+  const file = cachedSeededFile(dir, pl.memBytes, 4);
   log(`\n## Memory: sender's peak RSS, ${mib(pl.memBytes)} file (seed 4) to ${pl.memReceivers} receivers (receiver farm), MSS 2048, P=0, independent\n`);
   const spec: TransferSpec = { receivers: pl.memReceivers, mode: 'independent', mss: 2048, file, fileBytes: pl.memBytes, p: 0, seed: 1, hosting: 'farm', verify: true, workDir: dir };
-  let r: TransferResult;
-  let how: string;
-  if (m.timeV) {
-    r = (await measure('memory', { receivers: pl.memReceivers }, { ...spec, timeV: true }, 1)).runs[0]!;
-    how = '/usr/bin/time -v (Maximum resident set size)';
-  } else {
-    r = (await measure('memory', { receivers: pl.memReceivers }, { ...spec, nodeArgs: ['--import', path.join(path.dirname(new URL(import.meta.url).pathname), 'maxrss.js')] }, 1)).runs[0]!;
-    const mm = /maxrss-kib: (\d+)/.exec(r.clientStderr);
-    r.maxRssKiB = mm ? Number(mm[1]) : undefined;
-    how = 'process.resourceUsage().maxRSS at exit';
-  }
+  const r = (await measure('memory', { receivers: pl.memReceivers }, { ...spec, peakRss: true }, 1)).runs[0]!;
+  const how = peakRssOptions().how;
   const peakMiB = (r.maxRssKiB ?? Number.NaN) / 1024;
   const limitMiB = pl.memBytes / 2 ** 20 + 150;
   log(`Command: \`${r.command}\` (measured with ${how})\n`);
@@ -292,7 +287,7 @@ async function sectionMemory(pl: Plan, dir: string): Promise<void> {
 async function sectionScale(pl: Plan, dir: string): Promise<void> {
   const n = 200;
   const bytes = pl.quick ? 256 * 1024 : 2 ** 20;
-  const file = cachedFile(dir, bytes, 7);
+  const file = cachedSeededFile(dir, bytes, 7);
   log(`\n## Scale: ${n} receivers (receiver farm, ${addresses(n)[0]}-${addresses(n)[n - 1]}, one port), ${mib(bytes)} (seed 7), MSS 1000, P=0, default threads\n`);
   const rows = [['mode', 'time s', 'wall s', 'aggregate Mbit/s', 'completed', 'identical (SHA-256)', 'timeouts']];
   let example = '';
@@ -300,7 +295,7 @@ async function sectionScale(pl: Plan, dir: string): Promise<void> {
     const p = await measure('scale', { receivers: n, mode }, { receivers: n, mode, mss: 1000, file, fileBytes: bytes, p: 0, seed: 1, hosting: 'farm', verify: true, workDir: dir }, 1);
     const r = p.runs[0]!;
     example ||= r.command;
-    rows.push([mode, secs(r.transferMs), secs(r.wallMs), fmt((n * bytes * 8) / (r.transferMs * 1000), 1), `${r.completed}/${n}`, `${r.identical ?? '-'}/${n}`, String(r.timeouts)]);
+    rows.push([mode, secs(r.transferMs), secs(r.wallMs), fmt(mbps(n * bytes, r.transferMs), 1), `${r.completed}/${n}`, `${r.identical ?? '-'}/${n}`, String(r.timeouts)]);
   }
   log(`Command: \`${example}\`\n`);
   log(mdTable(rows));
@@ -308,7 +303,7 @@ async function sectionScale(pl: Plan, dir: string): Promise<void> {
 
 async function sectionThreads(pl: Plan, dir: string): Promise<void> {
   if (pl.threadReceivers.length === 0) return;
-  const file = cachedFile(dir, pl.tpBytes, 1);
+  const file = cachedSeededFile(dir, pl.tpBytes, 1);
   log(`\n## --threads sweep: ${mib(pl.tpBytes)}, MSS 1000, P=0; threads ${pl.threadCounts.join('/')} (the pool never has more threads than receivers)\n`);
   log(`Default today: min(receivers, cores) = min(n, ${os.availableParallelism()}).\n`);
   const rows = [['receivers', 'mode', ...pl.threadCounts.map((t) => `${t} thread${t > 1 ? 's' : ''}: time s (Mbit/s)`)]];
@@ -323,7 +318,7 @@ async function sectionThreads(pl: Plan, dir: string): Promise<void> {
         }
         const p = await measure('threads', { receivers: n, mode, threads }, { receivers: n, mode, mss: 1000, file, fileBytes: pl.tpBytes, p: 0, seed: 1, hosting: hostingFor(n), threads, workDir: dir }, pl.runsFor(n));
         const t = med(p, (r) => r.transferMs);
-        cells.push(`${secs(t)} (${fmt((n * pl.tpBytes * 8) / (t * 1000), 1)})`);
+        cells.push(`${secs(t)} (${fmt(mbps(n * pl.tpBytes, t), 1)})`);
       }
       rows.push([String(n), mode, ...cells]);
       log(`  ${rows[rows.length - 1]!.join('  ')}`);
@@ -342,7 +337,7 @@ async function sectionLadder(pl: Plan, dir: string): Promise<void> {
   const reps = pl.quick ? 2 : 3;
   const seconds = pl.quick ? 0.5 : 1;
   const bytes = pl.quick ? 2 * 2 ** 20 : 10 * 2 ** 20;
-  const file = cachedFile(dir, bytes, 1);
+  const file = cachedSeededFile(dir, bytes, 1);
   type Rung = { name: string; ladder?: Ladder; real?: 'echo' | 'server' };
   const rungs: Rung[] = [
     { name: '1 raw ping-pong (main thread, one reused buffer, constant answer)', ladder: {} },
@@ -370,9 +365,9 @@ async function sectionLadder(pl: Plan, dir: string): Promise<void> {
         // The real sender against an echo that answers every segment with its ACK at once.
         const addrs = addresses(1, 3);
         const port = await freePort(addrs);
-        const echoProc = startNode(PINGPONG, ['--echo', '--echo-ack', '--port', String(port), '--flows', '1', '--block', '3'], { readyPattern: /echo ready/ });
+        const echoProc = start(PINGPONG, ['--echo', '--echo-ack', '--port', String(port), '--flows', '1', '--block', '3'], { ready: /echo ready/ });
         await echoProc.ready;
-        const c = await startNode(CLIENT, ['--json', addrs[0]!, String(port), file, '1000']).done;
+        const c = await run(CLIENT, ['--json', addrs[0]!, String(port), file, '1000']);
         echoProc.child.kill('SIGTERM');
         await echoProc.done;
         const sum = lastJson<Summary>(c.stdout);
@@ -393,7 +388,7 @@ async function main(o: Options): Promise<void> {
   // --quick leaves out the per-segment ladder unless asked for by name (it alone would take ~15 s).
   const only = o.only ? (o.only.split(',') as Section[]) : SECTIONS.filter((x) => !(quick && x === 'ladder'));
   for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section '${s}' (sections: ${SECTIONS.join(', ')})`);
-  const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-bench-'));
+  const dir = o.dir ?? tempDir('bench');
   const m = machine();
   const started = Date.now();
   log(`# p2mp-ftp loopback benchmarks${quick ? ' (--quick)' : ''}`);

@@ -7,14 +7,16 @@
 
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileBytes, tempDir } from '../harness/files.js';
+import { mdTable, median } from '../harness/format.js';
+import { describeMachine, machine } from '../harness/machine.js';
+import { udpSocket } from '../harness/net.js';
 import { checksum, checksumMatches, decode, encodeAck, encodeData, payloadBytes } from '../src/core/codec.js';
 import { ReceiverMachine } from '../src/core/receiver.js';
 import { standaloneFlow, type SenderFlow } from '../src/core/flow.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
-import { describeMachine, machine, mdTable, median } from './common.js';
 
 interface Result {
   name: string;
@@ -22,25 +24,19 @@ interface Result {
   all: number[];
 }
 
-function bench(name: string, rounds: number, opsPerRound: number, fn: (i: number) => void): Result {
-  for (let i = 0; i < Math.min(opsPerRound, 20000); i++) fn(i); // warm up the JIT
+/**
+ * Nanoseconds per call of `fn`, median over rounds. With `settle` (UDP sends) each round also waits until the
+ * sends have left, inside the timed part.
+ */
+async function bench(name: string, rounds: number, opsPerRound: number, fn: (i: number) => void, settle?: () => Promise<void>): Promise<Result> {
+  const warmup = settle ? 2000 : Math.min(opsPerRound, 20000); // warm up the JIT
+  for (let i = 0; i < warmup; i++) fn(i);
+  await settle?.();
   const all: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
     for (let i = 0; i < opsPerRound; i++) fn(i);
-    all.push(((performance.now() - t0) * 1e6) / opsPerRound);
-  }
-  return { name, nsPerOp: median(all), all };
-}
-
-async function benchAsync(name: string, rounds: number, opsPerRound: number, fn: (i: number) => void, settle: () => Promise<void>): Promise<Result> {
-  for (let i = 0; i < 2000; i++) fn(i);
-  await settle();
-  const all: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < opsPerRound; i++) fn(i);
-    await settle();
+    if (settle) await settle();
     all.push(((performance.now() - t0) * 1e6) / opsPerRound);
   }
   return { name, nsPerOp: median(all), all };
@@ -58,28 +54,27 @@ async function main(): Promise<void> {
   const rounds = Number(arg('--rounds', '7'));
   const json = args.includes('--json');
   const dataBytes = payloadBytes(mss);
-  const file = new Uint8Array(dataBytes * 4096);
-  for (let i = 0; i < file.length; i++) file[i] = (i * 2654435761) >>> 24;
+  const file = fileBytes(dataBytes * 4096, 'micro');
   const payload = file.subarray(0, dataBytes);
   const seg = encodeData(7, payload);
   const ack = encodeAck(7);
   const results: Result[] = [];
   const N = 200_000;
 
-  results.push(bench(`checksum (${dataBytes} bytes)`, rounds, N, () => (sink ^= checksum(payload))));
-  results.push(bench(`checksumMatches (${dataBytes} bytes)`, rounds, N, () => (sink ^= checksumMatches(payload, 0x1234) ? 1 : 0)));
-  results.push(bench(`encodeData (${mss}-byte segment: alloc + checksum + copy)`, rounds, N, (i) => (sink ^= encodeData(i, payload).length)));
-  results.push(bench('new Uint8Array(MSS) alone', rounds, N, () => (sink ^= new Uint8Array(mss).length)));
-  results.push(bench('encodeAck', rounds, N, (i) => (sink ^= encodeAck(i).length)));
-  results.push(bench('decode (DATA)', rounds, N, () => (sink ^= decode(seg).ok ? 1 : 0)));
-  results.push(bench('decode (ACK)', rounds, N, () => (sink ^= decode(ack).ok ? 1 : 0)));
+  results.push(await bench(`checksum (${dataBytes} bytes)`, rounds, N, () => (sink ^= checksum(payload))));
+  results.push(await bench(`checksumMatches (${dataBytes} bytes)`, rounds, N, () => (sink ^= checksumMatches(payload, 0x1234) ? 1 : 0)));
+  results.push(await bench(`encodeData (${mss}-byte segment: alloc + checksum + copy)`, rounds, N, (i) => (sink ^= encodeData(i, payload).length)));
+  results.push(await bench('new Uint8Array(MSS) alone', rounds, N, () => (sink ^= new Uint8Array(mss).length)));
+  results.push(await bench('encodeAck', rounds, N, (i) => (sink ^= encodeAck(i).length)));
+  results.push(await bench('decode (DATA)', rounds, N, () => (sink ^= decode(seg).ok ? 1 : 0)));
+  results.push(await bench('decode (ACK)', rounds, N, () => (sink ^= decode(ack).ok ? 1 : 0)));
 
   // The receiver machine per in-sequence segment (decode, checksum, verdict, ACK).
   const segs = Array.from({ length: 4096 }, (_, i) => encodeData(i, file.subarray(i * dataBytes, (i + 1) * dataBytes)));
   {
     let m = new ReceiverMachine({ lossRate: 0, random: Math.random, idleTimeoutMs: 30000, lingerMs: 0 });
     results.push(
-      bench('ReceiverMachine: handleDatagram (in-sequence DATA) + pollEvent + pollTransmit', rounds, N, (i) => {
+      await bench('ReceiverMachine: handleDatagram (in-sequence DATA) + pollEvent + pollTransmit', rounds, N, (i) => {
         const k = i & 4095;
         if (k === 0) m = new ReceiverMachine({ lossRate: 0, random: Math.random, idleTimeoutMs: 30000, lingerMs: 0 });
         m.handleDatagram(i, segs[k]!, '127.0.0.1:1');
@@ -95,7 +90,7 @@ async function main(): Promise<void> {
     let k = 0;
     m.pollTransmit(0);
     results.push(
-      bench('SenderFlow: handleDatagram(ACK) + pollTransmit + drain events + pollTimeout', rounds, N, (i) => {
+      await bench('SenderFlow: handleDatagram(ACK) + pollTransmit + drain events + pollTimeout', rounds, N, (i) => {
         if (m.status !== 'sending') {
           m = mk();
           acks = acks.length === m.total ? acks : Array.from({ length: m.total }, (_, j) => encodeAck(j));
@@ -112,13 +107,13 @@ async function main(): Promise<void> {
   }
 
   // Receiver driver pieces: the peer key string and the file write.
-  results.push(bench('`${address}:${port}` peer key', rounds, N, (i) => (sink ^= `127.0.4.${i & 255}:${40000 + (i & 1023)}`.length)));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-micro-'));
+  results.push(await bench('`${address}:${port}` peer key', rounds, N, (i) => (sink ^= `127.0.4.${i & 255}:${40000 + (i & 1023)}`.length)));
+  const dir = tempDir('micro');
   try {
     const fd = fs.openSync(path.join(dir, 'out'), 'w');
-    results.push(bench(`fs.writeSync (${dataBytes} bytes, appending)`, rounds, 20_000, () => (sink ^= fs.writeSync(fd, payload))));
+    results.push(await bench(`fs.writeSync (${dataBytes} bytes, appending)`, rounds, 20_000, () => (sink ^= fs.writeSync(fd, payload))));
     const big = new Uint8Array(64 * 1024);
-    results.push(bench('fs.writeSync (64 KiB, appending), per 992-byte share', rounds, 2_000, () => (sink ^= fs.writeSync(fd, big))));
+    results.push(await bench('fs.writeSync (64 KiB, appending), per 992-byte share', rounds, 2_000, () => (sink ^= fs.writeSync(fd, big))));
     results[results.length - 1]!.nsPerOp *= dataBytes / big.length;
     fs.closeSync(fd);
   } finally {
@@ -127,20 +122,18 @@ async function main(): Promise<void> {
 
   // UDP sends to a bound socket on loopback that never reads (datagrams beyond its buffer are dropped):
   // the sending side's cost only.
-  const sinkSock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => sinkSock.bind(0, '127.0.3.250', () => r()));
+  const sinkSock = await udpSocket('127.0.3.250');
   const { port } = sinkSock.address();
   const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-  const unconnected = dgram.createSocket('udp4');
-  await new Promise<void>((r) => unconnected.bind(0, '127.0.0.1', () => r()));
+  const unconnected = await udpSocket('127.0.0.1');
   const connected = dgram.createSocket('udp4');
   await new Promise<void>((r) => connected.connect(port, '127.0.3.250', () => r()));
   const ackBuf = Buffer.from(ack);
   const segBuf = Buffer.from(seg);
-  results.push(await benchAsync('socket.send(8 bytes, port, address) unconnected (the receiver\'s ACK)', rounds, 20_000, () => unconnected.send(ackBuf, port, '127.0.3.250'), tick));
-  results.push(await benchAsync('socket.send(8 bytes) connected', rounds, 20_000, () => connected.send(ackBuf), tick));
-  results.push(await benchAsync(`socket.send(${mss} bytes) connected (the sender's DATA)`, rounds, 20_000, () => connected.send(segBuf), tick));
-  results.push(await benchAsync(`socket.send(fresh ${mss}-byte Uint8Array) connected`, rounds, 20_000, (i) => connected.send(encodeData(i, payload)), tick));
+  results.push(await bench('socket.send(8 bytes, port, address) unconnected (the receiver\'s ACK)', rounds, 20_000, () => unconnected.send(ackBuf, port, '127.0.3.250'), tick));
+  results.push(await bench('socket.send(8 bytes) connected', rounds, 20_000, () => connected.send(ackBuf), tick));
+  results.push(await bench(`socket.send(${mss} bytes) connected (the sender's DATA)`, rounds, 20_000, () => connected.send(segBuf), tick));
+  results.push(await bench(`socket.send(fresh ${mss}-byte Uint8Array) connected`, rounds, 20_000, (i) => connected.send(encodeData(i, payload)), tick));
   unconnected.close();
   connected.close();
   sinkSock.close();

@@ -20,17 +20,19 @@
 //   --client-segments  the client sends real DATA segments (encodeData, consecutive sequence numbers)
 //   --peer server    answer with real p2mpserver processes instead of the echo (needs --client-segments)
 
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { encodeData } from '../src/core/codec.js';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { addresses, freePort, quantile, SERVER, startNode, type Proc } from './common.js';
+import { tempDir } from '../harness/files.js';
+import { quantile } from '../harness/format.js';
+import { freePort, udpSocket } from '../harness/net.js';
+import { start, startReceivers } from '../harness/procs.js';
+import { encodeData } from '../src/core/codec.js';
+import { addresses, PINGPONG } from './common.js';
 
 export interface PingPongResult {
   size: number;
@@ -85,30 +87,25 @@ const ACK_BYTES = 8;
 export async function echo(addrs: string[], port: number, write: boolean, realAck = false): Promise<void> {
   const reply = Buffer.alloc(ACK_BYTES);
   reply.writeUInt16BE(0xaaaa, 6);
-  const tmp = write ? fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-pingpong-')) : undefined;
+  const tmp = write ? tempDir('pingpong') : undefined;
   const fds = addrs.map((a) => (tmp === undefined ? -1 : fs.openSync(path.join(tmp, a), 'w')));
   const cleanup = (): void => {
     if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true });
   };
   await Promise.all(
-    addrs.map(
-      (a, i) =>
-        new Promise<void>((resolve, reject) => {
-          const s = dgram.createSocket('udp4');
-          const fd = fds[i]!;
-          s.on('message', (msg, rinfo) => {
-            if (fd >= 0) fs.writeSync(fd, msg, ACK_BYTES, msg.length - ACK_BYTES);
-            if (realAck && msg.length >= ACK_BYTES) {
-              const ack = Buffer.allocUnsafe(ACK_BYTES);
-              msg.copy(ack, 0, 0, 4);
-              ack.writeUInt32BE(0x0000aaaa, 4);
-              s.send(ack, rinfo.port, rinfo.address);
-            } else s.send(reply, rinfo.port, rinfo.address);
-          });
-          s.once('error', reject);
-          s.bind({ port, address: a, exclusive: true }, () => resolve());
-        }),
-    ),
+    addrs.map(async (a, i) => {
+      const s = await udpSocket(a, port);
+      const fd = fds[i]!;
+      s.on('message', (msg, rinfo) => {
+        if (fd >= 0) fs.writeSync(fd, msg, ACK_BYTES, msg.length - ACK_BYTES);
+        if (realAck && msg.length >= ACK_BYTES) {
+          const ack = Buffer.allocUnsafe(ACK_BYTES);
+          msg.copy(ack, 0, 0, 4);
+          ack.writeUInt32BE(0x0000aaaa, 4);
+          s.send(ack, rinfo.port, rinfo.address);
+        } else s.send(reply, rinfo.port, rinfo.address);
+      });
+    }),
   );
   process.stdout.write('pingpong: echo ready\n');
   // Runs until the client ends it (SIGTERM) or stdin closes.
@@ -200,31 +197,23 @@ async function clientLoops(c: ClientRun): Promise<ClientOut> {
 export async function pingpong(o: { size: number; flows: number; seconds: number; warmup: number; port?: number; block: number } & Ladder): Promise<PingPongResult> {
   const addrs = addresses(o.flows, o.block);
   const port = o.port ?? (await freePort(addrs));
-  const script = fileURLToPath(import.meta.url);
   const echoArgs = ['--echo', '--port', String(port), '--flows', String(o.flows), '--block', String(o.block), '--size', String(o.size), ...(o.echoWrite ? ['--echo-write'] : []), ...(o.echoAck ? ['--echo-ack'] : [])];
   let stop: () => void;
   if (o.peer === 'server') {
     // Real receivers; they write to a temporary directory and are interrupted at the end (no end of file).
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-pingpong-'));
-    const servers: Proc[] = addrs.map((a) => startNode(SERVER, ['--bind', a, '--quiet', '--json', String(port), path.join(tmp, a), '0'], { readyPattern: /listening on/ }));
-    await Promise.all(servers.map((p) => p.ready));
+    const tmp = tempDir('pingpong');
+    const servers = await startReceivers(addrs, port, tmp, 0, { args: ['--json'] });
     stop = () => {
       for (const p of servers) p.child.kill('SIGTERM');
       void Promise.all(servers.map((p) => p.done)).then(() => fs.rmSync(tmp, { recursive: true, force: true }));
     };
   } else {
-    const child = spawn(process.execPath, [script, ...echoArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (out.includes('echo ready')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`echo process exited (${code})`)));
-    });
+    const echoProc = start(PINGPONG, echoArgs, { ready: /echo ready/, stdinPipe: true });
+    await echoProc.ready;
+    if (echoProc.child.exitCode !== null) throw new Error(`echo process exited (${echoProc.child.exitCode}): ${echoProc.output()}`);
     stop = () => {
-      child.stdin!.end();
-      child.kill('SIGTERM');
+      echoProc.child.stdin!.end();
+      echoProc.child.kill('SIGTERM');
     };
   }
   const run: ClientRun = { addrs, port, size: o.size, seconds: o.seconds, warmup: o.warmup, alloc: o.clientAlloc === true, segments: o.clientSegments === true };

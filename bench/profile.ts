@@ -19,7 +19,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { cachedFile, describeMachine, DIST, machine } from './common.js';
+import { cachedSeededFile } from '../harness/files.js';
+import { describeMachine, machine } from '../harness/machine.js';
+import { DIST, ROOT } from '../harness/paths.js';
 import { summarize as summarizeProfile } from './cpuprof-summary.js';
 import { runTransfer, type TransferSpec } from './transfer.js';
 
@@ -33,7 +35,6 @@ interface Options {
   skipClinic?: boolean;
 }
 
-const ROOT = path.resolve(DIST, '..');
 const PROBE = path.join(DIST, 'bench/probe-client.js');
 
 function newest(dir: string, suffix: string, since: number): string | undefined {
@@ -51,7 +52,7 @@ async function main(o: Options): Promise<void> {
   const n = Number(o.receivers);
   const mss = Number(o.mss);
   const bytes = Number(o.sizeMib) * 2 ** 20;
-  const file = cachedFile(work, bytes, 5);
+  const file = cachedSeededFile(work, bytes, 5);
   const clinic = createRequire(import.meta.url).resolve('clinic/bin.js');
   // clinic 13 does nothing at all (no collection, no report) unless its telemetry prompt is disabled.
   process.env.NO_INSIGHT = '1';
@@ -92,7 +93,7 @@ async function main(o: Options): Promise<void> {
     const senderDir = path.join(profDir, 'sender');
     const receiverDir = path.join(profDir, 'receivers');
     const profBytes = Number(o.profSizeMib) * 2 ** 20;
-    const profFile = cachedFile(work, profBytes, 5);
+    const profFile = cachedSeededFile(work, profBytes, 5);
     const r = await runTransfer({ ...base, file: profFile, fileBytes: profBytes, p: 0, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${senderDir}`], receiverNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${receiverDir}`] });
     const segments = r.summary?.total.segmentsSent ?? 0;
     say(`- node --cpu-prof on p2mpclient and on each p2mpserver (P=0, ${o.profSizeMib} MiB): \`${r.command.replace(out, o.out)}\`; ${segments} segments sent in ${(r.transferMs / 1000).toFixed(3)} s -> ${path.relative(ROOT, profDir)}/\n`);

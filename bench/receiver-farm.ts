@@ -12,12 +12,13 @@
 // 1 otherwise, 3 when a socket could not be bound (the port is taken: pick another).
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
+import { sha256File } from '../harness/files.js';
+import { receivedFile } from '../harness/procs.js';
 import { startReceiver, type ReceiveOutcome, type ReceiveRun } from '../src/transport/receiver-driver.js';
-import { addresses, sha256 } from './common.js';
+import { addresses } from './common.js';
 
 interface FarmOptions {
   count: string;
@@ -75,7 +76,7 @@ async function main(o: FarmOptions): Promise<void> {
   const addrs = o.addrs ? o.addrs.split(',') : addresses(count, Number(o.block));
   if (addrs.length !== count) throw new Error(`--addrs lists ${addrs.length} addresses, --count is ${count}`);
   fs.mkdirSync(o.dir, { recursive: true });
-  const outFile = (a: string): string => path.join(o.dir, `copy-${a}.bin`);
+  const outFile = (a: string): string => receivedFile(o.dir, a);
 
   let listening = 0;
   let bindFailed = false;
@@ -131,7 +132,7 @@ async function main(o: FarmOptions): Promise<void> {
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   delay.disable();
-  const want = o.verify ? sha256(o.verify) : undefined;
+  const want = o.verify ? sha256File(o.verify) : undefined;
   const receivers = results.map((r, i): FarmReceiver => {
     const a = addrs[i]!;
     const s = r.stats;
@@ -148,7 +149,7 @@ async function main(o: FarmOptions): Promise<void> {
     };
     if (r.ok) rec.elapsedMs = r.elapsedMs;
     else rec.reason = `${r.reason}: ${r.message}`;
-    if (want !== undefined) rec.identical = r.ok && fs.existsSync(outFile(a)) && sha256(outFile(a)) === want;
+    if (want !== undefined) rec.identical = r.ok && fs.existsSync(outFile(a)) && sha256File(outFile(a)) === want;
     if (!o.keep) fs.rmSync(outFile(a), { force: true });
     return rec;
   });
@@ -178,7 +179,7 @@ const program = new Command('receiver-farm')
   .description('Run N P2MP-FTP receivers (startReceiver) in one process, one loopback address each, one port.')
   .requiredOption('--count <n>', 'number of receivers')
   .requiredOption('--port <port>', 'UDP port shared by all receivers')
-  .requiredOption('--dir <dir>', 'directory for the output files (copy-ADDRESS.bin)')
+  .requiredOption('--dir <dir>', 'directory for the output files (out-ADDRESS.bin)')
   .option('--block <b>', 'addresses 127.0.<b>.1.. (3, 4 or 5; receivers past 250 continue in the next block)', '4')
   .option('--addrs <list>', 'comma-separated addresses instead of --block')
   .option('--p <prob>', 'loss probability at each receiver', '0')

@@ -20,7 +20,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { cachedFile, describeMachine, DIST, fmt, machine, mdTable, median, mib } from './common.js';
+import { cachedSeededFile, tempDir } from '../harness/files.js';
+import { fmt, mdTable, median, mib } from '../harness/format.js';
+import { describeMachine, machine } from '../harness/machine.js';
+import { DIST } from '../harness/paths.js';
+import { MODES } from '../src/core/options.js';
 import type { RttStats } from './probe-client.js';
 import { runTransfer, type Hosting, type TransferResult } from './transfer.js';
 
@@ -32,8 +36,6 @@ interface Options {
   json?: string;
 }
 
-type Mode = 'independent' | 'lockstep';
-const MODES: Mode[] = ['independent', 'lockstep'];
 const PROBE = path.join(DIST, 'bench/probe-client.js');
 const hostingFor = (n: number): Hosting => (n <= 3 ? 'procs' : 'farm');
 
@@ -61,14 +63,14 @@ function probeOf(r: TransferResult): ProbeJson {
 const rttOf = (r: TransferResult): RttStats | undefined => probeOf(r).rtt;
 const timersOf = (r: TransferResult): TimerStats | undefined => probeOf(r).timers;
 
-const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
+const ms = (x: number): string => fmt(x, 3);
 
 async function main(o: Options): Promise<void> {
   const quick = o.quick === true;
   const runs = o.runs !== undefined ? Number(o.runs) : quick ? 1 : 3;
   const floors = o.floors.split(',').map(Number);
   const counts = o.receivers.split(',').map(Number);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-rto-'));
+  const dir = tempDir('rto');
   const started = Date.now();
   const all: { part: number; label: Record<string, unknown>; runs: object[] }[] = [];
   const log = (l = ''): void => void process.stdout.write(`${l}\n`);
@@ -77,7 +79,7 @@ async function main(o: Options): Promise<void> {
   try {
     // Part 1: uncensored RTTs.
     const p1Bytes = (quick ? 1 : 4) * 2 ** 20;
-    const p1File = cachedFile(dir, p1Bytes, 6);
+    const p1File = cachedSeededFile(dir, p1Bytes, 6);
     log(`\n## RTT under load, P=0, floor 200 ms (no timeouts): ${mib(p1Bytes)} (seed 6), MSS 1000\n`);
     log(`Sender: \`node dist/bench/probe-client.js --rtt --rto-min 200 --mode M HOST... PORT FILE 1000\`. RTT = a segment's first transmission to its ACK, as the sender's machine samples it. "> x ms" = round trips slower than x ms per 10,000: each would be a spurious timeout with a floor of x ms (the RTO on loopback sits at the floor: SRTT + 4 RTTVAR is well under 1 ms).\n`);
     const rows1 = [['receivers', 'mode', 'samples', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', '> 1 ms', '> 2 ms', '> 3 ms', '> 5 ms', '> 10 ms']];
@@ -119,7 +121,7 @@ async function main(o: Options): Promise<void> {
 
     // Part 2: the floors under loss.
     const p2Bytes = 2 ** 20;
-    const p2File = cachedFile(dir, p2Bytes, 2);
+    const p2File = cachedSeededFile(dir, p2Bytes, 2);
     log(`\n## Floors at P=0.05: ${mib(p2Bytes)} (seed 2), MSS 500, ${runs} run(s), medians\n`);
     log(`Sender: \`node dist/bench/probe-client.js --rtt --rto-min F --mode M HOST... PORT FILE 500\` (same loop as p2mpclient --rto-min F). Drops = segments the receivers' loss service discarded (each needs one timeout); spurious = duplicates the receivers got (retransmissions of segments they already had); spurious timeouts ~ timeouts - drops. Timer late = how long after the RTO deadline the timeout was handled (Node timers have 1 ms resolution; a loop re-arms its one timer lazily); idle wake-ups = timer firings with nothing due yet.\n`);
     const rows2 = [['receivers', 'mode', 'floor ms', 'time s', 'timeouts', 'drops', 'spurious retx', 'timeouts - drops', 'RTT p99 ms', 'RTT p99.9 ms', 'timer late p50/p90 ms', 'idle wake-ups', 'times s']];

@@ -15,7 +15,8 @@ import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { DeadlineTimer } from '../src/transport/deadline-timer.js';
 import { PreciseTimer } from '../src/transport/precise-timer.js';
-import { describeMachine, fmt, machine, mdTable, quantile } from './common.js';
+import { fmt, mdTable, quantile } from '../harness/format.js';
+import { describeMachine, machine } from '../harness/machine.js';
 
 interface Timer {
   set(deadline: number | undefined): void;

@@ -1,18 +1,25 @@
 // One benchmark transfer on loopback: start the receivers (separate p2mpserver processes, or one receiver
-// farm process), run p2mpclient (optionally under /usr/bin/time -v, or any other sender command), wait for
+// farm process), run p2mpclient (optionally measuring its peak RSS, or under any other launcher), wait for
 // both sides and collect their JSON summaries.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { addresses, CLIENT, FARM, freePort, lastJson, parseMaxRssKiB, SERVER, sha256, startNode, type Proc } from './common.js';
-import type { FarmReport } from './receiver-farm.js';
+import { sha256File } from '../harness/files.js';
+import { mbps } from '../harness/format.js';
+import { parseMaxRssKiB, peakRssOptions } from '../harness/machine.js';
+import { freePort } from '../harness/net.js';
+import { CLIENT, ROOT } from '../harness/paths.js';
+import { receivedFile, start, startReceivers, type Proc } from '../harness/procs.js';
 import type { Summary } from '../src/cli/summary.js';
+import type { Mode } from '../src/core/options.js';
+import { addresses, FARM, lastJson } from './common.js';
+import type { FarmReport } from './receiver-farm.js';
 
 export type Hosting = 'procs' | 'farm';
 
 export interface TransferSpec {
   receivers: number;
-  mode: 'independent' | 'lockstep';
+  mode: Mode;
   mss: number;
   file: string;
   fileBytes: number;
@@ -23,8 +30,8 @@ export interface TransferSpec {
   threads?: number;
   rtoMin?: number;
   extraClientArgs?: string[];
-  /** Run the client under /usr/bin/time -v to get its peak RSS. */
-  timeV?: boolean;
+  /** Measure the client's peak RSS (harness peakRssOptions). */
+  peakRss?: boolean;
   /** Node flags for the client (e.g. --cpu-prof). */
   nodeArgs?: string[];
   /** A command prefix for the client, e.g. clinic: [node, clinic.js, 'doctor', '--dest', DIR, '--']. */
@@ -95,24 +102,22 @@ export async function runTransfer(spec: TransferSpec): Promise<TransferResult> {
   const addrs = addresses(spec.receivers, spec.block ?? 4);
   const outDir = path.join(spec.workDir, 'out');
   fs.mkdirSync(outDir, { recursive: true });
+  const rss = spec.peakRss ? peakRssOptions() : undefined;
+  const launcher = spec.launcher ?? rss?.launcher;
+  const nodeArgs = [...(rss?.nodeArgs ?? []), ...(spec.nodeArgs ?? [])];
+  // Paths in the repository are shown relative to the working directory; system programs as they are.
+  const shown = (a: string): string => (path.isAbsolute(a) && a.startsWith(ROOT) ? path.relative(process.cwd(), a) : a);
   for (let attempt = 0; ; attempt++) {
     const port = await freePort(addrs);
-    const receivers: Proc[] = [];
+    let receivers: Proc[];
     if (spec.hosting === 'farm') {
       const args = ['--count', String(spec.receivers), '--port', String(port), '--dir', outDir, '--block', String(spec.block ?? 4), '--p', String(spec.p), '--seed', String(spec.seed), '--linger', '0.3'];
       if (spec.verify) args.push('--verify', spec.file);
-      receivers.push(startNode(FARM, args, { readyPattern: /farm: (ready|error)/, nodeArgs: spec.receiverNodeArgs }));
+      receivers = [start(FARM, args, { ready: /farm: (ready|error)/, nodeArgs: spec.receiverNodeArgs })];
+      await receivers[0]!.ready;
     } else {
-      addrs.forEach((a, i) => {
-        receivers.push(
-          startNode(SERVER, ['--bind', a, '--seed', String(spec.seed + i), '--json', '--linger', '0.3', String(port), path.join(outDir, `copy-${a}.bin`), String(spec.p)], {
-            readyPattern: /listening on/,
-            nodeArgs: spec.receiverNodeArgs,
-          }),
-        );
-      });
+      receivers = await startReceivers(addrs, port, outDir, spec.p, { seed: spec.seed, args: ['--json', '--linger', '0.3'], nodeArgs: spec.receiverNodeArgs });
     }
-    await Promise.all(receivers.map((r) => r.ready));
     // A receiver that could not bind (the port was taken meanwhile) has ended or said so: try another port.
     const bindFailed = receivers.some((r) => r.child.exitCode !== null || r.child.signalCode !== null || /farm: error/.test(r.output()));
     if (bindFailed) {
@@ -138,18 +143,17 @@ export async function runTransfer(spec: TransferSpec): Promise<TransferResult> {
     ];
     const shownHosts = addrs.length > 3 ? [addrs[0]!, '...', addrs[addrs.length - 1]!] : addrs;
     const command = [
-      ...(spec.timeV ? ['/usr/bin/time -v'] : []),
-      ...(spec.launcherLabel !== undefined ? [spec.launcherLabel] : spec.launcher ? spec.launcher.map((a) => (path.isAbsolute(a) ? path.relative(process.cwd(), a) : a)) : []),
+      ...(spec.launcherLabel !== undefined ? [spec.launcherLabel] : (launcher ?? []).map(shown)),
       'node',
-      ...(spec.nodeArgs ?? []),
-      path.relative(process.cwd(), senderScript),
+      ...nodeArgs.map(shown),
+      shown(senderScript),
       ...clientArgs.slice(0, clientArgs.length - addrs.length - 3),
       ...shownHosts,
       String(port),
       path.basename(spec.file),
       String(spec.mss),
     ].join(' ');
-    const client = startNode(senderScript, clientArgs, { timeV: spec.timeV, nodeArgs: spec.nodeArgs, prefix: spec.launcher });
+    const client = start(senderScript, clientArgs, { launcher, nodeArgs });
     const c = await withTimeout(client.done, RECEIVER_TIMEOUT_MS * 5, () => client.child.kill('SIGINT'));
     const outs = await withTimeout(Promise.all(receivers.map((r) => r.done)), RECEIVER_TIMEOUT_MS, () => receivers.forEach((r) => r.child.kill('SIGTERM')));
 
@@ -171,7 +175,7 @@ export async function runTransfer(spec: TransferSpec): Promise<TransferResult> {
         }
       }
     } else {
-      const want = spec.verify ? sha256(spec.file) : undefined;
+      const want = spec.verify ? sha256File(spec.file) : undefined;
       if (want !== undefined) identical = 0;
       addrs.forEach((a, i) => {
         const s = lastJson<ServerJson>(outs[i]!.stdout);
@@ -180,8 +184,8 @@ export async function runTransfer(spec: TransferSpec): Promise<TransferResult> {
           duplicates += s.duplicates;
           if (s.ok) completed++;
         }
-        const copy = path.join(outDir, `copy-${a}.bin`);
-        if (want !== undefined && fs.existsSync(copy) && sha256(copy) === want) identical!++;
+        const copy = receivedFile(outDir, a);
+        if (want !== undefined && fs.existsSync(copy) && sha256File(copy) === want) identical!++;
         fs.rmSync(copy, { force: true });
       });
     }
@@ -195,8 +199,8 @@ export async function runTransfer(spec: TransferSpec): Promise<TransferResult> {
       transferMs,
       wallMs: c.wallMs,
       loopMs: summary ? Math.max(...summary.receivers.map((r) => r.timeMs)) : Number.NaN,
-      maxRssKiB: spec.timeV ? parseMaxRssKiB(c.stderr) : undefined,
-      aggregateMbps: summary ? (summary.total.bytes * 8) / (transferMs * 1000) : Number.NaN,
+      maxRssKiB: rss ? parseMaxRssKiB(c.stderr) : undefined,
+      aggregateMbps: summary ? mbps(summary.total.bytes, transferMs) : Number.NaN,
       completed,
       identical,
       timeouts: summary?.total.timeouts ?? Number.NaN,

@@ -4,9 +4,12 @@
 //   independent, per receiver:  N * (RTT + RTO * q/(1-q))
 //   lockstep, whole transfer:   N * (RTT + RTO * (E[max of n geometric attempt counts] - 1))
 // Both are sums of N i.i.d. per-segment times, so the variance is N times the per-segment variance.
+// In independent mode the transfer ends with the slowest receiver: expectedDelay adds its expectation
+// (each receiver's time is nearly normal, so mean + sd E[max of n standard normals]).
 
 import { HEADER_BYTES } from '../src/core/codec.js';
 import { segmentCount } from '../src/core/segments.js';
+import type { Mode } from '../src/core/options.js';
 import { serializationMs } from './network.js';
 import { pathDelayMs, type ScenarioOptions } from './options.js';
 
@@ -73,6 +76,46 @@ export function lockstepMoments(segments: number, rttMs: readonly number[], rtoM
     previous = f;
   }
   return { meanMs: segments * mean, varianceMs2: segments * (meanSquare - mean * mean) };
+}
+
+/** E[max of n i.i.d. standard normals], by numerical integration of x d(Phi(x)^n); 0 for n <= 1. */
+export function expectedMaxStdNormal(n: number): number {
+  if (n <= 1) return 0;
+  const phi = (x: number): number => Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
+  // Phi by the complementary error function (Numerical Recipes erfc, fractional error < 1.2e-7).
+  const erfc = (z: number): number => {
+    const t = 1 / (1 + 0.5 * Math.abs(z));
+    const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+    return z >= 0 ? r : 2 - r;
+  };
+  const Phi = (x: number): number => 0.5 * erfc(-x / Math.SQRT2);
+  let sum = 0;
+  const h = 0.001;
+  for (let x = -10; x <= 10; x += h) sum += x * n * phi(x) * Phi(x) ** (n - 1) * h;
+  return sum;
+}
+
+export interface DelayExpectation {
+  /** Independent: one receiver's completion time. Lockstep: the whole transfer's. */
+  meanMs: number;
+  sdMs: number;
+  /** The whole transfer, i.e. the slowest receiver (lockstep: the mean itself). */
+  slowestMs: number;
+}
+
+/**
+ * The expected delay of a transfer of `segments` segments to `receivers` receivers on equal paths (round trip
+ * `rttMs`), fixed RTO, every attempt failing with probability q. Independent: N (RTT + RTO q/(1-q)) per receiver,
+ * and the slowest of the n receivers by the normal approximation. Lockstep: N (RTT + RTO (E[max K] - 1)).
+ */
+export function expectedDelay(mode: Mode, receivers: number, segments: number, rttMs: number, rtoMs: number, q: number): DelayExpectation {
+  if (mode === 'independent') {
+    const m = independentMoments(segments, rttMs, rtoMs, q);
+    const sdMs = Math.sqrt(m.varianceMs2);
+    return { meanMs: m.meanMs, sdMs, slowestMs: m.meanMs + sdMs * expectedMaxStdNormal(receivers) };
+  }
+  const m = lockstepMoments(segments, new Array<number>(receivers).fill(rttMs), rtoMs, new Array<number>(receivers).fill(q));
+  return { meanMs: m.meanMs, sdMs: Math.sqrt(m.varianceMs2), slowestMs: m.meanMs };
 }
 
 export interface AnalyticExpectation {

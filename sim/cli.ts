@@ -3,7 +3,7 @@
 // and only here, to report simulator speed; --no-wall leaves it out so equal seeds print equal bytes.
 
 import { Command, CommanderError, Option } from 'commander';
-import { EOF_MODES, type EofMode, type Mode } from '../src/core/options.js';
+import { EOF_MODES, MODES, type EofMode, type Mode } from '../src/core/options.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import {
   parseCrash,
@@ -81,7 +81,7 @@ function program(io: CliIo): Command {
     .description('Deterministic discrete-event simulation of one P2MP-FTP transfer (virtual time, seeded faults).')
     .option('--seed <seed>', 'run seed: same seed and options, same output', String(d.seed))
     .option('-n, --receivers <n>', 'number of receivers', parseInteger, d.receivers)
-    .addOption(new Option('--mode <mode>', 'independent: one stop-and-wait flow per receiver; lockstep: segment i+1 waits for every ACK of i').choices(['independent', 'lockstep']).default(d.mode))
+    .addOption(new Option('--mode <mode>', 'independent: one stop-and-wait flow per receiver; lockstep: segment i+1 waits for every ACK of i').choices([...MODES]).default(d.mode))
     .option('-p, --p <P>', "receivers' loss service probability", parseProbability, d.lossRate)
     .option('--file-size <size>', 'file size (seeded bytes), e.g. 1MiB, 64KiB, 1000', parseSize, d.fileBytes)
     .option('--mss <bytes>', 'segment size including the 8-byte header', parseInteger, d.mss)

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { checksumMatches, decode, encodeAck, encodeData, encodeFin, HEADER_BYTES, payloadBytes } from '../src/core/codec.js';
 import { standaloneFlow } from '../src/core/flow.js';
-import type { EofMode } from '../src/core/options.js';
+import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import { ReceiverMachine, step } from '../src/core/receiver.js';
 import { segmentCount } from '../src/core/segments.js';
 
@@ -207,7 +207,7 @@ export interface SenderCase {
 export const senderCase: fc.Arbitrary<SenderCase> = fc.record({
   mss: fc.integer({ min: HEADER_BYTES + 1, max: HEADER_BYTES + 12 }),
   file: fc.uint8Array({ maxLength: 60, size: 'max' }),
-  eof: fc.constantFrom<EofMode>('empty', 'fin', 'last'),
+  eof: fc.constantFrom(...EOF_MODES),
   initialSeq,
   fixedRtoMs: fc.option(durationMs.map((x) => x + 1), { nil: null }),
   giveUpMs: durationMs.map((x) => x + 0.1),

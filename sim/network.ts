@@ -3,7 +3,7 @@
 // reordering emerges; loss, duplication and single-bit corruption apply only during the faulty phase
 // (send time < faultUntilMs) so that liveness can be asserted afterwards.
 
-import { HEADER_BYTES, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from '../src/core/codec.js';
+import { HEADER_BYTES, peekType, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from '../src/core/codec.js';
 import { TYPE_SACK } from '../src/core/sack.js';
 import { randomInt, type Random } from './prng.js';
 
@@ -34,8 +34,6 @@ export interface LinkOptions {
   queuePackets: number;
 }
 
-export const CLEAN_LINK: LinkOptions = { delayMs: 0, jitterMs: 0, loss: 0, duplicate: 0, corrupt: 0, bandwidthMbps: 0, queuePackets: 0 };
-
 /** IPv4 + UDP headers, counted when serializing a datagram onto a rate-limited link. */
 export const UDP_IP_OVERHEAD_BYTES = 28;
 
@@ -60,9 +58,7 @@ export function serializationMs(bytes: number, mbps: number): number {
 
 /** Byte ranges [start, end) whose bits a 'checked' corruption may flip, by datagram type. */
 function checkedRanges(bytes: Uint8Array): ReadonlyArray<readonly [number, number]> {
-  if (bytes.length < HEADER_BYTES) return [[0, bytes.length]];
-  const type = (bytes[6]! << 8) | bytes[7]!;
-  switch (type) {
+  switch (peekType(bytes)) {
     case TYPE_DATA:
     case TYPE_LAST:
       return [

@@ -2,7 +2,7 @@
 // event the machines emit, and keeps its own model of what is legal. It never changes the run.
 
 import { Buffer } from 'node:buffer';
-import { HEADER_BYTES, TYPE_FIN } from '../src/core/codec.js';
+import { payloadBytes, peekSeq, peekType, TYPE_FIN } from '../src/core/codec.js';
 
 export type ViolationKind =
   | 'duplicate-write' // a receiver wrote a segment it had already written
@@ -31,13 +31,7 @@ export interface SenderView {
 
 const MAX_RECORDED = 50;
 
-function readSeq(bytes: Uint8Array): number {
-  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-}
-
-function isFin(bytes: Uint8Array): boolean {
-  return bytes.length >= HEADER_BYTES && ((bytes[6]! << 8) | bytes[7]!) === TYPE_FIN;
-}
+const isFin = (bytes: Uint8Array): boolean => peekType(bytes) === TYPE_FIN;
 
 export class Observer {
   readonly violations: Violation[] = [];
@@ -76,7 +70,7 @@ export class Observer {
     this.acked = new Array<number>(receivers).fill(0);
     this.highSent = new Array<number>(receivers).fill(0);
     this.faultyWrites = new Array<number>(receivers).fill(0);
-    this.payloadBytes = mss - HEADER_BYTES;
+    this.payloadBytes = payloadBytes(mss);
     this.fileBuffer = Buffer.from(file.buffer, file.byteOffset, file.length);
   }
 
@@ -87,7 +81,7 @@ export class Observer {
 
   /** Index of a segment as named by its header (FIN is always the last segment). */
   indexOf(bytes: Uint8Array): number {
-    return isFin(bytes) ? this.total - 1 : (readSeq(bytes) - this.initialSeq) >>> 0;
+    return isFin(bytes) ? this.total - 1 : (peekSeq(bytes) - this.initialSeq) >>> 0;
   }
 
   /** The sender for receiver r put a DATA/FIN datagram on the wire. */

@@ -7,7 +7,7 @@
 
 import fc from 'fast-check';
 import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from '../src/core/codec.js';
-import type { EofMode, Mode } from '../src/core/options.js';
+import { EOF_MODES, type Mode } from '../src/core/options.js';
 import { maxRttMs } from './bounds.js';
 import type { LinkOptions } from './network.js';
 import { resolveOptions, type ScenarioInput } from './options.js';
@@ -21,8 +21,6 @@ export const MAX_RECEIVERS = 16;
 export const MAX_LOSS_RATE = 0.6;
 /** Honest receivers must never be given up on, so give-up, idle and linger timers are effectively infinite. */
 const NEVER_MS = 1e12;
-
-const EOFS: readonly EofMode[] = ['empty', 'fin', 'last'];
 
 /** Uniform on [min, max] at a 1e-6 resolution; fc.double is deliberately skewed towards tiny values, not wanted here. */
 const uniform = (min: number, max: number): fc.Arbitrary<number> =>
@@ -93,7 +91,7 @@ const commonFields = {
   lossRate: prob(MAX_LOSS_RATE),
   mss: fc.oneof(fc.integer({ min: MSS_MIN_EXCLUSIVE + 1, max: MSS_MAX }), fc.constantFrom(MSS_MIN_EXCLUSIVE + 1, 10, 500, MSS_MAX)),
   file: fileShape,
-  eof: fc.constantFrom(...EOFS),
+  eof: fc.constantFrom(...EOF_MODES),
   initialSeq: initialSeqArbitrary,
   rto: rtoArbitrary,
   down: linkArbitrary,

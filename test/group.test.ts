@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encodeAck } from '../src/core/codec.js';
 import { GroupSender, type GroupConfig, type Transmit } from '../src/core/group.js';
-import { fileBytes } from './support.js';
+import { fileBytes } from '../harness/files.js';
 
 const RTO = { minMs: 5, maxMs: 2000, initialMs: 100, granularityMs: 1 };
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { checksum, encodeAck, encodeData, encodeFin, lowPadChecksum } from '../src/core/codec.js';
 import { ReceiverMachine, step, type ReceiverConfig, type Step } from '../src/core/receiver.js';
 import { EOF_MODES, type EofMode } from '../src/core/options.js';
-import { concat, corruptData, fileBytes, hex, seeded, specSegments, utf8, type SpecSegment } from './support.js';
+import { fileBytes } from '../harness/files.js';
+import { concat, corruptData, hex, seeded, specSegments, utf8, type SpecSegment } from './support.js';
 
 const PEER = '192.0.2.1:40000';
 const OTHER = '192.0.2.2:40000';

@@ -6,7 +6,8 @@ import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import { RtoEstimator, type RtoConfig } from '../src/core/rto.js';
 import { segmentCount } from '../src/core/segments.js';
 import { runScenario } from '../sim/scenario.js';
-import { concat, fileBytes, hex, specSegments, utf8 } from './support.js';
+import { fileBytes } from '../harness/files.js';
+import { concat, hex, specSegments, utf8 } from './support.js';
 
 type FlowOptions = Parameters<typeof standaloneFlow>[0];
 

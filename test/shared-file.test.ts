@@ -2,15 +2,15 @@
 // whole or streams through a ring, for any size and MSS.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../harness/files.js';
 import { payloadBytes } from '../src/core/codec.js';
 import { fileSource, openSharedFile } from '../src/transport/shared-file.js';
 import { SharedState } from '../src/transport/shared-state.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-shared-file-'));
+const dir = tempDir('shared-file');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Read every data segment as the sender would, letting a single receiver advance the window as it goes. */

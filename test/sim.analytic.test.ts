@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { main } from '../sim/cli.js';
-import { analyticExpectation, independentMoments, lockstepMoments, maxGeometricMoments } from '../sim/analytic.js';
+import { analyticExpectation, expectedDelay, expectedMaxStdNormal, independentMoments, lockstepMoments, maxGeometricMoments } from '../sim/analytic.js';
 import { resolveOptions, type ScenarioInput } from '../sim/options.js';
 import { runScenario } from '../sim/scenario.js';
 
@@ -96,5 +96,90 @@ describe('analytic model', () => {
     expect(code).toBe(0);
     // The mean of 4 receivers: sd = 553 ms / sqrt(4).
     expect(out).toMatch(/analytic mean receiver completion: expected 8\.286 s \(sd 0\.277 s\), measured \d+\.\d{3} s/);
+  });
+});
+
+// The experiments' analytical series (expectedDelay), checked against values derived here another way: closed
+// forms for the expected maximum of a few standard normals, and the per-segment time summed straight from the
+// geometric distribution of attempts (P(K = k) = q^(k-1) (1-q)) instead of from the closed-form moments.
+
+/** E and Var of one segment's time RTT + RTO (K - 1), K ~ geometric(1 - q), by summing the distribution. */
+function segmentBySum(rttMs: number, rtoMs: number, q: number): { mean: number; variance: number } {
+  let mean = 0;
+  let square = 0;
+  for (let k = 1; k < 2000; k++) {
+    const pk = q ** (k - 1) * (1 - q);
+    const t = rttMs + rtoMs * (k - 1);
+    mean += pk * t;
+    square += pk * t * t;
+  }
+  return { mean, variance: square - mean * mean };
+}
+
+/** E[max of n attempt counts] from the distribution of the maximum: P(max <= k) = (1 - q^k)^n. */
+function maxAttemptsBySum(n: number, q: number): number {
+  let e = 0;
+  for (let k = 1; k < 2000; k++) e += k * ((1 - q ** k) ** n - (1 - q ** (k - 1)) ** n);
+  return e;
+}
+
+describe('expected delay of a transfer (the experiments\' analytical series)', () => {
+  it('E[max of n standard normals]: 0 for one, and the closed forms for 2 to 5', () => {
+    const sqrtPi = Math.sqrt(Math.PI);
+    expect(expectedMaxStdNormal(1)).toBe(0);
+    expect(expectedMaxStdNormal(2)).toBeCloseTo(1 / sqrtPi, 5);
+    expect(expectedMaxStdNormal(3)).toBeCloseTo(3 / (2 * sqrtPi), 5);
+    expect(expectedMaxStdNormal(4)).toBeCloseTo((6 / Math.PI ** 1.5) * Math.atan(Math.SQRT2), 5);
+    expect(expectedMaxStdNormal(5)).toBeCloseTo((5 / (4 * sqrtPi)) * (1 + (6 / Math.PI) * Math.asin(1 / 3)), 5);
+    // It grows without bound, but slowly (about sqrt(2 ln n)).
+    expect(expectedMaxStdNormal(50)).toBeGreaterThan(expectedMaxStdNormal(10));
+    expect(expectedMaxStdNormal(50)).toBeLessThan(Math.sqrt(2 * Math.log(50)));
+  });
+
+  it('without loss every mode takes N round trips, and nobody is slower than anybody else', () => {
+    for (const mode of ['independent', 'lockstep'] as const) {
+      const d = expectedDelay(mode, 7, 300, 20, 100, 0);
+      expect(d.meanMs).toBeCloseTo(300 * 20, 9);
+      expect(d.sdMs).toBeCloseTo(0, 9);
+      expect(d.slowestMs).toBeCloseTo(300 * 20, 9);
+    }
+  });
+
+  it('independent: mean and sd are N times those of one segment, summed from the geometric distribution', () => {
+    const seg = segmentBySum(20, 100, 0.05);
+    const d = expectedDelay('independent', 1, 2034, 20, 100, 0.05);
+    expect(d.meanMs).toBeCloseTo(2034 * seg.mean, 6);
+    expect(d.sdMs).toBeCloseTo(Math.sqrt(2034 * seg.variance), 6);
+    // One receiver is its own slowest.
+    expect(d.slowestMs).toBe(d.meanMs);
+  });
+
+  it('independent: the slowest of two receivers is the mean plus sd / sqrt(pi)', () => {
+    const d = expectedDelay('independent', 2, 1000, 20, 100, 0.1);
+    expect(d.slowestMs).toBeCloseTo(d.meanMs + d.sdMs / Math.sqrt(Math.PI), 3);
+  });
+
+  it('lockstep: each segment costs RTT + RTO (E[max of n attempt counts] - 1), the maximum summed from its distribution', () => {
+    for (const [n, q] of [
+      [1, 0.05],
+      [3, 0.05],
+      [50, 0.05],
+      [2, 0.5],
+    ] as const) {
+      const d = expectedDelay('lockstep', n, 1000, 20, 100, q);
+      expect(d.meanMs, `n=${n} q=${q}`).toBeCloseTo(1000 * (20 + 100 * (maxAttemptsBySum(n, q) - 1)), 4);
+      expect(d.slowestMs).toBe(d.meanMs);
+    }
+    // One receiver in lockstep is independent mode.
+    const one = expectedDelay('lockstep', 1, 1000, 20, 100, 0.05);
+    expect(one.sdMs).toBeCloseTo(expectedDelay('independent', 1, 1000, 20, 100, 0.05).sdMs, 6);
+  });
+
+  it('lockstep at P = 0.05: the extra rounds per segment quoted in docs/EXPERIMENTS.md', () => {
+    const extra = (n: number): number => expectedDelay('lockstep', n, 1, 0, 1, 0.05).meanMs;
+    expect(extra(1)).toBeCloseTo(0.05 / 0.95, 9);
+    expect(extra(3)).toBeCloseTo(0.151, 3);
+    expect(extra(10)).toBeCloseTo(0.427, 3);
+    expect(extra(50)).toBeCloseTo(1.047, 3);
   });
 });

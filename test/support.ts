@@ -5,6 +5,7 @@ import seedrandom from 'seedrandom';
 import { encodeData, encodeFin } from '../src/core/codec.js';
 import type { EofMode } from '../src/core/options.js';
 
+
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 export const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -22,14 +23,6 @@ export function concat(chunks: readonly Uint8Array[]): Uint8Array {
 /** A seeded uniform [0, 1) source. The seed is part of every failure message that uses it. */
 export function seeded(seed: string | number): () => number {
   return seedrandom(String(seed));
-}
-
-/** Deterministic pseudo-random file bytes from a seed (keeps fast-check counterexamples small). */
-export function fileBytes(size: number, seed: number): Uint8Array {
-  const rnd = seeded(`file-${seed}`);
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = Math.floor(rnd() * 256);
-  return out;
 }
 
 export interface SpecSegment {

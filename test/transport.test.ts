@@ -5,7 +5,7 @@ import { UdpReceiverTransport, UdpSenderTransport } from '../src/transport/udp.j
 import { Link } from '../sim/network.js';
 import { stream } from '../sim/prng.js';
 import { SimNet } from '../sim/transport.js';
-import { freePort } from './e2e/procs.js';
+import { freePort } from '../harness/net.js';
 import { runTransportConformance } from './transport.conformance.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -7,7 +7,8 @@ import type { RtoConfig } from '../src/core/rto.js';
 import { standaloneWindowFlow, windowLockstepLimit, type WindowFlow, type WindowOptions } from '../src/core/window.js';
 import type { FileSource } from '../src/core/segments.js';
 import { bufferingReceiver, classicReceiver, runFlow, writtenBytes, type NetOptions, type Receiver } from './flow-harness.js';
-import { fileBytes, hex } from './support.js';
+import { fileBytes } from '../harness/files.js';
+import { hex } from './support.js';
 
 const RTO: RtoConfig = { minMs: 5, maxMs: 2000, initialMs: 100, granularityMs: 1 };
 

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { startReceiver } from '../transport/receiver-driver.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
+import { mbps } from './summary.js';
 
 interface ServerOptions {
   bind?: string;
@@ -102,7 +103,7 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     const secs = r.elapsedMs / 1000;
     out.write(
       `Received ${file}: ${s.bytes} bytes in ${s.segments} segments from ${r.peer} in ${secs.toFixed(3)} s` +
-        ` (${secs > 0 ? ((s.bytes * 8) / secs / 1e6).toFixed(2) : '-'} Mbit/s); drops ${s.drops}, bad checksums ${s.badChecksums},` +
+        ` (${r.elapsedMs > 0 ? mbps(s.bytes, r.elapsedMs).toFixed(2) : '-'} Mbit/s); drops ${s.drops}, bad checksums ${s.badChecksums},` +
         ` duplicates ${s.duplicates}, ignored ${s.ignored}, seed ${seed}\n`,
     );
   }

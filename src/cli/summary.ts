@@ -58,7 +58,8 @@ export interface Summary extends Omit<SummaryInput, 'results' | 'elapsedMs'> {
   };
 }
 
-const mbps = (bytes: number, ms: number): number => (ms > 0 ? (bytes * 8) / (ms * 1000) : 0);
+/** Megabits per second for `bytes` in `ms` milliseconds: 0 for no time, NaN for an unknown (NaN) time. */
+export const mbps = (bytes: number, ms: number): number => (ms === 0 ? 0 : (bytes * 8) / (ms * 1000));
 
 const REASONS: Record<string, string> = {
   'no-answer': 'no answer within the give-up time',

@@ -4,6 +4,7 @@
 // once for every flow.
 
 import { decode } from './codec.js';
+import { Fifo } from './queue.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
 import type { SenderOptions } from './options.js';
 import { SegmentSource, type FileSource } from './segments.js';
@@ -18,7 +19,7 @@ export interface FlowConfig {
   /** This flow's receiver index in its group (carried by every event; 0 alone). */
   receiver?: number;
   /** Where events go: the group's queue (no copying per event), or the flow's own for pollEvent(). */
-  events?: SenderEvent[];
+  events?: Fifo<SenderEvent>;
 }
 
 export type FailReason = 'no-answer' | 'port-unreachable' | 'socket-error' | 'aborted';
@@ -79,14 +80,14 @@ export class SenderFlow {
   private deadline: number | undefined;
   /** When the segment in flight was first sent: give-up counts from here (time spent at a lockstep barrier is not silence). */
   private waitingSince = 0;
-  private readonly events: SenderEvent[];
+  private readonly events: Fifo<SenderEvent>;
   private readonly receiver: number;
 
   constructor(private readonly cfg: FlowConfig) {
     this.segments = cfg.segments;
     this.total = cfg.segments.total;
     this.receiver = cfg.receiver ?? 0;
-    this.events = cfg.events ?? [];
+    this.events = cfg.events ?? new Fifo<SenderEvent>();
     this.rto = new RtoEstimator(cfg.rto);
   }
 

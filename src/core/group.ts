@@ -9,6 +9,7 @@
 // Time is only ever an argument; a spurious handleTimeout does nothing.
 
 import { MinHeap, type Keyed } from './heap.js';
+import { Fifo } from './queue.js';
 import { SenderFlow, type FailReason, type SenderEvent, type SenderStats } from './flow.js';
 import type { SenderOptions } from './options.js';
 import { Pacer } from './pacer.js';
@@ -62,10 +63,14 @@ export class GroupSender {
   /** The last pollTransmit was held back by the pacer: pollTimeout() includes the pacer's next send time. */
   private paced = false;
   /** Flows push their events here directly; the group adds its own. */
-  private readonly events: GroupEvent[] = [];
-  private eventHead = 0;
-  /** Each flow's current deadline as last read (NaN: none); heap entries that disagree are stale. */
+  private readonly events = new Fifo<GroupEvent>();
+  /** Each flow's current deadline as last read (NaN: none). */
   private readonly deadlines: Float64Array;
+  /**
+   * The key of each flow's live heap entry (NaN: none). An entry is pushed only when a deadline moves earlier:
+   * a later one (every ACK pushes the deadline later) keeps the entry, which is moved when it reaches the top.
+   */
+  private readonly entryKey: Float64Array;
   private readonly heap = new MinHeap<Deadline>();
   /** Flows that may have something to transmit. */
   private readonly ready: number[] = [];
@@ -90,11 +95,12 @@ export class GroupSender {
     this.pacer = cfg.rateBitsPerSec === undefined ? undefined : new Pacer(cfg.rateBitsPerSec, PACER_BURST_DATAGRAMS * cfg.mss);
     const flows: Flow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
-      const f = { segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, instrument: cfg.instrument, receiver: r, events: this.events as SenderEvent[] };
+      const f = { segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, instrument: cfg.instrument, receiver: r, events: this.events as Fifo<SenderEvent> };
       flows.push(classic ? new SenderFlow(f) : new WindowFlow({ ...f, ...w }));
     }
     this.flows = flows;
     this.deadlines = new Float64Array(cfg.receivers).fill(Number.NaN);
+    this.entryKey = new Float64Array(cfg.receivers).fill(Number.NaN);
     this.isReady = new Uint8Array(cfg.receivers);
     this.atSlowest = cfg.receivers;
     if (cfg.receivers === 0) this.slowestAcked = Number.POSITIVE_INFINITY;
@@ -139,10 +145,9 @@ export class GroupSender {
   handleTimeout(now: number): void {
     this.paced = false;
     const due: number[] = [];
-    for (let top = this.heap.peek(); top !== undefined && top.key <= now; top = this.heap.peek()) {
-      this.heap.pop();
-      const r = top.receiver;
-      if (this.deadlines[r] !== top.key) continue; // superseded
+    for (let at = this.nextDeadline(); at !== undefined && at <= now; at = this.nextDeadline()) {
+      const r = this.heap.pop()!.receiver;
+      this.entryKey[r] = Number.NaN;
       this.deadlines[r] = Number.NaN;
       due.push(r);
     }
@@ -207,22 +212,37 @@ export class GroupSender {
   }
 
   pollEvent(): GroupEvent | undefined {
-    if (this.eventHead < this.events.length) return this.events[this.eventHead++];
-    if (this.eventHead > 0) {
-      this.events.length = 0;
-      this.eventHead = 0;
-    }
-    return undefined;
+    return this.events.shift();
   }
 
   /** The earliest deadline of any flow (retransmission or give-up), or the pacer's next send time; undefined when nothing is timed. */
   pollTimeout(): number | undefined {
-    const paceAt = this.paced && this.pacer !== undefined ? this.pacer.nextSendTime(Number.NEGATIVE_INFINITY) : undefined;
+    const at = this.nextDeadline();
+    if (!this.paced || this.pacer === undefined) return at;
+    const paceAt = this.pacer.nextSendTime(Number.NEGATIVE_INFINITY);
+    return at === undefined ? paceAt : Math.min(at, paceAt);
+  }
+
+  /** The earliest deadline of any flow; the heap's top entry is then that flow's. */
+  private nextDeadline(): number | undefined {
     for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
-      if (this.deadlines[top.receiver] === top.key) return paceAt === undefined ? top.key : Math.min(paceAt, top.key);
+      const r = top.receiver;
+      if (this.entryKey[r] !== top.key) {
+        this.heap.pop(); // superseded by an earlier entry
+        continue;
+      }
+      const at = this.deadlines[r]!;
+      if (at === top.key) return at;
+      // The flow's deadline moved later (or went away) since this entry was pushed: move the entry (the same object).
       this.heap.pop();
+      this.entryKey[r] = Number.NaN;
+      if (!Number.isNaN(at)) {
+        this.entryKey[r] = at;
+        top.key = at;
+        this.heap.push(top);
+      }
     }
-    return paceAt;
+    return undefined;
   }
 
   // ---- internals ----
@@ -249,8 +269,13 @@ export class GroupSender {
     const old = this.deadlines[r]!;
     if (key === old || (Number.isNaN(key) && Number.isNaN(old))) return;
     this.deadlines[r] = key;
-    if (at !== undefined) this.heap.push({ key: at, order: 0, receiver: r });
+    if (at !== undefined && !(this.entryKey[r]! <= at)) this.pushEntry(r, at);
     if (this.instrument) this.events.push({ type: 'timer', receiver: r, at });
+  }
+
+  private pushEntry(r: number, at: number): void {
+    this.entryKey[r] = at;
+    this.heap.push({ key: at, order: 0, receiver: r });
   }
 
   /** A live flow left the slowest count (acknowledged past it, or failed): recompute once none is left there. */

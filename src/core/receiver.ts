@@ -5,6 +5,7 @@
 // Math.random.
 
 import { checksumMatches, decode, encodeAck, encodeFin } from './codec.js';
+import { Fifo } from './queue.js';
 import { ReorderBuffer } from './reorder.js';
 import { encodeSack, SACK_MAX_RANGES } from './sack.js';
 
@@ -89,7 +90,7 @@ export class ReceiverMachine {
   /** The answer to the end-of-file segment, repeated while lingering. */
   private eofReply: Uint8Array | undefined;
 
-  private readonly events: ReceiverEvent[] = [];
+  private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
   private readonly reorder: ReorderBuffer | undefined;
 
@@ -101,33 +102,16 @@ export class ReceiverMachine {
   /** A datagram from `from` (an address:port key). */
   handleDatagram(now: number, bytes: Uint8Array, from: string): void {
     const v = this.judge(now, bytes, from);
-    switch (v.kind) {
-      case 'delivered': {
-        this.events.push({ kind: 'delivered', seq: v.seq, payload: v.payload, complete: v.complete });
-        let reply = v.reply;
-        // Segments held beyond this one now follow it, in order; the one reply then covers the whole run.
-        if (this.reorder !== undefined && !v.complete && this.reorder.size > 0) {
-          const run = this.reorder.release(this.expected);
-          for (const h of run) {
-            const d = this.deliver(now, from, h.seq, h.payload, encodeAck(h.seq), h.eof);
-            if (d.kind === 'delivered') this.events.push({ kind: 'delivered', seq: d.seq, payload: d.payload, complete: d.complete });
-          }
-          if (run.length > 0) reply = this.status === 'lingering' ? this.eofReply! : this.cumulativeReply();
-        }
-        this.reply = { to: from, bytes: reply };
-        break;
-      }
-      case 'held':
-        this.events.push({ kind: 'held', seq: v.seq });
-        this.reply = { to: from, bytes: v.reply };
-        break;
-      case 'duplicate':
-        this.events.push({ kind: 'duplicate', seq: v.seq });
-        if (v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
-        break;
-      default:
-        this.events.push(v);
+    // The verdict is the event (its reply field rides along unread): one allocation per datagram, not two.
+    this.events.push(v);
+    if (v.kind === 'delivered' && this.reorder !== undefined && !v.complete && this.reorder.size > 0) {
+      // Segments held beyond this one now follow it, in order; the one reply then covers the whole run.
+      const run = this.reorder.release(this.expected);
+      for (const h of run) this.events.push(this.deliver(now, from, h.seq, h.payload, encodeAck(h.seq), h.eof));
+      this.reply = { to: from, bytes: run.length === 0 ? v.reply : this.status === 'lingering' ? this.eofReply! : this.cumulativeReply() };
+      return;
     }
+    if ((v.kind === 'delivered' || v.kind === 'duplicate' || v.kind === 'held') && v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
   }
 
   /** A datagram the driver cannot answer (source port 0, which only a raw socket can send): counted, never a start. */

@@ -24,6 +24,7 @@
 import { decode } from './codec.js';
 import { Aimd } from './cc.js';
 import type { FailReason, FlowConfig, SenderEvent, SenderStats, SenderStatus } from './flow.js';
+import { Fifo } from './queue.js';
 import type { SenderOptions } from './options.js';
 import { RtoEstimator } from './rto.js';
 import { decodeSack, isSack, type SeqRange } from './sack.js';
@@ -141,7 +142,7 @@ export class WindowFlow {
   private minRttMs = Number.POSITIVE_INFINITY;
   /** Orders of the three newest transmissions a SACK reported, descending. */
   private readonly sackNewest = [-1, -1, -1];
-  private readonly events: SenderEvent[];
+  private readonly events: Fifo<SenderEvent>;
 
   constructor(private readonly cfg: WindowConfig) {
     if (!(Number.isInteger(cfg.window) && cfg.window >= 1)) throw new RangeError('window must be a positive integer');
@@ -149,7 +150,7 @@ export class WindowFlow {
     this.segments = cfg.segments;
     this.total = cfg.segments.total;
     this.receiver = cfg.receiver ?? 0;
-    this.events = cfg.events ?? [];
+    this.events = cfg.events ?? new Fifo<SenderEvent>();
     this.rto = new RtoEstimator(cfg.rto);
     this.cc = cfg.cc === 'aimd' ? new Aimd({ max: cfg.window }) : undefined;
     this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, lastSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));

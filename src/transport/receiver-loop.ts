@@ -61,19 +61,18 @@ export class ReceiverLoop {
   /** Events first (write, commit), then the reply: an ACK promises the data is written. */
   private drain(): void {
     const m = this.machine;
-    for (let ev = m.pollEvent(); ev !== undefined; ev = m.pollEvent()) {
-      this.hooks.onEvent?.(ev);
-      try {
+    try {
+      for (let ev = m.pollEvent(); ev !== undefined; ev = m.pollEvent()) {
+        this.hooks.onEvent?.(ev);
         if (ev.kind === 'delivered') {
           if (ev.payload.length > 0) this.sink.write(ev.payload);
           if (ev.complete) this.sink.commit();
-        }
-      } catch (error) {
-        this.finish({ ok: false, reason: 'write-error', error });
-        return;
+        } else if (ev.kind === 'done') return this.finish({ ok: true });
+        else if (ev.kind === 'stalled') return this.finish({ ok: false, reason: 'idle-timeout', error: undefined });
       }
-      if (ev.kind === 'done') return this.finish({ ok: true });
-      if (ev.kind === 'stalled') return this.finish({ ok: false, reason: 'idle-timeout', error: undefined });
+    } catch (error) {
+      this.finish({ ok: false, reason: 'write-error', error });
+      return;
     }
     const reply = m.pollTransmit();
     if (reply !== undefined) this.transport.send(reply.to, reply.bytes);

@@ -3,9 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT, run, SERVER, tempDir } from './procs.js';
+import { tempDir } from '../../harness/files.js';
+import { CLIENT, SERVER } from '../../harness/paths.js';
+import { run } from '../../harness/procs.js';
 
-const dir = tempDir();
+const dir = tempDir('test');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const src = path.join(dir, 'src.bin');
 fs.writeFileSync(src, 'hello');

@@ -1,15 +1,18 @@
 // The worker-thread send engine, checked from the receivers' side over real UDP.
 
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decode } from '../../src/core/codec.js';
 import { ReceiverMachine, step } from '../../src/core/receiver.js';
-import { CLIENT, freePort, run, sha256, start, startReceivers, tempDir, writeRandomFile } from './procs.js';
+import { fileBytes, sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
+import { freePort, udpSocket } from '../../harness/net.js';
+import { CLIENT } from '../../harness/paths.js';
+import { receivedFile, run, start, startReceivers } from '../../harness/procs.js';
+import { waitFor } from '../../harness/wait.js';
 
-const dir = tempDir();
+const dir = tempDir('test');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 type LogEntry = { r: number; what: 'arrived' | 'acked'; seq: number };
@@ -25,7 +28,7 @@ async function inProcessReceivers(addresses: string[], port: number, p: number, 
   const sockets = await Promise.all(
     addresses.map(async (address, r) => {
       const m = new ReceiverMachine({ lossRate: p, random: seedrandom(`${seed}/${r}`), idleTimeoutMs: 30_000, lingerMs: 500 });
-      const s = dgram.createSocket('udp4');
+      const s = await udpSocket(address, port);
       finished.push(
         new Promise<void>((resolve) => {
           let linger: NodeJS.Timeout | undefined;
@@ -45,7 +48,6 @@ async function inProcessReceivers(addresses: string[], port: number, p: number, 
           });
         }),
       );
-      await new Promise<void>((res) => s.bind(port, address, () => res()));
       return s;
     }),
   );
@@ -57,7 +59,8 @@ describe('lockstep', () => {
     const seed = `lockstep-${Date.now()}`;
     const hosts = ['127.0.0.20', '127.0.0.21', '127.0.0.22', '127.0.0.23'];
     const src = path.join(dir, 'lockstep.bin');
-    const data = writeRandomFile(src, 60_000, seed);
+    const data = fileBytes(60_000, seed);
+    fs.writeFileSync(src, data);
     const port = await freePort();
     const rx = await inProcessReceivers(hosts, port, 0.2, seed);
     const client = await run(CLIENT, ['--quiet', '--mode', 'lockstep', '--threads', '2', ...hosts, String(port), src, '500']);
@@ -86,9 +89,9 @@ describe('the summary counts match the receivers own counts', () => {
       const sub = path.join(dir, `counts-${mode}`);
       fs.mkdirSync(sub);
       const src = path.join(sub, 'src.bin');
-      writeRandomFile(src, 200_000, mode);
+      writeSeededFile(src, 200_000, mode);
       const port = await freePort();
-      const receivers = await startReceivers(hosts, port, sub, 0.1, ['--json']);
+      const receivers = await startReceivers(hosts, port, sub, 0.1, { args: ['--json'] });
       const client = await run(CLIENT, ['--json', '--mode', mode, '--threads', '2', ...hosts, String(port), src, '700']);
       expect(client.code, client.stderr).toBe(0);
       const sent = JSON.parse(client.stdout);
@@ -103,7 +106,7 @@ describe('the summary counts match the receivers own counts', () => {
         // delivered, dropped by the loss service, or recognised as a duplicate.
         expect(s.segmentsSent).toBe(own.segments + own.drops + own.duplicates + own.badChecksums);
         expect(s.retransmissions).toBe(s.segmentsSent - s.segmentsTotal);
-        expect(sha256(path.join(sub, `out-${h}.bin`))).toBe(sha256(src));
+        expect(sha256File(receivedFile(sub, h))).toBe(sha256File(src));
       }
     });
   }
@@ -116,13 +119,13 @@ describe('large files stream through a bounded buffer', () => {
       const sub = path.join(dir, `buffer-${mode}`);
       fs.mkdirSync(sub);
       const src = path.join(sub, 'src.bin');
-      writeRandomFile(src, 8 << 20, `buffer-${mode}`);
+      writeSeededFile(src, 8 << 20, `buffer-${mode}`);
       const port = await freePort();
       const receivers = await startReceivers(hosts, port, sub, 0.01);
       const client = await run(CLIENT, ['--quiet', '--mode', mode, '--buffer', '1', ...hosts, String(port), src, '2048']);
       expect(client.code, client.stderr).toBe(0);
       for (const r of receivers) expect((await r.done).code).toBe(0);
-      for (const h of hosts) expect(sha256(path.join(sub, `out-${h}.bin`))).toBe(sha256(src));
+      for (const h of hosts) expect(sha256File(receivedFile(sub, h))).toBe(sha256File(src));
     });
   }
 });
@@ -133,9 +136,9 @@ describe('Ctrl-C', () => {
     const sub = path.join(dir, 'sigint');
     fs.mkdirSync(sub);
     const src = path.join(sub, 'src.bin');
-    writeRandomFile(src, 30 << 20, 'sigint');
+    writeSeededFile(src, 30 << 20, 'sigint');
     const port = await freePort();
-    const receivers = await startReceivers(hosts, port, sub, 0, ['--idle-timeout', '2']);
+    const receivers = await startReceivers(hosts, port, sub, 0, { args: ['--idle-timeout', '2'] });
     const client = start(CLIENT, ['--json', ...hosts, String(port), src, '1000']);
     // Interrupt once both receivers hold more than one segment: stop-and-wait means the sender has then
     // processed at least one ACK from each (an event, not a timer).
@@ -143,7 +146,7 @@ describe('Ctrl-C', () => {
       const f = fs.readdirSync(sub).find((n) => n.startsWith(`.out-${h}.bin.`));
       return f === undefined ? 0 : (fs.statSync(path.join(sub, f), { throwIfNoEntry: false })?.size ?? 0);
     };
-    await waitFor(() => hosts.every((h) => tempSize(h) > 992));
+    await waitFor('both receivers to hold a segment', () => hosts.every((h) => tempSize(h) > 992), 60_000);
     client.child.kill('SIGINT');
     const r = await client.done;
     expect(r.code).toBe(130);
@@ -160,7 +163,3 @@ describe('Ctrl-C', () => {
     expect(fs.readdirSync(sub)).toEqual(['src.bin']);
   });
 });
-
-async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}

@@ -4,9 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startClassicReceiver } from '../classic-receiver.js';
-import { CLIENT, freePort, run, sha256, startReceivers, tempDir, writeRandomFile } from './procs.js';
+import { fileBytes, sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
+import { freePort } from '../../harness/net.js';
+import { CLIENT } from '../../harness/paths.js';
+import { receivedFile, run, startReceivers } from '../../harness/procs.js';
 
-const dir = tempDir();
+const dir = tempDir('test');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
@@ -15,12 +18,12 @@ async function transfer(name: string, size: number, mss: number, p: number, clie
   const sub = path.join(dir, name);
   fs.mkdirSync(sub);
   const src = path.join(sub, 'src.bin');
-  writeRandomFile(src, size, name);
+  writeSeededFile(src, size, name);
   const port = await freePort();
-  const receivers = await startReceivers(HOSTS, port, sub, p, serverArgs);
+  const receivers = await startReceivers(HOSTS, port, sub, p, { args: serverArgs });
   const client = await run(CLIENT, [...clientArgs, ...HOSTS, String(port), src, String(mss)]);
   const servers = await Promise.all(receivers.map((r) => r.done));
-  return { src, client, servers, out: (h: string) => path.join(sub, `out-${h}.bin`) };
+  return { src, client, servers, out: (h: string) => receivedFile(sub, h) };
 }
 
 describe('sliding window: every receiver ends with a byte-identical file', () => {
@@ -35,7 +38,7 @@ describe('sliding window: every receiver ends with a byte-identical file', () =>
         expect(summary.window).toEqual({ window: 16, sack, cc: 'none' });
         for (const [i, h] of HOSTS.entries()) {
           expect(t.servers[i]!.code, t.servers[i]!.stderr).toBe(0);
-          expect(sha256(t.out(h))).toBe(sha256(t.src));
+          expect(sha256File(t.out(h))).toBe(sha256File(t.src));
         }
         // ~100 drops per receiver: most are repaired without waiting for the timer.
         expect(summary.total.fastRetransmits).toBeGreaterThan(0);
@@ -60,7 +63,7 @@ describe('sliding window: every receiver ends with a byte-identical file', () =>
     const t = await transfer('clamp', 262_144, 500, 0.02, ['--window', '1000', '--buffer', '0.0625', '--quiet']);
     expect(t.client.code, t.client.stderr).toBe(0);
     expect(t.client.stderr).toMatch(/--window 1000 is more than the file buffer holds \(133 segments, --buffer\); using 133/);
-    for (const h of HOSTS) expect(sha256(t.out(h))).toBe(sha256(t.src));
+    for (const h of HOSTS) expect(sha256File(t.out(h))).toBe(sha256File(t.src));
   });
 });
 
@@ -69,7 +72,8 @@ describe('a windowed sender and a classic receiver that discards out-of-order se
     const sub = path.join(dir, 'classic');
     fs.mkdirSync(sub);
     const src = path.join(sub, 'src.bin');
-    const data = writeRandomFile(src, 200_000, 'classic');
+    writeSeededFile(src, 200_000, 'classic');
+    const data = Buffer.from(fileBytes(200_000, 'classic'));
     const rx = await startClassicReceiver('127.0.0.7', 0.05, 'classic-seed-1');
     try {
       const client = await run(CLIENT, ['--window', '16', '--json', '127.0.0.7', String(rx.port), src, '1000']);

@@ -6,14 +6,18 @@
 //
 // Addresses: 127.0.0.200-219 (this file only).
 
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT, freePort, run, SERVER, start, tempDir, type Finished } from '../e2e/procs.js';
-import { closeSocket, isRoot, listing, rootSkipReason, sleep, udpSocket } from './support.js';
+import { tempDir } from '../../harness/files.js';
+import { closeSocket, freePort, udpSocket } from '../../harness/net.js';
+import { CLIENT, SERVER } from '../../harness/paths.js';
+import { run, start, type Finished } from '../../harness/procs.js';
+import { sleep } from '../../harness/wait.js';
+import { isRoot, listing, rootSkipReason } from './support.js';
 
-const dir = tempDir();
+const dir = tempDir('test');
 fs.chmodSync(dir, 0o755); // the unprivileged-user cases need to reach files in here
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const src = path.join(dir, 'src.bin');
@@ -38,16 +42,7 @@ const nobodyWhy = ((): string | undefined => {
 })();
 
 /** Run a program as the unprivileged user `nobody` (uid/gid 65534). */
-function runAsNobody(script: string, args: string[]): Promise<Finished> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...args], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (x: string) => (stdout += x));
-    child.stderr.setEncoding('utf8').on('data', (x: string) => (stderr += x));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+const runAsNobody = (script: string, args: string[]): Promise<Finished> => run(script, args, { uid: 65534, gid: 65534 });
 
 describe('p2mpserver: a bad argument writes nothing (directory unchanged, no temporary file)', () => {
   const work = path.join(dir, 'server');

@@ -8,16 +8,19 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT, freePort, SERVER, start, startReceivers, sha256, tempDir, writeRandomFile } from '../e2e/procs.js';
-import { closeSocket, expectNoCrash, subdir, listing, partFiles, rootSkipReason, testSeed, udpSocket, waitFor } from './support.js';
+import { sha256File, subdir, tempDir, writeSeededFile } from '../../harness/files.js';
+import { closeSocket, freePort, udpSocket } from '../../harness/net.js';
+import { CLIENT, SERVER } from '../../harness/paths.js';
+import { receivedFile, start, startReceivers } from '../../harness/procs.js';
+import { waitFor } from '../../harness/wait.js';
+import { expectNoCrash, listing, partFiles, rootSkipReason, testSeed } from './support.js';
 
-const dir = tempDir();
+const dir = tempDir('test');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sub = (name: string): string => subdir(dir, name);
 
 
-const outOf = (d: string, addr: string): string => path.join(d, `out-${addr}.bin`);
 const partOf = (d: string, addr: string): string[] => partFiles(d).filter((n) => n.startsWith(`.out-${addr}.bin.`));
 
 describe('sender killed mid-transfer', () => {
@@ -25,13 +28,13 @@ describe('sender killed mid-transfer', () => {
     const seed = testSeed('sender-killed');
     const d = sub('sender-killed');
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 4 << 20, seed);
+    writeSeededFile(src, 4 << 20, seed);
     const [fresh, existing] = ['127.0.0.150', '127.0.0.151'];
     const precious = Buffer.from('an older copy that must survive a failed transfer\n');
-    fs.writeFileSync(outOf(d, existing), precious);
-    const before = fs.statSync(outOf(d, existing));
+    fs.writeFileSync(receivedFile(d, existing), precious);
+    const before = fs.statSync(receivedFile(d, existing));
     const port = await freePort();
-    const receivers = await startReceivers([fresh, existing], port, d, 0.05, ['--idle-timeout', '2']);
+    const receivers = await startReceivers([fresh, existing], port, d, 0.05, { args: ['--idle-timeout', '2'] });
     const client = start(CLIENT, ['--quiet', fresh, existing, String(port), src, '500']);
     try {
       // Mid-transfer: both temporary files exist and hold data.
@@ -47,9 +50,9 @@ describe('sender killed mid-transfer', () => {
         // One clear line about the stall, naming FILE as not written.
         expect(s.stderr).toMatch(new RegExp(`transfer stalled: no valid segment from 127\\.0\\.0\\.1:\\d+ for 2 s; .*out-${a.replace(/\./g, '\\.')}\\.bin not written`));
       }
-      expect(fs.existsSync(outOf(d, fresh))).toBe(false);
-      expect(fs.readFileSync(outOf(d, existing))).toEqual(precious);
-      expect(fs.statSync(outOf(d, existing)).mtimeMs).toBe(before.mtimeMs);
+      expect(fs.existsSync(receivedFile(d, fresh))).toBe(false);
+      expect(fs.readFileSync(receivedFile(d, existing))).toEqual(precious);
+      expect(fs.statSync(receivedFile(d, existing)).mtimeMs).toBe(before.mtimeMs);
       expect(partFiles(d)).toEqual([]);
       expect(listing(d)).toEqual([`out-${existing}.bin`, 'src.bin']);
     } finally {
@@ -62,10 +65,10 @@ describe('sender killed mid-transfer', () => {
     const seed = testSeed('receiver-interrupted');
     const d = sub('receiver-interrupted');
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 4 << 20, seed);
+    writeSeededFile(src, 4 << 20, seed);
     const a = '127.0.0.152';
     const precious = Buffer.from('keep me\n');
-    fs.writeFileSync(outOf(d, a), precious);
+    fs.writeFileSync(receivedFile(d, a), precious);
     const port = await freePort();
     const [recv] = await startReceivers([a], port, d, 0.05);
     const client = start(CLIENT, ['--quiet', '--give-up', '2', a, String(port), src, '500']);
@@ -79,7 +82,7 @@ describe('sender killed mid-transfer', () => {
       const c = await client.done;
       expect(c.code).toBe(1);
       expect(c.stdout).toMatch(new RegExp(`FAILED ${a.replace(/\./g, '\\.')}:${port}: (port unreachable|no answer)`));
-      expect(fs.readFileSync(outOf(d, a))).toEqual(precious);
+      expect(fs.readFileSync(receivedFile(d, a))).toEqual(precious);
       expect(partFiles(d)).toEqual([]);
     } finally {
       client.child.kill('SIGKILL');
@@ -98,7 +101,7 @@ describe('receivers that die, never answer, or are not there', () => {
       const seed = testSeed(`receiver-faults-${mode}`);
       const d = sub(`receiver-faults-${mode}`);
       const src = path.join(d, 'src.bin');
-      writeRandomFile(src, 1 << 20, seed);
+      writeSeededFile(src, 1 << 20, seed);
       const ip = (k: number): string => `127.0.0.${base + k}`;
       const [live1, live2, killed, silent, closed] = [ip(0), ip(1), ip(2), ip(3), ip(4)];
       const port = await freePort();
@@ -127,11 +130,11 @@ describe('receivers that die, never answer, or are not there', () => {
         const servers = await Promise.all(receivers.slice(0, 2).map((r) => r.done));
         for (const [i, a] of [live1, live2].entries()) {
           expect(servers[i]!.code, servers[i]!.stderr).toBe(0);
-          expect(sha256(outOf(d, a))).toBe(sha256(src));
+          expect(sha256File(receivedFile(d, a))).toBe(sha256File(src));
         }
         // The killed receiver never renamed anything onto FILE. (SIGKILL gives it no chance to remove its
         // temporary file: that one stays, documented in RELIABILITY.md.)
-        expect(fs.existsSync(outOf(d, killed))).toBe(false);
+        expect(fs.existsSync(receivedFile(d, killed))).toBe(false);
         expect(swallowed).toBeGreaterThan(0);
         console.log(`[reliability] receiver faults ${mode}: ${c.stdout.split('\n').filter((l) => l.startsWith('FAILED')).join(' | ')}`);
       } finally {
@@ -162,7 +165,7 @@ describe('disk full on the receiver', () => {
     const seed = testSeed('disk-full');
     const d = sub('disk-full-src');
     const src = path.join(d, 'src.bin');
-    writeRandomFile(src, 2 << 20, seed);
+    writeSeededFile(src, 2 << 20, seed);
     await withTinyDisk('disk-full', async (mnt) => {
       const file = path.join(mnt, 'out.bin');
       const old = Buffer.from('previous version\n');
@@ -171,7 +174,7 @@ describe('disk full on the receiver', () => {
       const port = await freePort();
       const pFull = start(SERVER, ['--bind', full, '--quiet', String(port), file, '0']);
       const [pOk] = await startReceivers([ok], port, d, 0);
-      await pFull.listening;
+      await pFull.ready;
       const c = await start(CLIENT, ['--quiet', '--give-up', '2', full, ok, String(port), src, '1000']).done;
       const s = await pFull.done;
       expectNoCrash(s, 'receiver on the full disk');
@@ -184,7 +187,7 @@ describe('disk full on the receiver', () => {
       expect(c.code).toBe(1);
       expect(c.stdout).toMatch(new RegExp(`FAILED ${full.replace(/\./g, '\\.')}:${port}: (port unreachable|no answer)`));
       expect((await pOk!.done).code).toBe(0);
-      expect(sha256(outOf(d, ok))).toBe(sha256(src));
+      expect(sha256File(receivedFile(d, ok))).toBe(sha256File(src));
     });
   });
 
@@ -216,12 +219,12 @@ describe('disk full on the receiver', () => {
         const size = capacity - (capacity % payload) + payload - 10;
         const d = sub('short-write-src');
         const src = path.join(d, 'src.bin');
-        writeRandomFile(src, size, seed);
+        writeSeededFile(src, size, seed);
         const file = path.join(mnt, 'out.bin');
         const port = await freePort();
         const addr = '127.0.0.185';
         const recv = start(SERVER, ['--bind', addr, '--quiet', '--linger', '0.5', String(port), file, '0']);
-        await recv.listening;
+        await recv.ready;
         const c = await start(CLIENT, ['--quiet', '--give-up', '2', addr, String(port), src, String(payload + 8)]).done;
         const s = await recv.done;
         expectNoCrash(s, 'receiver');
@@ -249,7 +252,7 @@ describe('temporary files of receivers that were killed outright', () => {
     fs.writeFileSync(alive, 'a transfer still running');
     const port = await freePort();
     const rx = start(SERVER, ['--bind', '127.0.0.199', String(port), file, '0']);
-    await rx.listening;
+    await rx.ready;
     rx.child.kill('SIGINT');
     expect((await rx.done).code).toBe(130);
     expect(fs.existsSync(stale)).toBe(false);

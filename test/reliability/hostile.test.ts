@@ -10,28 +10,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checksumMatches, encodeData, encodeFin } from '../../src/core/codec.js';
 import type { ReceiverStats } from '../../src/core/receiver.js';
-import { CLIENT, freePort, start, startReceivers, sha256, tempDir, writeRandomFile, type Finished } from '../e2e/procs.js';
-import {
-  closeSocket,
-  garbageSource,
-  hasCommand,
-  isRoot,
-  partFiles,
-  randBytes,
-  randInt,
-  Relay,
-  rng,
-  sendFromPortZero,
-  sleep,
-  tally,
-  testSeed,
-  udpSocket,
-  waitFor,
-  expectNoCrash,
-  subdir,
-} from './support.js';
+import { fileBytes, sha256File, subdir, tempDir, writeSeededFile } from '../../harness/files.js';
+import { closeSocket, freePort, udpSocket } from '../../harness/net.js';
+import { CLIENT } from '../../harness/paths.js';
+import { receivedFile, start, startReceivers, type Finished } from '../../harness/procs.js';
+import { sleep, waitFor } from '../../harness/wait.js';
+import { seeded } from '../support.js';
+import { expectNoCrash, garbageSource, hasCommand, isRoot, partFiles, randBytes, randInt, Relay, sendFromPortZero, tally, testSeed } from './support.js';
 
-const dir = tempDir();
+const dir = tempDir('test');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sub = (name: string): string => subdir(dir, name);
@@ -58,11 +45,11 @@ describe('garbage sprayed at live receivers and at the sender during a transfer'
       const d = sub(`spray-${mode}`);
       const src = path.join(d, 'src.bin');
       const SIZE = 1 << 20;
-      writeRandomFile(src, SIZE, seed);
+      writeSeededFile(src, SIZE, seed);
       const port = await freePort();
       // Sender -> relay front (127.0.0.{base+1,+2}) -> relay back (127.0.0.{base+3,+4}) -> receiver (127.0.0.{base+5,+6}).
       const a = (k: number): string => `127.0.0.${base + k}`;
-      const receivers = await startReceivers([a(5), a(6)], port, d, 0.05, ['--json', '--linger', '3']);
+      const receivers = await startReceivers([a(5), a(6)], port, d, 0.05, { args: ['--json', '--linger', '3'] });
       const relays = [await Relay.open(a(1), port, a(3), a(5)), await Relay.open(a(2), port, a(4), a(6))];
       // Strangers: another host, the sender's own address (127.0.0.1) on another port, and the relay back's
       // address — the very address the receiver takes for its sender — on another port.
@@ -98,7 +85,7 @@ describe('garbage sprayed at live receivers and at the sender during a transfer'
           stranger: garbageSource(`${seed}/stranger${i}`, 'receiver-from-stranger', () => rl.expectedSeq()),
           toSender: garbageSource(`${seed}/sender${i}`, 'sender-from-receiver', () => rl.expectedSeq()),
         }));
-        const r = rng(`${seed}/pick`);
+        const r = seeded(`${seed}/pick`);
         while (!clientDone) {
           for (const [i, rl] of relays.entries()) {
             const s = sent[i]!;
@@ -144,7 +131,7 @@ describe('garbage sprayed at live receivers and at the sender during a transfer'
           const j = receiverJson(srv);
           const s = sent[i]!;
           const sum = (m: Map<string, number>): number => [...m.values()].reduce((x, y) => x + y, 0);
-          expect(sha256(path.join(d, `out-${addr}.bin`))).toBe(sha256(src));
+          expect(sha256File(receivedFile(d, addr))).toBe(sha256File(src));
           expect(j.bytes).toBe(SIZE);
           // Locked to the relay's back socket (its sender), never to a stranger on the same address.
           expect(j.peer).toBe(`${relays[i]!.back.address().address}:${relays[i]!.back.address().port}`);
@@ -185,11 +172,12 @@ describe('a second sender, and strangers splicing data', () => {
     const d = sub('second');
     const srcA = path.join(d, 'a.bin');
     const srcB = path.join(d, 'b.bin');
-    writeRandomFile(srcA, 3 << 20, `${seed}/A`);
-    const fileB = writeRandomFile(srcB, 200_000, `${seed}/B`);
+    writeSeededFile(srcA, 3 << 20, `${seed}/A`);
+    const fileB = fileBytes(200_000, `${seed}/B`);
+    fs.writeFileSync(srcB, fileB);
     const port = await freePort();
     const addr = '127.0.0.140';
-    const [recv] = await startReceivers([addr], port, d, 0.05, ['--json']);
+    const [recv] = await startReceivers([addr], port, d, 0.05, { args: ['--json'] });
     const spoofer = await udpSocket('127.0.0.1');
     try {
       const a = start(CLIENT, ['--json', addr, String(port), srcA, '500']);
@@ -215,7 +203,7 @@ describe('a second sender, and strangers splicing data', () => {
       expectNoCrash(rr, 'receiver');
       expect(ra.code, ra.stderr).toBe(0);
       expect(rr.code, rr.stderr).toBe(0);
-      expect(sha256(path.join(d, `out-${addr}.bin`))).toBe(sha256(srcA));
+      expect(sha256File(receivedFile(d, addr))).toBe(sha256File(srcA));
       // The second sender: exit 1, its summary names the receiver as failed with a reason.
       expect(rb.code).toBe(1);
       const sb = JSON.parse(rb.stdout);
@@ -241,18 +229,18 @@ describe('datagrams that cannot be answered', () => {
       const seed = testSeed('port-zero');
       const d = sub('port0');
       const src = path.join(d, 'src.bin');
-      writeRandomFile(src, 100_000, seed);
+      writeSeededFile(src, 100_000, seed);
       const port = await freePort();
       const addr = '127.0.0.145';
-      const [recv] = await startReceivers([addr], port, d, 0, ['--json', '--linger', '0.5']);
+      const [recv] = await startReceivers([addr], port, d, 0, { args: ['--json', '--linger', '0.5'] });
       try {
-        const r = rng(seed);
+        const r = seeded(seed);
         // An empty DATA 0 (a whole zero-byte file), DATA 0 with data, a FIN, a LAST 0, junk — all from port 0.
         const junk = [encodeData(0, new Uint8Array(0)), encodeData(0, randBytes(r, 100)), encodeFin(), encodeData(0, randBytes(r, 7), true), randBytes(r, 30)].map((b) => Buffer.from(b));
         sendFromPortZero('127.0.0.1', addr, port, junk);
         await sleep(200);
         if (recv!.child.exitCode !== null) expect.fail(`the receiver died: ${(await recv!.done).stderr}`);
-        expect(fs.existsSync(path.join(d, `out-${addr}.bin`))).toBe(false);
+        expect(fs.existsSync(receivedFile(d, addr))).toBe(false);
         // The receiver is still waiting for its sender: a real transfer completes; more port-0 junk mid-way changes nothing.
         const client = start(CLIENT, ['--json', addr, String(port), src, '200']);
         await waitFor('the transfer to start', () => partFiles(d).length > 0);
@@ -261,7 +249,7 @@ describe('datagrams that cannot be answered', () => {
         expectNoCrash(s, 'receiver');
         expect(c.code, c.stderr).toBe(0);
         expect(s.code, s.stderr).toBe(0);
-        expect(sha256(path.join(d, `out-${addr}.bin`))).toBe(sha256(src));
+        expect(sha256File(receivedFile(d, addr))).toBe(sha256File(src));
         const j = receiverJson(s);
         expect(j.ignored).toBeGreaterThanOrEqual(junk.length); // at least the first batch (the second may land after the end)
         expect(j.peer).not.toMatch(/:0$/);

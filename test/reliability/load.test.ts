@@ -5,21 +5,25 @@
 //    the sender is the real built p2mpclient, a separate process.
 //  - 1 GiB to 3 receivers (real p2mpserver processes on 127.0.2.1-3): completes byte-identical, and the
 //    sender's peak resident memory stays within the bound (file size + 150 MiB). Measured with
-//    /usr/bin/time (GNU time, maxrss of the sender process, worker threads included) when present, else by
-//    polling /proc/PID/status VmHWM.
+//    /usr/bin/time -v (GNU time, maxrss of the sender process, worker threads included) when present, else
+//    by the process itself at exit (harness/maxrss.ts), as the benchmarks do.
 // Wall times are printed (and reported in RELIABILITY.md), never asserted.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startReceiver, type ReceiveOutcome } from '../../src/transport/receiver-driver.js';
 import { DEFAULT_BUFFER_BYTES } from '../../src/transport/shared-file.js';
-import { CLIENT, freePort, start, startReceivers, tempDir, writeRandomFile, type Finished } from '../e2e/procs.js';
-import { hasCommand, partFiles, sha256Stream, testSeed, writeSeededFile } from './support.js';
+import { fileBytes, sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
+import { mbps } from '../../harness/format.js';
+import { parseMaxRssKiB, peakRssOptions } from '../../harness/machine.js';
+import { freePort } from '../../harness/net.js';
+import { CLIENT } from '../../harness/paths.js';
+import { receivedFile, run, startReceivers } from '../../harness/procs.js';
+import { partFiles, testSeed } from './support.js';
 
-const dir = tempDir();
+const dir = tempDir('test');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('200 receivers on loopback (in one process), 1 MiB, P=0.05', () => {
@@ -31,7 +35,8 @@ describe('200 receivers on loopback (in one process), 1 MiB, P=0.05', () => {
       const d = path.join(dir, `load200-${mode}`);
       fs.mkdirSync(d);
       const src = path.join(d, 'src.bin');
-      const data = writeRandomFile(src, 1 << 20, seed);
+      const data = fileBytes(1 << 20, seed);
+      fs.writeFileSync(src, data);
       const port = await freePort();
       const listening: Promise<void>[] = [];
       const runs = addrs.map((addr, i) => {
@@ -40,7 +45,7 @@ describe('200 receivers on loopback (in one process), 1 MiB, P=0.05', () => {
         return startReceiver({
           port,
           bind: addr,
-          file: path.join(d, `out-${addr}.bin`),
+          file: receivedFile(d, addr),
           lossRate: 0.05,
           random: seedrandom(`${seed}/${i}`),
           idleTimeoutMs: 60_000,
@@ -52,7 +57,7 @@ describe('200 receivers on loopback (in one process), 1 MiB, P=0.05', () => {
       try {
         await Promise.all(listening);
         const t0 = Date.now();
-        const client = await start(CLIENT, ['--json', '--mode', mode, ...addrs, String(port), src, '1000']).done;
+        const client = await run(CLIENT, ['--json', '--mode', mode, ...addrs, String(port), src, '1000']);
         const clientWall = Date.now() - t0;
         const outcomes: ReceiveOutcome[] = await Promise.all(runs.map((r) => r.done));
         expect(client.code, client.stderr).toBe(0);
@@ -61,7 +66,7 @@ describe('200 receivers on loopback (in one process), 1 MiB, P=0.05', () => {
         const failed = outcomes.flatMap((o, i) => (o.ok ? [] : [`${addrs[i]}: ${o.message}`]));
         expect(failed).toEqual([]);
         for (const addr of addrs) {
-          const got = fs.readFileSync(path.join(d, `out-${addr}.bin`));
+          const got = fs.readFileSync(receivedFile(d, addr));
           if (!got.equals(data)) expect.fail(`${addr}: file differs (${got.length} bytes)`);
         }
         expect(partFiles(d)).toEqual([]);
@@ -78,37 +83,6 @@ describe('200 receivers on loopback (in one process), 1 MiB, P=0.05', () => {
   }
 });
 
-/** Peak RSS of a child process in bytes: GNU time's maxrss when available, else VmHWM polled from /proc. */
-async function runMeasured(args: string[]): Promise<{ f: Finished; peakRssBytes: number; how: string }> {
-  if (hasCommand('/usr/bin/time')) {
-    const report = path.join(dir, `time-${process.pid}.txt`);
-    const p = spawn('/usr/bin/time', ['-f', '%M', '-o', report, process.execPath, CLIENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const f = await collect(p);
-    const kb = Number(fs.readFileSync(report, 'utf8').trim().split('\n').at(-1));
-    return { f, peakRssBytes: kb * 1024, how: 'GNU time maxrss' };
-  }
-  const p = start(CLIENT, args);
-  let hwm = 0;
-  const poll = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p.child.pid}/status`, 'utf8'));
-      if (m) hwm = Math.max(hwm, Number(m[1]) * 1024);
-    } catch {
-      /* exited */
-    }
-  }, 50);
-  const f = await p.done;
-  clearInterval(poll);
-  return { f, peakRssBytes: hwm, how: '/proc VmHWM (polled)' };
-}
-
-function collect(p: ReturnType<typeof spawn>): Promise<Finished> {
-  let stdout = '';
-  let stderr = '';
-  p.stdout!.setEncoding('utf8').on('data', (x: string) => (stdout += x));
-  p.stderr!.setEncoding('utf8').on('data', (x: string) => (stderr += x));
-  return new Promise((resolve) => p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
 
 const BIG = process.env.P2MP_LOAD === '1';
 describe(`1 GiB to 3 receivers on loopback${BIG ? '' : ' — SKIPPED: set P2MP_LOAD=1 (about 65 s of transfer plus 4 GiB of disk I/O)'}`, () => {
@@ -124,27 +98,29 @@ describe(`1 GiB to 3 receivers on loopback${BIG ? '' : ' — SKIPPED: set P2MP_L
     const receivers = await startReceivers(hosts, port, d, 0);
     try {
       const t0 = Date.now();
-      const { f, peakRssBytes, how } = await runMeasured(['--json', ...hosts, String(port), src, '2048']);
+      const { how, ...measured } = peakRssOptions();
+      const f = await run(CLIENT, ['--json', ...hosts, String(port), src, '2048'], measured);
       const wall = (Date.now() - t0) / 1000;
+      const peakRssBytes = (parseMaxRssKiB(f.stderr) ?? 0) * 1024;
       expect(f.code, f.stderr).toBe(0);
       const summary = JSON.parse(f.stdout);
       expect(summary.total.completed).toBe(3);
       for (const r of receivers) expect((await r.done).code).toBe(0);
-      const want = await sha256Stream(src);
+      const want = sha256File(src);
       for (const h of hosts) {
-        const out = path.join(d, `out-${h}.bin`);
+        const out = receivedFile(d, h);
         expect(fs.statSync(out).size).toBe(SIZE);
-        expect(await sha256Stream(out)).toBe(want);
+        expect(sha256File(out)).toBe(want);
         fs.rmSync(out);
       }
       // README: a file larger than the buffer streams through it, so memory is buffer + overhead, not file size.
       const bound = DEFAULT_BUFFER_BYTES + 150 * 2 ** 20;
       expect(peakRssBytes).toBeGreaterThan(0);
       expect(peakRssBytes, `peak RSS ${peakRssBytes} > bound ${bound}`).toBeLessThanOrEqual(bound);
-      const mbps = (SIZE * 8) / (summary.total.timeMs / 1000) / 1e6;
+      const perReceiver = mbps(SIZE, summary.total.timeMs);
       console.log(
-        `[reliability] 1 GiB x 3: sender ${(summary.total.timeMs / 1000).toFixed(1)} s (wall ${wall.toFixed(1)} s), ${mbps.toFixed(0)} Mbit/s per receiver,` +
-          ` ${(3 * mbps).toFixed(0)} Mbit/s total, ${summary.total.retransmissions} retransmissions; peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB (${how}), bound ${(bound / 2 ** 20).toFixed(0)} MiB`,
+        `[reliability] 1 GiB x 3: sender ${(summary.total.timeMs / 1000).toFixed(1)} s (wall ${wall.toFixed(1)} s), ${perReceiver.toFixed(0)} Mbit/s per receiver,` +
+          ` ${(3 * perReceiver).toFixed(0)} Mbit/s total, ${summary.total.retransmissions} retransmissions; peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB (${how}), bound ${(bound / 2 ** 20).toFixed(0)} MiB`,
       );
     } finally {
       for (const r of receivers) r.child.kill('SIGKILL');

@@ -14,7 +14,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT, SERVER, sha256, start, tempDir, writeRandomFile, type Proc } from '../e2e/procs.js';
+import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
+import { CLIENT, SERVER } from '../../harness/paths.js';
+import { receivedFile, start, type Proc } from '../../harness/procs.js';
 import { rootSkipReason, testSeed } from './support.js';
 
 const why = rootSkipReason('ip');
@@ -85,10 +87,10 @@ function buildTopology(): void {
 
 /** Like procs.start, inside a namespace. `ip netns exec` execs the program, so the child is node itself. */
 function startIn(ns: string, script: string, args: string[]): Proc {
-  return start(script, args, ['ip', 'netns', 'exec', ns]);
+  return start(script, args, { launcher: ['ip', 'netns', 'exec', ns] });
 }
 
-const dir = tempDir();
+const dir = tempDir('test');
 const running: Proc[] = [];
 afterAll(() => {
   for (const p of running) p.child.kill('SIGKILL');
@@ -118,16 +120,16 @@ describe(`real network hosts: 1 sender + 5 receiver namespaces on a bridge${why 
       const d = path.join(dir, t.mode);
       fs.mkdirSync(d);
       const src = path.join(d, 'src.bin');
-      writeRandomFile(src, 1 << 20, seed);
+      writeSeededFile(src, 1 << 20, seed);
       const port = 7735; // the same well-known port on every host: each host has its own stack, nothing collides
       const procs: Proc[] = [];
       try {
         for (const [i, h] of RECEIVERS.entries()) {
-          const p = startIn(h.ns, SERVER, ['--json', '--seed', `${seed}-${i}`, String(port), path.join(d, `out-${h.addr}.bin`), '0.05']);
+          const p = startIn(h.ns, SERVER, ['--json', '--seed', `${seed}-${i}`, String(port), receivedFile(d, h.addr), '0.05']);
           procs.push(p);
           running.push(p);
         }
-        await Promise.all(procs.map((p) => p.listening));
+        await Promise.all(procs.map((p) => p.ready));
         const hosts = [...RECEIVERS.map((h) => h.addr), ...(t.phantom ? [PHANTOM] : [])];
         const txBefore = txBytes(SENDER.ns);
         const client = startIn(SENDER.ns, CLIENT, ['--json', '--mode', t.mode, '--give-up', '3', ...hosts, String(port), src, String(t.mss)]);
@@ -141,7 +143,7 @@ describe(`real network hosts: 1 sender + 5 receiver namespaces on a bridge${why 
           const j = JSON.parse(servers[i]!.stdout.trim().split('\n').at(-1)!);
           // The receiver saw the sender host's own address: this went over the bridge, not a shared stack.
           expect(j.peer).toMatch(/^127\.1\.0\.1:\d+$/);
-          expect(sha256(path.join(d, `out-${h.addr}.bin`))).toBe(sha256(src));
+          expect(sha256File(receivedFile(d, h.addr))).toBe(sha256File(src));
           expect(summary.receivers[i].status).toBe('done');
         }
         // Five copies of 1 MiB left the sender host through its veth (headers and retransmissions on top).

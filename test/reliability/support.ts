@@ -1,18 +1,16 @@
 // Helpers for the reliability suite (issue 6): seeds that are printed on failure, root/tool checks, a
-// seeded generator of hostile datagrams, a UDP relay that can inject traffic from either end's address,
-// and small waiting utilities. Only ever talks to 127.0.0.0/8.
+// seeded generator of hostile datagrams and a UDP relay that can inject traffic from either end's address.
+// Processes, ports, files and waiting are the shared harness/. Only ever talks to 127.0.0.0/8.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createCipheriv, createHash } from 'node:crypto';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import fs from 'node:fs';
-import path from 'node:path';
-import seedrandom from 'seedrandom';
 import { expect, onTestFailed } from 'vitest';
-import type { Finished } from '../e2e/procs.js';
+import { closeSocket, udpSocket } from '../../harness/net.js';
+import type { Finished } from '../../harness/procs.js';
+import { seededBytes, type Random } from '../../sim/prng.js';
 import { checksum, encodeAck, encodeData, encodeFin, MAX_DATAGRAM_BYTES, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from '../../src/core/codec.js';
-
-export type Rng = () => number;
+import { seeded } from '../support.js';
 
 /**
  * The seed for one test: P2MP_SEED overrides the default, and it is printed if the test fails, so a failure
@@ -26,16 +24,11 @@ export function testSeed(name: string): string {
   return seed;
 }
 
-export function rng(seed: string): Rng {
-  return seedrandom(seed);
-}
+export const randInt = (r: Random, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
-export const randInt = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-
-export function randBytes(r: Rng, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
-  return b;
+export function randBytes(r: Random, n: number): Buffer {
+  const b = seededBytes(r, n);
+  return Buffer.from(b.buffer, b.byteOffset, b.length);
 }
 
 export const isRoot = process.getuid?.() === 0;
@@ -51,34 +44,6 @@ export function rootSkipReason(...commands: string[]): string | undefined {
   return missing.length > 0 ? `needs ${missing.join(', ')} (not installed)` : undefined;
 }
 
-/**
- * Seeded file content of any size, fast (AES-256-CTR keystream keyed by the seed): 1 GiB takes seconds,
- * where a per-byte PRNG would take minutes. Written in 8 MiB chunks, never held whole.
- */
-export function writeSeededFile(file: string, size: number, seed: string): void {
-  const key = createHash('sha256').update(seed).digest();
-  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  const zeros = Buffer.alloc(8 << 20);
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (let left = size; left > 0; ) {
-      const n = Math.min(left, zeros.length);
-      const chunk = cipher.update(zeros.subarray(0, n));
-      for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
-      left -= n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** sha256 of a file of any size, streamed. */
-export async function sha256Stream(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 8 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** Names in a directory, sorted (to compare "before" and "after": nothing written means the same list). */
 export function listing(dir: string): string[] {
   return fs.readdirSync(dir).sort();
@@ -88,33 +53,6 @@ export function listing(dir: string): string[] {
 export function partFiles(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => n.endsWith('.part'));
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Poll `cond` every 10 ms until it holds; throws after `limitMs` with `what` (a bound, not a timing assertion). */
-export async function waitFor(what: string, cond: () => boolean, limitMs = 20_000): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what} after ${limitMs} ms`);
-    await sleep(10);
-  }
-}
-
-export async function udpSocket(address: string, port = 0): Promise<dgram.Socket> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(port, address, () => {
-      s.off('error', reject);
-      resolve();
-    });
-  });
-  // A burst can hit a closed port (ICMP -> ECONNREFUSED on later sends) or a full buffer; neither matters here.
-  s.on('error', () => {});
-  return s;
-}
-
-export const closeSocket = (s: dgram.Socket): Promise<void> => new Promise((r) => s.close(() => r()));
 
 // ---------------------------------------------------------------------------------------------------------
 // Hostile datagrams
@@ -163,7 +101,7 @@ const HUGE_SEQS = [0xffffffff, 0xfffffffe, 0x80000000, 0x7fffffff, 0x10000000, 0
  *    must be counted by the sender as ignored (not an ACK, malformed, or an ACK for a segment never sent).
  */
 export function garbageSource(seed: string, target: 'receiver-from-stranger' | 'receiver-from-peer' | 'sender-from-receiver', expectedSeq: () => number) {
-  const r = rng(seed);
+  const r = seeded(seed);
   let sweep = randInt(r, 0, 0xffff);
   const farSeq = (): number => HUGE_SEQS[randInt(r, 0, HUGE_SEQS.length - 1)]! ^ (target === 'sender-from-receiver' ? 0 : randInt(r, 0, 1));
   const nearSeq = (): number => (expectedSeq() + randInt(r, -2, 2)) >>> 0;
@@ -307,13 +245,6 @@ for my $h (@hex) {
 /** Send each payload as a UDP datagram with source port 0 from `src` to dst:port (needs root and perl). */
 export function sendFromPortZero(src: string, dst: string, port: number, payloads: Buffer[]): void {
   execFileSync('perl', ['-e', RAW_UDP_PERL, src, dst, String(port), ...payloads.map((p) => p.toString('hex'))], { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** A fresh subdirectory of `dir` for one test. */
-export function subdir(dir: string, name: string): string {
-  const d = path.join(dir, name);
-  fs.mkdirSync(d);
-  return d;
 }
 
 /** Nothing crashed: no internal error, no stack trace, no Node error code, on either stream, and no signal. */

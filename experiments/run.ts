@@ -12,28 +12,30 @@
 //   npm run experiments -- --quick              small files, 2 runs, written to a temporary directory
 //   npm run experiments -- --plot-only          rebuild the CSV summaries and SVGs from the runs CSVs
 //
-// Outputs (default bench/results/): experiments-runs-{sim,loopback}.csv (one row per run), task{1,2,3}.csv
+// Outputs (default experiments/results/): experiments-runs-{sim,loopback}.csv (one row per run), task{1,2,3}.csv
 // (medians, min, max, analytic), task{1,2,3}.svg, experiments.json (machine, config, seeds, commands, durations),
 // experiments-tables.md (the key rows, for docs/EXPERIMENTS.md). Medians over runs; nothing passes or fails here.
 //
 // Loopback: receivers on 127.0.6.x (block 6; addresses only ever in 127.0.0.0/8), free ports in 42000-48999,
 // separate p2mpserver processes for n <= 5, the receiver farm (one process) for n >= 10 (bench/transfer.ts).
+// The analytical series is sim/analytic.ts (expectedDelay).
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { Piscina } from 'piscina';
-import { independentMoments, lockstepMoments, analyticExpectation } from '../sim/analytic.js';
+import { cachedSeededFile, tempDir } from '../harness/files.js';
+import { fmt, mdTable, median } from '../harness/format.js';
+import { describeMachine, machine, type Machine } from '../harness/machine.js';
+import { runTransfer, type Hosting } from '../bench/transfer.js';
+import { analyticExpectation, expectedDelay } from '../sim/analytic.js';
 import { parseSize } from '../sim/args.js';
+import { MODES, type Mode } from '../src/core/options.js';
 import { resolveOptions, type ScenarioInput } from '../sim/options.js';
 import { segmentCount } from '../src/core/segments.js';
-import { cachedFile, describeMachine, machine, mdTable, median, type Machine } from './common.js';
-import { chartSpec, renderSvg, SERIES, type Env, type Mode, type PlotRow } from './experiments-plot.js';
-import type { SimTaskResult } from './experiments-sim-task.js';
-import { runTransfer, type Hosting } from './transfer.js';
-
-const MODES: Mode[] = ['independent', 'lockstep'];
+import { chartSpec, renderSvg, SERIES, type Env, type PlotRow } from './plot.js';
+import type { SimTaskResult } from './sim-task.js';
 const LOOPBACK_BLOCK = 6; // 127.0.6.x (a run of more than 250 receivers would continue in 127.0.7.x)
 /**
  * 1 MB + 8 B: the recorded run was made while p2mpclient still refused 1 000 000 B at MSS 700 and 900 (a
@@ -229,7 +231,7 @@ function config(o: CliOptions): Config {
     tasks: TASKS.filter((t) => ids.includes(t.id)),
     runs,
     quick: o.quick,
-    out: path.resolve(o.out ?? (o.quick ? path.join(os.tmpdir(), 'p2mp-experiments-quick') : 'bench/results')),
+    out: path.resolve(o.out ?? (o.quick ? path.join(os.tmpdir(), 'p2mp-experiments-quick') : 'experiments/results')),
     simBytes: parseSize(o.simSize ?? (o.quick ? '1MB' : '10MB')),
     simRtoMs: Number(o.simRto),
     simDelayMs: Number(o.simDelay),
@@ -275,7 +277,7 @@ function simInput(c: Config, pt: Point, mode: Mode, run: number): ScenarioInput 
 
 async function runSimulator(c: Config, log: (s: string) => void): Promise<RunRow[]> {
   const points = distinctPoints(c.tasks);
-  const pool = new Piscina({ filename: new URL('./experiments-sim-task.js', import.meta.url).href, minThreads: c.threads, maxThreads: c.threads });
+  const pool = new Piscina({ filename: new URL('./sim-task.js', import.meta.url).href, minThreads: c.threads, maxThreads: c.threads });
   const jobs: Array<Promise<RunRow>> = [];
   let done = 0;
   const total = points.length * MODES.length * c.runs;
@@ -285,8 +287,8 @@ async function runSimulator(c: Config, log: (s: string) => void): Promise<RunRow
       // Cross-check: the formulas used for the plots (independentMoments / lockstepMoments with RTT = 2 x delay)
       // must equal the simulator's own analyticExpectation for this path.
       const expect = analyticExpectation(resolveOptions(simInput(c, pt, mode, 1)));
-      const mine = analytic(mode, pt, segmentCount(c.simBytes, pt.mss, 'empty'), 2 * c.simDelayMs, c.simRtoMs);
-      if (!expect || Math.abs(expect.moments[0]!.meanMs / 1000 - mine.mean) > 1e-6) throw new Error(`analytic mismatch at ${pointKey(pt, mode)}`);
+      const mine = expectedDelay(mode, pt.receivers, segmentCount(c.simBytes, pt.mss, 'empty'), 2 * c.simDelayMs, c.simRtoMs, pt.p);
+      if (!expect || Math.abs(expect.moments[0]!.meanMs - mine.meanMs) > 1e-3) throw new Error(`analytic mismatch at ${pointKey(pt, mode)}`);
       for (let run = 1; run <= c.runs; run++) {
         const input = simInput(c, pt, mode, run);
         jobs.push(
@@ -347,8 +349,8 @@ interface LoopbackMeta {
 }
 
 async function runLoopback(c: Config, log: (s: string) => void): Promise<{ rows: RunRow[]; meta: LoopbackMeta }> {
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-experiments-'));
-  const file = cachedFile(workDir, c.loopbackBytes, 20251125);
+  const workDir = tempDir('experiments');
+  const file = cachedSeededFile(workDir, c.loopbackBytes, 20251125);
   const points = distinctPoints(c.tasks);
   const rows: RunRow[] = [];
   const commands: Record<string, string> = {};
@@ -429,38 +431,6 @@ async function runLoopback(c: Config, log: (s: string) => void): Promise<{ rows:
 
 // ---------------------------------------------------------------------------------------------------- analysis
 
-/** E[max of n i.i.d. standard normals], by numerical integration of x d(Phi(x)^n). */
-function expectedMaxStdNormal(n: number): number {
-  if (n <= 1) return 0;
-  const phi = (x: number): number => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
-  // Phi by the complementary error function (Numerical Recipes erfc, fractional error < 1.2e-7).
-  const erfc = (z: number): number => {
-    const t = 1 / (1 + 0.5 * Math.abs(z));
-    const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-    return z >= 0 ? r : 2 - r;
-  };
-  const Phi = (x: number): number => 0.5 * erfc(-x / Math.SQRT2);
-  let sum = 0;
-  const h = 0.001;
-  for (let x = -10; x <= 10; x += h) sum += x * n * phi(x) * Phi(x) ** (n - 1) * h;
-  return sum;
-}
-
-/**
- * The expectation with a fixed RTO, in seconds. Independent: `mean` is one receiver's time N (RTT + RTO q/(1-q))
- * and `slowest` the expected slowest of n such receivers (each a sum of N i.i.d. segment times, so nearly normal:
- * mean + sd E[max of n standard normals]). Lockstep: the whole transfer N (RTT + RTO (E[max of n geometric] - 1)).
- */
-function analytic(mode: Mode, pt: Point, segments: number, rttMs: number, rtoMs: number): { mean: number; sd: number; slowest: number } {
-  if (mode === 'independent') {
-    const m = independentMoments(segments, rttMs, rtoMs, pt.p);
-    const sd = Math.sqrt(m.varianceMs2);
-    return { mean: m.meanMs / 1000, sd: sd / 1000, slowest: (m.meanMs + sd * expectedMaxStdNormal(pt.receivers)) / 1000 };
-  }
-  const m = lockstepMoments(segments, new Array<number>(pt.receivers).fill(rttMs), rtoMs, new Array<number>(pt.receivers).fill(pt.p));
-  return { mean: m.meanMs / 1000, sd: Math.sqrt(m.varianceMs2) / 1000, slowest: m.meanMs / 1000 };
-}
-
 interface SummaryRow {
   task: TaskId;
   env: Env;
@@ -516,7 +486,7 @@ function summarize(task: TaskDef, runs: RunRow[]): SummaryRow[] {
         const ok = all.filter((r) => r.ok);
         const first = all[0]!;
         const { rtt, source } = env === 'simulator' ? { rtt: median(ok.map((r) => r.rtt_ms)), source: 'path' } : loopbackRtt(runs, pt, mode);
-        const a = analytic(mode, pt, first.segments, rtt, first.rto_ms);
+        const a = expectedDelay(mode, pt.receivers, first.segments, rtt, first.rto_ms, pt.p);
         const delays = ok.map((r) => r.delay_s);
         const med = median(delays);
         out.push({
@@ -536,10 +506,10 @@ function summarize(task: TaskDef, runs: RunRow[]): SummaryRow[] {
           min_s: Math.min(...delays),
           max_s: Math.max(...delays),
           receiver_mean_median_s: median(ok.map((r) => r.receiver_mean_s)),
-          analytic_s: a.mean,
-          analytic_sd_s: a.sd,
-          analytic_slowest_s: a.slowest,
-          median_vs_analytic: med / a.mean,
+          analytic_s: a.meanMs / 1000,
+          analytic_sd_s: a.sdMs / 1000,
+          analytic_slowest_s: a.slowestMs / 1000,
+          median_vs_analytic: med / (a.meanMs / 1000),
           timeouts_median: median(ok.map((r) => r.timeouts)),
           duplicates_median: median(ok.map((r) => r.duplicates)),
           wall_median_s: median(ok.map((r) => r.wall_s)),
@@ -595,14 +565,13 @@ async function writeOutputs(c: Config, runs: RunRow[], log: (s: string) => void)
     });
     fs.writeFileSync(path.join(c.out, `task${task.id}.svg`), await renderSvg(spec));
     log(`  wrote task${task.id}.csv, task${task.id}.svg`);
-    const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
     tables.push(
       `### Task ${task.id}: ${task.name} (${task.fixed})\n\n` +
         mdTable([
           ['env', 'mode', task.x, 'median (s)', 'min-max (s)', 'analytic (s)', 'E[slowest] (s)', 'median / analytic', 'RTT (ms)', 'timeouts', 'dup', 'runs ok'],
           ...rows.map((r) => [
-            r.env, r.mode, String(r.x), f(r.median_s, 3), `${f(r.min_s, 3)}-${f(r.max_s, 3)}`, f(r.analytic_s, 3), r.mode === 'independent' ? f(r.analytic_slowest_s, 3) : '',
-            f(r.median_vs_analytic, 3), f(r.rtt_ms, 3), f(r.timeouts_median, 0), f(r.duplicates_median, 0), `${r.runs_ok}/${r.runs}`,
+            r.env, r.mode, String(r.x), fmt(r.median_s, 3), `${fmt(r.min_s, 3)}-${fmt(r.max_s, 3)}`, fmt(r.analytic_s, 3), r.mode === 'independent' ? fmt(r.analytic_slowest_s, 3) : '',
+            fmt(r.median_vs_analytic, 3), fmt(r.rtt_ms, 3), fmt(r.timeouts_median, 0), fmt(r.duplicates_median, 0), `${r.runs_ok}/${r.runs}`,
           ]),
         ]),
     );
@@ -710,7 +679,7 @@ const program = new Command('experiments')
   .option('--task <ids>', 'tasks to run: 1, 2, 3 (comma-separated)', '1,2,3')
   .option('--runs <n>', 'runs per point (default 5; 2 with --quick)')
   .option('--quick', 'small files (simulator 1 MB, loopback 200 008 B), 2 runs, output in a temporary directory', false)
-  .option('--out <dir>', 'output directory (default bench/results, or a temporary directory with --quick)')
+  .option('--out <dir>', 'output directory (default experiments/results, or a temporary directory with --quick)')
   .option('--sim-size <size>', 'simulator file size (default 10MB = 10^7 bytes)')
   .option('--sim-rto <ms>', 'simulator fixed RTO', '100')
   .option('--sim-delay <ms>', 'simulator one-way delay (RTT = 2x)', '10')

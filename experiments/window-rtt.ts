@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// npm run bench:window: throughput against round-trip time for window 1, 8 and 64, in the simulator and on
+// npm run experiments:window: throughput against round-trip time for window 1, 8 and 64, in the simulator and on
 // loopback through the delaying relay (bench/relay.ts), against the model min(link rate, N x payload / RTT).
-// One receiver, P = 0. Writes bench/results/window-rtt.csv and window-rtt.svg; prints a table and its options.
+// One receiver, P = 0. Writes experiments/results/window-rtt.csv and window-rtt.svg; prints a table and its options.
 //
-//   node dist/bench/window.js [--only sim|relay] [--mss 1000] [--seed 1]
+//   node dist/experiments/window-rtt.js [--only sim|relay] [--mss 1000] [--seed 1]
 //
 // The relay sweep keeps to about half a minute: 1 MiB for windows 8 and 64, 256 KiB for window 1 (stop-and-wait
 // at 40 ms needs 10 s for 262 segments). Relay timers are Node's (whole milliseconds): its one-way delay is the
@@ -16,9 +16,15 @@ import { Command } from 'commander';
 import type { TopLevelSpec } from 'vega-lite';
 import { payloadBytes } from '../src/core/codec.js';
 import { runScenario } from '../sim/scenario.js';
-import { addresses, cachedFile, CLIENT, describeMachine, DIST, fmt, freePort, lastJson, machine, mdTable, SERVER, sha256, startNode } from './common.js';
-import { renderSvg } from './experiments-plot.js';
-import { startRelay } from './relay.js';
+import { addresses, lastJson } from '../bench/common.js';
+import { cachedSeededFile, sha256File } from '../harness/files.js';
+import { fmt, mdTable } from '../harness/format.js';
+import { describeMachine, machine } from '../harness/machine.js';
+import { freePort } from '../harness/net.js';
+import { CLIENT, DIST, SERVER } from '../harness/paths.js';
+import { start } from '../harness/procs.js';
+import { startRelay } from '../bench/relay.js';
+import { renderSvg } from './plot.js';
 
 interface Point {
   env: 'simulator' | 'loopback relay';
@@ -57,18 +63,18 @@ async function relaySweep(mss: number, dir: string): Promise<Point[]> {
   for (const window of WINDOWS) {
     for (const oneWayMs of [2, 5, 10, 20]) {
       const fileBytes = window === 1 ? 256 * 1024 : 1 << 20;
-      const src = cachedFile(dir, fileBytes, 11);
+      const src = cachedSeededFile(dir, fileBytes, 11);
       const port = await freePort([rxAddr!, relayAddr!]);
       const copy = path.join(dir, `copy-${window}-${oneWayMs}.bin`);
-      const server = startNode(SERVER, ['--bind', rxAddr!, '--json', '--linger', '0.3', String(port), copy, '0'], { readyPattern: /listening/ });
+      const server = start(SERVER, ['--bind', rxAddr!, '--json', '--linger', '0.3', String(port), copy, '0']);
       await server.ready;
       const relay = await startRelay({ listen: { address: relayAddr!, port }, target: { address: rxAddr!, port }, downDelayMs: oneWayMs, upDelayMs: oneWayMs });
-      const client = startNode(CLIENT, ['--json', '--window', String(window), relayAddr!, String(port), src, String(mss)]);
+      const client = start(CLIENT, ['--json', '--window', String(window), relayAddr!, String(port), src, String(mss)]);
       const c = await client.done;
       await server.done;
       await relay.close();
       const summary = lastJson<{ total: { timeMs: number; completed: number } }>(c.stdout);
-      if (!summary || summary.total.completed !== 1 || sha256(copy) !== sha256(src)) throw new Error(`relay run window ${window}, ${oneWayMs} ms failed: ${c.stderr}`);
+      if (!summary || summary.total.completed !== 1 || sha256File(copy) !== sha256File(src)) throw new Error(`relay run window ${window}, ${oneWayMs} ms failed: ${c.stderr}`);
       fs.rmSync(copy, { force: true });
       const seconds = summary.total.timeMs / 1000;
       const rttMs = 2 * oneWayMs;
@@ -108,7 +114,7 @@ function plot(points: Point[], mss: number): TopLevelSpec {
 async function main(): Promise<void> {
   const o = new Command().option('--only <part>', 'sim or relay').option('--mss <bytes>', 'segment size', '1000').option('--seed <n>', 'simulator seed', '1').parse().opts<{ only?: string; mss: string; seed: string }>();
   const mss = Number(o.mss);
-  console.log(`node dist/bench/window.js --mss ${mss} --seed ${o.seed}${o.only ? ` --only ${o.only}` : ''}`);
+  console.log(`node dist/experiments/window-rtt.js --mss ${mss} --seed ${o.seed}${o.only ? ` --only ${o.only}` : ''}`);
   console.log(describeMachine(machine()));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'p2mp-window-'));
   const points: Point[] = [];
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
       ...points.map((p) => [p.env, String(p.window), String(p.rttMs), `${p.fileBytes / 1024} KiB`, fmt(p.seconds, 3), fmt(p.mbps, 2), fmt(p.modelMbps, 2), fmt(p.mbps / p.modelMbps, 3)]),
     ]),
   );
-  const results = path.resolve(DIST, '../bench/results');
+  const results = path.resolve(DIST, '../experiments/results');
   fs.mkdirSync(results, { recursive: true });
   fs.writeFileSync(path.join(results, 'window-rtt.csv'), ['env,window,rtt_ms,file_bytes,seconds,goodput_mbps,model_mbps', ...points.map((p) => [p.env, p.window, p.rttMs, p.fileBytes, p.seconds, p.mbps, p.modelMbps].join(','))].join('\n') + '\n');
   fs.writeFileSync(path.join(results, 'window-rtt.svg'), await renderSvg(plot(points, mss)));

@@ -5,9 +5,9 @@
 
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { MODES, type Mode } from '../src/core/options.js';
 
 export type Env = 'simulator' | 'loopback';
-export type Mode = 'independent' | 'lockstep';
 
 export interface PlotRow {
   env: Env;
@@ -59,7 +59,7 @@ export function chartSpec(p: PlotInput): TopLevelSpec {
     title: { text: e.title, anchor: 'start' as const, fontSize: 12 },
     data: { values: e.rows },
     facet: {
-      column: { field: 'mode', type: 'nominal' as const, title: null, sort: ['independent', 'lockstep'], header: { labelFontSize: 12, labelFontWeight: 'bold' as const } },
+      column: { field: 'mode', type: 'nominal' as const, title: null, sort: [...MODES], header: { labelFontSize: 12, labelFontWeight: 'bold' as const } },
     },
     spec: {
       width: 300,
