@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run experiments:window: throughput against round-trip time for window 1, 8 and 64, in the simulator and on
 // loopback through the delaying relay (bench/relay.ts), against the model min(link rate, N x payload / RTT).
-// One receiver, P = 0. Writes experiments/results/window-rtt.csv and window-rtt.svg; prints a table and its options.
+// One receiver, P = 0. A full run writes experiments/results/window-rtt.csv and window-rtt.svg; every run prints a
+// table and its options.
 //
 //   node dist/experiments/window-rtt.js [--only sim|relay] [--mss 1000] [--seed 1]
 //
@@ -130,6 +131,8 @@ async function main(): Promise<void> {
       ...points.map((p) => [p.env, String(p.window), String(p.rttMs), `${p.fileBytes / 1024} KiB`, fmt(p.seconds, 3), fmt(p.mbps, 2), fmt(p.modelMbps, 2), fmt(p.mbps / p.modelMbps, 3)]),
     ]),
   );
+  // Only a full run replaces the committed results (a partial one would drop the other half).
+  if (o.only !== undefined) return;
   const results = path.resolve(DIST, '../experiments/results');
   fs.mkdirSync(results, { recursive: true });
   fs.writeFileSync(path.join(results, 'window-rtt.csv'), ['env,window,rtt_ms,file_bytes,seconds,goodput_mbps,model_mbps', ...points.map((p) => [p.env, p.window, p.rttMs, p.fileBytes, p.seconds, p.mbps, p.modelMbps].join(','))].join('\n') + '\n');
