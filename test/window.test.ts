@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, encodeAck, TYPE_FIN, TYPE_LAST } from '../src/core/codec.js';
+import { encodeSack } from '../src/core/sack.js';
 import { standaloneFlow } from '../src/core/flow.js';
 import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import type { RtoConfig } from '../src/core/rto.js';
@@ -239,5 +240,49 @@ describe('window flow: end of file and limits', () => {
     const g = flow({ file: fileBytes(100 * 40, 8), window: 4, cc: 'aimd' });
     opened(g);
     expect(sendAll(g, 0).length).toBe(4);
+  });
+});
+
+describe('window flow: hostile datagrams', () => {
+  it('never throws, never exceeds N, and never accepts an ACK or SACK for a segment it did not send', () => {
+    const datagram = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      fc.nat({ max: 80 }).map((d) => ({ ack: d })),
+      fc.tuple(fc.nat({ max: 80 }), fc.array(fc.tuple(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 1, max: 20 })), { minLength: 1, maxLength: 4 })).map(([cum, rs]) => ({ cum, rs })),
+      fc.constant('timeout' as const),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 16 }), fc.boolean(), seqArb, fc.array(datagram, { maxLength: 120 }), (window, sack, initialSeq, inputs) => {
+        const f = flow({ file: fileBytes(100 * 30, 9), window, sack, initialSeq });
+        let now = 0;
+        let sent = 0;
+        const drain = (): void => {
+          for (let b = f.pollTransmit(now); b; b = f.pollTransmit(now)) {
+            const d = decode(b);
+            if (d.ok && d.segment.kind === 'data') sent = Math.max(sent, ((d.segment.seq - initialSeq) >>> 0) + 1);
+            expect(f.unacked).toBeLessThanOrEqual(window);
+          }
+        };
+        drain();
+        for (const x of inputs) {
+          now += 1;
+          if (x === 'timeout') f.handleTimeout(f.pollTimeout() ?? now);
+          else if (x instanceof Uint8Array) f.handleDatagram(now, x);
+          else if ('ack' in x) f.handleDatagram(now, encodeAck((initialSeq + x.ack) >>> 0));
+          else {
+            let at = x.cum + 1;
+            const ranges = x.rs.map(([gap, len]) => {
+              const start = (initialSeq + at + gap) >>> 0;
+              at += gap + len;
+              return { start, end: (initialSeq + at) >>> 0 };
+            });
+            f.handleDatagram(now, encodeSack((initialSeq + x.cum) >>> 0, ranges));
+          }
+          expect(f.acked).toBeLessThanOrEqual(sent);
+          drain();
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
