@@ -1,7 +1,8 @@
-// The windowed sender flow for ONE receiver (sans-I/O, same shape as SenderMachine: handleDatagram,
+// The windowed sender flow for ONE receiver (sans-I/O, the same shape as SenderFlow in flow.ts: handleDatagram,
 // handleTimeout, pollTransmit, pollTimeout, pollEvent). Up to N segments unacknowledged; ACKs keep their
 // classic meaning (the last in-sequence segment, cumulative), so any classic receiver works. With N = 1 it
-// sends exactly what SenderMachine sends, in the same order, with the same timeouts.
+// sends exactly what SenderFlow sends, in the same order, with the same timeouts (test/window.test.ts drives
+// both with identical inputs); the group still hosts SenderFlow there.
 //
 // Rules, and where they come from:
 // - One retransmission timer per receiver (RFC 6298 section 5): started when a segment is sent and the timer is
@@ -15,7 +16,9 @@
 //   partial ACK names the next hole, which is resent (NewReno); against a receiver that discards out-of-order
 //   segments that resends everything after a hole, one segment per round trip (go-back-N). With SACK, every
 //   transmission gets an order number and a segment whose last transmission is older than the third newest one
-//   SACKed is lost (RACK-like, reordering-tolerant): only the real holes are resent.
+//   SACKed is lost (RACK-like, reordering-tolerant): only the real holes are resent. A partial ACK sooner than
+//   half the minimum RTT after a resend answers an earlier copy (a spurious timeout) and marks nothing.
+// - The window opens once segment 0 is acknowledged: a receiver ignores everything before it has locked on.
 // - The end of file (empty DATA, FIN or LAST) is sent only once every data segment is acknowledged: a FIN must
 //   never overtake a lost segment (a receiver accepts a FIN whatever it is missing).
 // - Recovery: from the first loss detected until everything outstanding then is acknowledged; one loss event
