@@ -83,7 +83,7 @@ async function main(args: string[], o: Options): Promise<void> {
   stopBuffer();
   opened.close();
   await pool?.destroy();
-  const summary = summarize({ results: out.flatMap((r) => r.results).sort((x, y) => x.index - y.index), elapsedMs, fileBytes: file.length, mss, mode, eof: 'empty', port, interrupted: false });
+  const summary = summarize({ results: out.flatMap((r) => r.results).sort((x, y) => x.index - y.index), elapsedMs, fileBytes: file.length, mss, mode, eof: 'empty', port, giveUpMs: sender.giveUpMs, interrupted: false });
   const rtt = o.rtt ? rttStats(out.flatMap((r) => r.rtts)) : undefined;
   const late = out.flatMap((r) => r.timeoutLateness).sort((a, b) => a - b);
   const timers = o.rtt

@@ -293,6 +293,17 @@ describe('receiver: end of file', () => {
     }
   });
 
+  it('stale-FIN rule: with acceptLoneFin false a FIN before any data is ignored, unanswered, and the receiver still waits; a FIN ending data still completes', () => {
+    const { m, feed, written } = harness({ acceptLoneFin: false });
+    expect(feed(encodeFin())).toEqual({ kind: 'ignored', reason: 'stale-fin' });
+    expect(m.status).toBe('waiting');
+    expect(m.peer).toBeUndefined();
+    // The real transfer that follows is served as usual, its own FIN included.
+    for (const [i, s] of specSegments(file, 13, 'fin').entries()) expect(feed(s.bytes, i).kind).toBe('delivered');
+    expect(m.status).toBe('lingering');
+    expect(written()).toBe(hex(file));
+  });
+
   it('lingers and re-ACKs a retransmitted end-of-file, then is done', () => {
     for (const eof of EOF_MODES) {
       const segs = specSegments(file, 13, eof);

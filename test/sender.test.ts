@@ -418,8 +418,8 @@ describe('sender: giving up', () => {
   it('the give-up clock restarts with each acknowledged segment and ignores time held at a lockstep barrier', () => {
     const s = sender({ rto: { ...RTO, fixedMs: 300 }, giveUpMs: 1000 });
     s.pollTransmit(0);
-    s.handleTimeout(900);
-    s.pollTransmit(900);
+    s.handleTimeout(300);
+    s.pollTransmit(300);
     s.handleDatagram(950, encodeAck(0)); // progress at 950: segment 1 gets its own 1000 ms
     s.setLimit(0); // held at the barrier for a long time
     expect(s.pollTransmit(950)).toBeUndefined();
@@ -428,10 +428,59 @@ describe('sender: giving up', () => {
     s.setLimit(Number.POSITIVE_INFINITY);
     s.pollTransmit(100_000);
     expect(s.pollTimeout()).toBe(100_300);
+    s.handleTimeout(100_300);
+    s.pollTransmit(100_300);
     s.handleTimeout(100_999);
     expect(s.status).toBe('sending');
     s.handleTimeout(101_000);
     expect(s.status).toBe('failed');
+  });
+
+  it('time the sender could not run is not silence: woken long after its deadline, it retransmits before giving up, and takes no RTT sample across the stall', () => {
+    const s = sender({ rto: { ...RTO, fixedMs: 300 }, giveUpMs: 1000 });
+    s.pollTransmit(0);
+    s.handleTimeout(10_000); // suspended from 0 to 10 s: deadline 300 and give-up 1000 long past
+    expect(s.status).toBe('sending');
+    expect(s.pollTransmit(10_000)).toBeDefined(); // retry first
+    // Silence after the stall does count: still no answer a give-up later, and the receiver fails.
+    for (let t = s.pollTimeout(); t !== undefined && s.status === 'sending'; t = s.pollTimeout()) {
+      s.handleTimeout(t);
+      while (s.pollTransmit(t) !== undefined);
+    }
+    expect(s.failReason).toBe('no-answer');
+    // An ACK handled long after a deadline nobody handled: accepted, but no RTT sample from it.
+    const a = sender({ giveUpMs: 1000 });
+    a.pollTransmit(0);
+    a.handleDatagram(10_000, encodeAck(0));
+    expect(a.acked).toBe(1);
+    expect(a.srttMs).toBeUndefined();
+  });
+
+  it('what the flow knows refines the failure: end of file unconfirmed, ACKs from another address', () => {
+    // All data acknowledged, only the empty end-of-file segment not: 'eof-unconfirmed', also on ICMP.
+    for (const reason of ['no-answer', 'port-unreachable'] as const) {
+      const s = sender();
+      for (let t = 0; s.acked < s.total - 1; t++) s.handleDatagram(t, ackFor(s.pollTransmit(t)!));
+      s.pollTransmit(10);
+      s.fail(reason);
+      expect(s.failReason).toBe('eof-unconfirmed');
+    }
+    // 'last' puts data in the final segment: that one unacknowledged is not "all data acknowledged".
+    const l = sender({ eof: 'last' });
+    for (let t = 0; l.acked < l.total - 1; t++) l.handleDatagram(t, ackFor(l.pollTransmit(t)!));
+    l.pollTransmit(10);
+    l.fail('no-answer');
+    expect(l.failReason).toBe('no-answer');
+    // ACKs for its own segments arriving from another address (handleStray) are counted, never accepted.
+    const w = sender({ giveUpMs: 1000 });
+    const seg = w.pollTransmit(0)!;
+    w.handleStray(ackFor(seg));
+    w.handleStray(encodeAck(77)); // not a segment it sent: not counted
+    w.handleStray(encodeData(0, utf8('x'))); // not an ACK
+    expect(w.acked).toBe(0);
+    expect(w.stats.misaddressedAcks).toBe(1);
+    w.fail('no-answer');
+    expect(w.failReason).toBe('wrong-address');
   });
 
   it('fail() from the transport (port unreachable) stops everything once', () => {

@@ -42,9 +42,12 @@ export interface TaskWatch {
 
 /** What the sender learned about one receiver. */
 export interface FlowResult extends TaskReceiver {
-  status: 'done' | 'failed';
+  /** 'unconfirmed': every data segment acknowledged, the end of file not (failReason 'eof-unconfirmed'). */
+  status: 'done' | 'failed' | 'unconfirmed';
   failReason: FailReason | undefined;
   error: string | undefined;
+  /** Where datagrams for this receiver came from instead of its address (failReason 'wrong-address'). */
+  strayFrom: string | undefined;
   stats: SenderStats;
   segmentsTotal: number;
   srttMs: number | undefined;
@@ -71,16 +74,17 @@ export function runSendTask(t: SendTask, watch: TaskWatch): Promise<FlowResult[]
         if (ev.type === 'timeout' && t.printEvents) process.stdout.write(`Timeout, sequence number = ${ev.seq}${labels[ev.receiver]}\n`);
         else if (ev.type === 'done' || ev.type === 'failed') finishedAt[ev.receiver] = performance.now();
       },
-      onFinished(errors) {
+      onFinished(errors, strays) {
         watch.onFinished?.(group);
         resolve(
           t.receivers.map((rcv, i) => {
             const flow = group.flows[i]!;
             return {
               ...rcv,
-              status: flow.status === 'done' ? 'done' : 'failed',
+              status: flow.status === 'done' ? 'done' : flow.failReason === 'eof-unconfirmed' ? 'unconfirmed' : 'failed',
               failReason: flow.failReason,
               error: errors[i],
+              strayFrom: strays[i],
               stats: { ...flow.stats },
               segmentsTotal: flow.total,
               srttMs: flow.srttMs,

@@ -1,13 +1,19 @@
 // Argument validation shared by both programs. A user mistake is a UsageError: the program prints one line
 // naming the argument and exits 2, never a stack trace.
 
+import os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { MSS_MAX, MSS_MIN_EXCLUSIVE } from '../core/codec.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
-export const EXIT_INTERRUPTED = 130;
+
+/** The shell's convention for a run ended by a signal: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
+export const exitCodeFor = (signal: NodeJS.Signals): number => 128 + os.constants.signals[signal];
+
+/** Node's timers hold at most 2^31 - 1 ms; a longer delay fires at once, with a warning, every time. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class UsageError extends Error {}
 
@@ -43,30 +49,51 @@ export function parseDecimal(name: string, raw: string, { min = 0, positive = fa
   return v;
 }
 
+/** A time option given in `unit`, returned in milliseconds; beyond what a timer can wait, it is refused. */
+export function parseTime(name: string, raw: string, unit: 's' | 'ms', { positive = false } = {}): number {
+  const ms = parseDecimal(name, raw, { positive }) * (unit === 's' ? 1000 : 1);
+  if (ms > MAX_TIMER_MS) throw new UsageError(`${name} must be at most ${unit === 's' ? MAX_TIMER_MS / 1000 : MAX_TIMER_MS} ${unit === 's' ? 'seconds' : 'ms'} (about 24.8 days, the longest timer), got '${raw}'`);
+  return ms;
+}
+
 export function parseChoice<T extends string>(name: string, raw: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`${name} must be one of ${choices.join(', ')}, got '${raw}'`);
   return raw as T;
 }
 
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
- * Ctrl-C or SIGTERM calls `stop` (the run then ends cleanly and reports); `interrupted()` tells whether that
- * happened, `release()` restores the default handling.
+ * Ctrl-C, SIGTERM or SIGHUP (the terminal went away) calls `stop` (the run then ends cleanly and reports);
+ * `signal()` tells which one came, `release()` restores the default handling.
  */
-export function catchInterrupt(stop: () => void): { interrupted(): boolean; release(): void } {
-  let caught = false;
-  const onSignal = (): void => {
-    caught = true;
+export function catchInterrupt(stop: () => void): { signal(): NodeJS.Signals | undefined; release(): void } {
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    caught ??= signal;
     stop();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   return {
-    interrupted: () => caught,
+    signal: () => caught,
     release() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
     },
   };
+}
+
+/**
+ * A closed stdout or stderr (`| head -1`) stops the printing, not the run: write errors (EPIPE) are
+ * swallowed, and a destroyed stream drops later writes.
+ */
+function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+}
+
+/** One line for a user mistake: the program's name, what is wrong, and where to look. */
+function usageLine(program: Command, message: string): string {
+  const text = message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+  return `${program.name()}: ${text}; see --help\n`;
 }
 
 /**
@@ -74,8 +101,9 @@ export function catchInterrupt(stop: () => void): { interrupted(): boolean; rele
  * exit 2, help and version end in exit 0, and anything else is reported as an internal error.
  */
 export async function runProgram(program: Command, argv: string[]): Promise<never> {
+  ignoreClosedOutput();
   program.exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str) });
+  program.configureOutput({ outputError: (str, write) => write(usageLine(program, str)) });
   let code: number;
   try {
     await program.parseAsync(argv);
@@ -84,7 +112,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<neve
     if (err instanceof CommanderError) {
       code = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     } else if (err instanceof UsageError) {
-      process.stderr.write(`${program.name()}: ${err.message}\n`);
+      process.stderr.write(usageLine(program, err.message));
       code = EXIT_USAGE;
     } else {
       process.stderr.write(`${program.name()}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

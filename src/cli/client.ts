@@ -3,6 +3,7 @@
 // sliding window with --window).
 
 import dns from 'node:dns/promises';
+import net from 'node:net';
 import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
 import { EOF_MODES, MODES, type EofMode, type SenderOptions } from '../core/options.js';
@@ -14,12 +15,13 @@ import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile } from '../transpor
 import {
   catchInterrupt,
   EXIT_FAILED,
-  EXIT_INTERRUPTED,
   EXIT_OK,
+  exitCodeFor,
   parseChoice,
   parseDecimal,
   parseMss,
   parsePort,
+  parseTime,
   runProgram,
   UsageError,
 } from './args.js';
@@ -44,16 +46,36 @@ interface ClientOptions {
   progress: boolean;
 }
 
+/** Why an IPv4 address cannot be a receiver, or undefined when it can. */
+function notAReceiver(address: string): string | undefined {
+  const first = Number(address.split('.')[0]);
+  if (address === '255.255.255.255') return 'the broadcast address, not a receiver';
+  if (first === 0) return 'an unspecified address ("this host"), not a receiver';
+  if (first >= 224 && first <= 239) return 'a multicast group, not a receiver (ACKs come from unicast addresses)';
+  return undefined;
+}
+
+/** One IPv4 address per HOST; a name with several says which one is used (on stderr). */
 async function resolveHosts(hosts: string[]): Promise<Target[]> {
   const targets: Target[] = [];
   const seen = new Map<string, string>();
   for (const host of hosts) {
-    let address: string;
+    if (host.trim() === '') throw new UsageError(`HOST must not be empty`);
+    if (net.isIPv6(host.replace(/^\[(.*)\]$/, '$1'))) throw new UsageError(`HOST '${host}' is an IPv6 address; only IPv4 is supported`);
+    let addresses: string[];
     try {
-      address = (await dns.lookup(host, { family: 4 })).address;
+      addresses = [...new Set((await dns.lookup(host, { family: 4, all: true })).map((a) => a.address))];
     } catch {
-      throw new UsageError(`HOST '${host}' does not resolve to an IPv4 address`);
+      const v6 = await dns.lookup(host, { family: 6 }).then(
+        () => true,
+        () => false,
+      );
+      throw new UsageError(`HOST '${host}' ${v6 ? 'has only IPv6 addresses; only IPv4 is supported' : 'does not resolve to an IPv4 address'}`);
     }
+    const address = addresses[0]!;
+    const why = notAReceiver(address);
+    if (why !== undefined) throw new UsageError(`HOST '${host}'${host === address ? '' : ` (${address})`} is ${why}`);
+    if (addresses.length > 1) process.stderr.write(`p2mpclient: HOST '${host}' has ${addresses.length} IPv4 addresses (${addresses.join(', ')}); sending to ${address}\n`);
     const twin = seen.get(address);
     if (twin !== undefined) throw new UsageError(`HOST '${host}' is the same receiver as '${twin}' (${address})`);
     seen.set(address, host);
@@ -63,7 +85,7 @@ async function resolveHosts(hosts: string[]): Promise<Target[]> {
 }
 
 async function main(args: string[], opts: ClientOptions): Promise<void> {
-  if (args.length < 4) throw new UsageError(`expected HOST... PORT FILE MSS, got ${args.length} argument(s) (see --help)`);
+  if (args.length < 4) throw new UsageError(`expected HOST... PORT FILE MSS, got ${args.length} argument(s)`);
   const hosts = args.slice(0, -3);
   const [portRaw, filePath, mssRaw] = args.slice(-3) as [string, string, string];
   const port = parsePort(portRaw);
@@ -72,12 +94,12 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const eof = parseChoice<EofMode>('--eof', opts.eof, EOF_MODES);
   const rto: RtoConfig = {
     ...RTO_DEFAULTS,
-    minMs: parseDecimal('--rto-min', opts.rtoMin, { positive: true }),
-    maxMs: parseDecimal('--rto-max', opts.rtoMax, { positive: true }),
+    minMs: parseTime('--rto-min', opts.rtoMin, 'ms', { positive: true }),
+    maxMs: parseTime('--rto-max', opts.rtoMax, 'ms', { positive: true }),
   };
-  if (opts.timeout !== undefined) rto.fixedMs = parseDecimal('--timeout', opts.timeout, { positive: true });
+  if (opts.timeout !== undefined) rto.fixedMs = parseTime('--timeout', opts.timeout, 'ms', { positive: true });
   if (rto.maxMs < rto.minMs) throw new UsageError(`--rto-max (${rto.maxMs}) must not be below --rto-min (${rto.minMs})`);
-  const giveUpMs = parseDecimal('--give-up', opts.giveUp, { positive: true }) * 1000;
+  const giveUpMs = parseTime('--give-up', opts.giveUp, 's', { positive: true });
   const threads = opts.threads === undefined ? defaultThreads(hosts.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
   const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
@@ -102,13 +124,14 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   progress?.stop();
   opened.close();
   signals.release();
-  const interrupted = signals.interrupted();
+  const signal = signals.signal();
+  const interrupted = signal !== undefined;
 
-  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, interrupted, window, rateBitsPerSec });
+  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, giveUpMs, interrupted, window, rateBitsPerSec });
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
-  process.exitCode = interrupted ? EXIT_INTERRUPTED : results.every((r) => r.status === 'done') ? EXIT_OK : EXIT_FAILED;
+  process.exitCode = signal !== undefined ? exitCodeFor(signal) : results.every((r) => r.status === 'done') ? EXIT_OK : EXIT_FAILED;
 }
 
 /**
@@ -140,10 +163,11 @@ const program = new Command('p2mpclient')
       '           tool\'s README defines it; the older course text counted data bytes only).',
       '',
       'Prints "Timeout, sequence number = Y" on each timeout, then a summary.',
-      'Exit status: 0 all receivers complete, 1 any failed, 2 bad arguments, 130 interrupted.',
+      'Exit status: 0 all receivers complete, 1 any failed, 2 bad arguments, 130 interrupted',
+      '(SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP).',
     ].join('\n'),
   )
-  .argument('<args...>')
+  .argument('<HOST...>')
   .option('--mode <mode>', 'independent: each receiver advances on its own ACKs; lockstep: segment i+1 waits until every live receiver ACKed i (the classic)', 'independent')
   .option('--eof <convention>', 'end-of-file convention: empty (empty DATA segment), fin (00000000 0000FFFF), last (0x5557 marker on the final segment)', 'empty')
   .option('--timeout <ms>', 'fixed retransmission timeout (no RTT estimation, no backoff)')

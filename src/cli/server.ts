@@ -3,12 +3,11 @@
 
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
+import { checkOutput, OutputError } from '../transport/atomic-output.js';
 import { startReceiver } from '../transport/receiver-driver.js';
-import { catchInterrupt, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, parseDecimal, parseLoss, parsePort, runProgram, UsageError } from './args.js';
+import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseLoss, parsePort, parseTime, runProgram, UsageError } from './args.js';
 import { mbps } from './summary.js';
 
 interface ServerOptions {
@@ -21,23 +20,6 @@ interface ServerOptions {
   rcvbuf: string;
   quiet?: boolean;
   json?: boolean;
-}
-
-/** FILE must be creatable: its directory exists and is writable, and FILE itself is not a directory. */
-function checkOutputPath(file: string): void {
-  // 'out/' or 'out/.' can only ever be a directory: catch it now, not when the finished file is renamed.
-  if (file === '') throw new UsageError('FILE must not be empty');
-  if (/\/$/.test(file) || ['.', '..'].includes(path.basename(file))) throw new UsageError(`FILE '${file}' names a directory, not a file`);
-  const dir = path.dirname(path.resolve(file));
-  try {
-    if (!fs.statSync(dir).isDirectory()) throw new UsageError(`FILE '${file}': ${dir} is not a directory`);
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`FILE '${file}': directory ${dir} ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable'}`);
-  }
-  const st = fs.statSync(file, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new UsageError(`FILE '${file}' is a directory`);
 }
 
 /**
@@ -65,11 +47,15 @@ async function checkBindAddress(addr: string): Promise<void> {
 async function main(portRaw: string, file: string, pRaw: string, opts: ServerOptions): Promise<void> {
   const port = parsePort(portRaw);
   const lossRate = parseLoss(pRaw);
-  checkOutputPath(file);
+  try {
+    checkOutput(file);
+  } catch (err) {
+    throw err instanceof OutputError ? new UsageError(err.message) : err;
+  }
   if (opts.bind !== undefined) await checkBindAddress(opts.bind);
   const seed = opts.seed ?? String(randomInt(2 ** 31));
-  const idleTimeoutMs = parseDecimal('--idle-timeout', opts.idleTimeout, { positive: true }) * 1000;
-  const lingerMs = parseDecimal('--linger', opts.linger) * 1000;
+  const idleTimeoutMs = parseTime('--idle-timeout', opts.idleTimeout, 's', { positive: true });
+  const lingerMs = parseTime('--linger', opts.linger, 's');
   const quiet = opts.quiet === true || opts.json === true;
   const out = process.stdout;
   const reorderSegments = parseDecimal('--reorder', opts.reorder);
@@ -88,6 +74,12 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     sack: opts.sack === true,
     recvBufferBytes,
     onLoss: quiet ? () => {} : (seq) => out.write(`Packet loss, sequence number = ${seq}\n`),
+    onStaleFin: () => {
+      process.stderr.write(
+        `p2mpserver: ignored a FIN before any data: ${file} already holds data, and a FIN carries no sequence number, so it may be the` +
+          ` retransmitted end of an earlier transfer (to send an empty file over it, use --eof empty); still waiting\n`,
+      );
+    },
     onListening: (address, boundPort) => {
       process.stderr.write(`p2mpserver: listening on ${address}:${boundPort}, writing ${file}, P=${lossRate}, seed ${seed}\n`);
     },
@@ -107,8 +99,11 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
         ` duplicates ${s.duplicates}, ignored ${s.ignored}, seed ${seed}\n`,
     );
   }
-  if (!r.ok) process.stderr.write(`p2mpserver: ${r.message}; ${file} not written (seed ${seed})\n`);
-  process.exitCode = r.ok ? EXIT_OK : signals.interrupted() ? EXIT_INTERRUPTED : EXIT_FAILED;
+  const signal = signals.signal();
+  if (r.ok && signal !== undefined) process.stderr.write(`p2mpserver: ${signal} while lingering; ${file} was written completely\n`);
+  else if (!r.ok && r.reason === 'cannot-listen') process.stderr.write(`p2mpserver: ${r.message}\n`);
+  else if (!r.ok) process.stderr.write(`p2mpserver: ${r.message}; ${file} not written (seed ${seed})\n`);
+  process.exitCode = r.ok ? EXIT_OK : signal !== undefined ? exitCodeFor(signal) : EXIT_FAILED;
 }
 
 /** 1024 segments: a window of up to 1024 recovers any single loss in one round trip; at most 2 MiB held (MSS 2048). */
@@ -130,8 +125,9 @@ const program = new Command('p2mpserver')
       '        probability P, printing "Packet loss, sequence number = X"',
       '',
       'Serves one sender per transfer, then lingers briefly to re-ACK a retransmitted end of',
-      'file, prints a summary and exits. Exit status: 0 complete, 1 failed, 2 bad arguments,',
-      '130 interrupted.',
+      'file, prints a summary and exits. Exit status: 0 complete (also when interrupted after',
+      'FILE was written), 1 failed, 2 bad arguments, 130 interrupted (SIGINT), 143 terminated',
+      '(SIGTERM), 129 hung up (SIGHUP).',
     ].join('\n'),
   )
   .argument('<PORT>')

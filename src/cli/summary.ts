@@ -12,6 +12,7 @@ export interface SummaryInput {
   mode: string;
   eof: string;
   port: number;
+  giveUpMs: number;
   interrupted: boolean;
   /** The sliding window; absent or N = 1 without extensions: the classic summary, unchanged. */
   window?: WindowOptions;
@@ -25,7 +26,7 @@ const windowed = (i: { window?: WindowOptions; rateBitsPerSec?: number }): boole
 export interface ReceiverSummary {
   host: string;
   address: string;
-  status: 'done' | 'failed';
+  status: FlowResult['status'];
   reason: string | undefined;
   bytes: number;
   segmentsAcked: number;
@@ -61,12 +62,31 @@ export interface Summary extends Omit<SummaryInput, 'results' | 'elapsedMs'> {
 /** Megabits per second for `bytes` in `ms` milliseconds: 0 for no time, NaN for an unknown (NaN) time. */
 export const mbps = (bytes: number, ms: number): number => (ms === 0 ? 0 : (bytes * 8) / (ms * 1000));
 
-const REASONS: Record<string, string> = {
-  'no-answer': 'no answer within the give-up time',
-  'port-unreachable': 'port unreachable (nothing listening)',
-  'socket-error': 'socket error',
-  aborted: 'interrupted',
-};
+/** What went wrong with one receiver, in the words of what the sender knows. */
+function reason(r: FlowResult, port: number, giveUpMs: number): string | undefined {
+  if (r.error !== undefined) return r.error;
+  const acked = r.stats.segmentsAcked;
+  const stopped = `stopped answering after ${acked} of ${r.segmentsTotal} segments`;
+  switch (r.failReason) {
+    case undefined:
+      return undefined;
+    case 'no-answer':
+      return acked === 0 ? 'never answered (no ACK within the give-up time)' : `${stopped} (no ACK for ${giveUpMs / 1000} s)`;
+    case 'port-unreachable':
+      return acked === 0 ? 'port unreachable (nothing listening)' : `${stopped} (port unreachable: nothing listens there any more)`;
+    case 'eof-unconfirmed':
+      return 'all data acknowledged, end of file not confirmed';
+    case 'wrong-address':
+      return (
+        `${acked === 0 ? 'never answered' : stopped} from ${r.address}:${port}, but its ACKs came from ${r.strayFrom ?? 'another address'} instead of ${r.address}:${port}` +
+        ` (a receiver bound to 0.0.0.0 on a host with several addresses answers from the one the kernel routes by): start it with --bind ${r.address}`
+      );
+    case 'socket-error':
+      return 'socket error';
+    case 'aborted':
+      return 'interrupted';
+  }
+}
 
 export function summarize(i: SummaryInput): Summary {
   const extended = windowed(i);
@@ -74,7 +94,7 @@ export function summarize(i: SummaryInput): Summary {
     host: r.host,
     address: r.address,
     status: r.status,
-    reason: r.error ?? (r.failReason ? (REASONS[r.failReason] ?? r.failReason) : undefined),
+    reason: reason(r, i.port, i.giveUpMs),
     bytes: r.stats.bytesAcked,
     segmentsAcked: r.stats.segmentsAcked,
     segmentsTotal: r.segmentsTotal,
@@ -110,6 +130,8 @@ export function summarize(i: SummaryInput): Summary {
   };
 }
 
+const STATUS: Record<FlowResult['status'], string> = { done: 'ok', failed: 'FAILED', unconfirmed: 'UNCONFIRMED' };
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
@@ -123,7 +145,7 @@ export function formatSummary(s: Summary): string {
   for (const r of s.receivers) {
     rows.push(fast([
       r.host === r.address ? r.address : `${r.host} (${r.address})`,
-      r.status === 'done' ? 'ok' : 'FAILED',
+      STATUS[r.status],
       String(r.bytes),
       `${r.segmentsAcked}/${r.segmentsTotal}`,
       String(r.retransmissions),
@@ -137,8 +159,8 @@ export function formatSummary(s: Summary): string {
   const t = s.total;
   rows.push(fast(['total', `${t.completed}/${t.receivers} ok`, String(t.bytes), String(t.segmentsSent), String(t.retransmissions), String(t.timeouts), String(t.ignored), '', (t.timeMs / 1000).toFixed(3), t.goodputMbps.toFixed(2)], String(t.fastRetransmits ?? 0)));
   const failures = s.receivers
-    .filter((r) => r.status === 'failed')
-    .map((r) => `FAILED ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
+    .filter((r) => r.status !== 'done')
+    .map((r) => `${STATUS[r.status]} ${r.host}:${s.port}: ${r.reason ?? 'unknown'}\n`)
     .join('');
   const w = s.window;
   const extras = extended

@@ -22,7 +22,18 @@ export interface FlowConfig {
   events?: Fifo<SenderEvent>;
 }
 
-export type FailReason = 'no-answer' | 'port-unreachable' | 'socket-error' | 'aborted';
+/**
+ * Why a receiver failed. 'no-answer' (silence for the give-up time) and 'port-unreachable' (ICMP) become
+ * 'eof-unconfirmed' when every data segment was acknowledged and only the end-of-file marker was not, and
+ * 'no-answer' becomes 'wrong-address' when ACKs for this flow came from another address (handleStray).
+ */
+export type FailReason = 'no-answer' | 'port-unreachable' | 'eof-unconfirmed' | 'wrong-address' | 'socket-error' | 'aborted';
+
+/**
+ * A wake-up this much later than its deadline means the sender itself was not running (suspended by SIGSTOP,
+ * a blocked event loop): that time is not the receiver's silence, so it does not count towards the give-up.
+ */
+export const STALL_MS = 500;
 
 /** Every event names its receiver (the flow's index in its group). */
 export type SenderEvent =
@@ -47,6 +58,8 @@ export interface SenderStats {
   ackForUnsent: number;
   /** Datagrams that are not ACKs (garbage, DATA sent to the sender). */
   ignored: number;
+  /** ACKs for this flow's segments that came from another address than the receiver's (see handleStray). */
+  misaddressedAcks: number;
 }
 
 export type SenderStatus = 'sending' | 'done' | 'failed';
@@ -62,6 +75,7 @@ export class SenderFlow {
     duplicateAcks: 0,
     ackForUnsent: 0,
     ignored: 0,
+    misaddressedAcks: 0,
   };
   status: SenderStatus = 'sending';
   failReason: FailReason | undefined;
@@ -147,8 +161,7 @@ export class SenderFlow {
       return;
     }
     const seg = decoded.segment;
-    const currentIsFin = this.nextIndex === this.segments.finIndex;
-    const matchesCurrent = seg.kind === 'fin' ? currentIsFin : !currentIsFin && seg.seq === this.seqOf(this.nextIndex);
+    const matchesCurrent = this.matchesCurrent(seg);
     if (matchesCurrent && this.current !== undefined && this.status === 'sending') {
       this.onAck(now);
       return;
@@ -156,6 +169,24 @@ export class SenderFlow {
     // A late ACK for the segment in flight when the machine failed is not "unsent" either.
     if (this.isEarlierAck(seg) || (matchesCurrent && this.current !== undefined)) this.stats.duplicateAcks++;
     else this.stats.ackForUnsent++;
+  }
+
+  /**
+   * A datagram that reached this flow's local port from another address than its receiver's, but from the
+   * receiver's port (the transport cannot deliver it as an answer: it is not from the address written to).
+   * Never an answer; an ACK for a segment this flow has sent is counted, as the sign of a receiver bound to
+   * 0.0.0.0 on a host with several addresses, answering from another one.
+   */
+  handleStray(bytes: Uint8Array): void {
+    const decoded = decode(bytes);
+    if (!decoded.ok || decoded.segment.kind === 'data') return;
+    const seg = decoded.segment;
+    if ((this.matchesCurrent(seg) && this.current !== undefined) || this.isEarlierAck(seg)) this.stats.misaddressedAcks++;
+  }
+
+  private matchesCurrent(seg: { kind: 'ack'; seq: number } | { kind: 'fin' }): boolean {
+    const currentIsFin = this.nextIndex === this.segments.finIndex;
+    return seg.kind === 'fin' ? currentIsFin : !currentIsFin && seg.seq === this.seqOf(this.nextIndex);
   }
 
   /** An ACK for a segment already acknowledged (a re-ACK of a retransmission, or a delayed copy). */
@@ -166,7 +197,9 @@ export class SenderFlow {
   }
 
   private onAck(now: number): void {
-    const rttMs = this.retransmitted ? undefined : now - this.sentAt;
+    // Karn: no sample from a retransmitted segment; nor across a stall (an ACK handled long after a deadline
+    // that was never handled: the sender was not running, so the time measured is not the network's).
+    const rttMs = this.retransmitted || this.stalledAt(now) > 0 ? undefined : now - this.sentAt;
     const index = this.nextIndex;
     if (rttMs !== undefined) {
       this.rto.sample(rttMs);
@@ -187,6 +220,12 @@ export class SenderFlow {
 
   handleTimeout(now: number): void {
     if (!this.inFlight) return;
+    const late = this.stalledAt(now);
+    if (late > 0) {
+      // Woken long after the deadline: the sender was not running meanwhile, and answers may be waiting unread.
+      // That time is not the receiver's silence: credit it, and retransmit at least once more before giving up.
+      this.waitingSince = Math.max(this.waitingSince + late, now + this.rto.rtoMs - this.cfg.giveUpMs);
+    }
     // Same expression as pollTimeout(): `now - since >= giveUp` can be false at exactly since + giveUp (rounding),
     // and a driver woken at pollTimeout() would then spin at that instant forever.
     if (now >= this.waitingSince + this.cfg.giveUpMs) {
@@ -202,14 +241,29 @@ export class SenderFlow {
     this.deadline = undefined;
   }
 
+  /** How long past its deadline (by more than STALL_MS) the flow is handled at `now`, or 0. */
+  private stalledAt(now: number): number {
+    const due = this.pollTimeout();
+    return due !== undefined && now - due > STALL_MS ? now - due : 0;
+  }
+
   /** Declare the receiver failed (give-up; ICMP port unreachable or a socket error from the transport; user abort). */
   fail(reason: FailReason): void {
     if (this.status !== 'sending') return;
     this.status = 'failed';
-    this.failReason = reason;
+    this.failReason = this.refine(reason);
     this.transmitPending = false;
     this.deadline = undefined;
-    this.events.push({ type: 'failed', receiver: this.receiver, reason });
+    this.events.push({ type: 'failed', receiver: this.receiver, reason: this.failReason });
+  }
+
+  /** What the flow knows beyond the transport's reason: how far the receiver got, and where its ACKs came from. */
+  private refine(reason: FailReason): FailReason {
+    if (reason !== 'no-answer' && reason !== 'port-unreachable') return reason;
+    // Every data segment acknowledged, only the end-of-file marker (which carries no data) is not.
+    if (this.nextIndex > 0 && this.nextIndex === this.total - 1 && this.segments.bytesOf(this.nextIndex) === 0) return 'eof-unconfirmed';
+    if (reason === 'no-answer' && this.stats.misaddressedAcks > 0) return 'wrong-address';
+    return reason;
   }
 
   /** Earliest time handleTimeout() has work to do: the retransmission deadline or the give-up time. */

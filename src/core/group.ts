@@ -4,7 +4,7 @@
 // each flow runs on its own ACKs), pacing (--rate, over all flows), the file-buffer gate
 // (only loaded segments may be sent), failures, and one SegmentSource that encodes each segment once for
 // all flows. Drivers (the UDP worker loop, the simulator) call, in the quinn-proto order:
-//   handleDatagram / handleTimeout / fail / abort / setBufferEnd / setPeerSlowest   (input)
+//   handleDatagram / handleStray / handleTimeout / fail / abort / setBufferEnd / setPeerSlowest   (input)
 //   pollTransmit until undefined, then pollEvent until undefined, then pollTimeout     (output)
 // Time is only ever an argument; a spurious handleTimeout does nothing.
 
@@ -139,6 +139,11 @@ export class GroupSender {
     const status = flow.status;
     flow.handleDatagram(now, bytes);
     this.touch(r, acked, status);
+  }
+
+  /** A datagram for receiver r from another address on its port (see SenderFlow.handleStray); never an answer. */
+  handleStray(r: number, bytes: Uint8Array): void {
+    this.flows[r]?.handleStray(bytes);
   }
 
   /** Handle every deadline that has passed by `now` (each flow once: one that re-arms at `now` waits for the next call). */

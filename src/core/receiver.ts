@@ -28,10 +28,18 @@ export interface ReceiverConfig {
   reorderSegments?: number;
   /** Answer with a SACK (sack.ts) while holding segments beyond the cumulative point. Only for a --sack sender. */
   sack?: boolean;
+  /**
+   * Stale-FIN rule. A FIN carries no sequence number, so a FIN arriving before any data is either a whole
+   * zero-byte transfer (a classic sender in the fin convention) or the retransmitted end of an earlier transfer
+   * whose receiver has exited (its echo was lost). When false, such a lone FIN is ignored (reason 'stale-fin',
+   * not answered); the driver sets it false when FILE already holds data, so a stale FIN can never replace it.
+   * Default true (classic).
+   */
+  acceptLoneFin?: boolean;
 }
 
 /** Why a datagram changed nothing. */
-export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started';
+export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started' | 'stale-fin';
 
 /** Why a datagram changed nothing. */
 export type ReceiverEvent =
@@ -158,7 +166,10 @@ export class ReceiverMachine {
       return this.duplicate(seq, this.eofReply);
     }
 
-    if (seg.kind === 'fin') return this.deliver(now, from, 0, new Uint8Array(0), encodeFin(), true);
+    if (seg.kind === 'fin') {
+      if (this.status === 'waiting' && this.cfg.acceptLoneFin === false) return this.ignore('stale-fin');
+      return this.deliver(now, from, 0, new Uint8Array(0), encodeFin(), true);
+    }
     if (seg.seq === this.expected) {
       const eof = seg.payload.length === 0 || seg.last;
       return this.deliver(now, from, seg.seq, seg.payload, encodeAck(seg.seq), eof);

@@ -26,7 +26,7 @@
 
 import { decode } from './codec.js';
 import { Aimd } from './cc.js';
-import type { FailReason, FlowConfig, SenderEvent, SenderStats, SenderStatus } from './flow.js';
+import { STALL_MS, type FailReason, type FlowConfig, type SenderEvent, type SenderStats, type SenderStatus } from './flow.js';
 import { Fifo } from './queue.js';
 import type { SenderOptions } from './options.js';
 import { RtoEstimator } from './rto.js';
@@ -115,6 +115,7 @@ export class WindowFlow {
     duplicateAcks: 0,
     ackForUnsent: 0,
     ignored: 0,
+    misaddressedAcks: 0,
     fastRetransmits: 0,
     sacked: 0,
   };
@@ -277,6 +278,23 @@ export class WindowFlow {
     else this.stats.ackForUnsent++;
   }
 
+  /**
+   * A datagram from another address than the receiver's, from its port (see SenderFlow.handleStray): never an
+   * answer; an ACK for a segment this flow has sent is counted (a receiver answering from another address).
+   */
+  handleStray(bytes: Uint8Array): void {
+    const decoded = decode(bytes);
+    if (!decoded.ok || decoded.segment.kind === 'data') return;
+    const seg = decoded.segment;
+    if (seg.kind === 'fin') {
+      if (this.finSent) this.stats.misaddressedAcks++;
+      return;
+    }
+    const ackable = this.highSent - (this.finSent ? 1 : 0) - this.base;
+    const behind = (this.seqOf(this.base) - seg.seq) >>> 0;
+    if (((seg.seq - this.seqOf(this.base)) >>> 0) < ackable || (behind >= 1 && behind <= this.base)) this.stats.misaddressedAcks++;
+  }
+
   private onAck(now: number, seq: number, ranges: readonly SeqRange[]): void {
     // Segments a sequence number can acknowledge: those sent, except the FIN (it carries no number).
     const ackable = this.highSent - (this.finSent ? 1 : 0) - this.base;
@@ -354,7 +372,8 @@ export class WindowFlow {
     // Karn, and more: only an ACK that covers no repaired hole measures the path (one that jumps over a resent
     // segment measures the hole). Recovery as such does not stop samples: at P = 0.1 a window of 64 is in
     // recovery nearly all the time, and the RTO would never leave its initial value.
-    let clean = true;
+    // Nor across a stall (see SenderFlow): the time measured is not the network's.
+    let clean = this.stalledAt(now) === 0;
     for (let i = this.base; i < newBase && clean; i++) clean = this.slot(i).sends === 1 && !this.slot(i).everLost;
     const rttMs = clean ? now - named.firstSentAt : undefined;
     if (rttMs !== undefined) {
@@ -402,6 +421,9 @@ export class WindowFlow {
 
   handleTimeout(now: number): void {
     if (!this.inFlight) return;
+    const late = this.stalledAt(now);
+    // Woken long after the deadline: the sender was not running (see SenderFlow); credit that time.
+    if (late > 0) this.waitingSince = Math.max(this.waitingSince + late, now + this.rto.rtoMs - this.cfg.giveUpMs);
     // Same expression as pollTimeout(), so a wake-up at that instant always acts (see SenderMachine).
     if (now >= this.waitingSince + this.cfg.giveUpMs) {
       this.fail('no-answer');
@@ -415,14 +437,28 @@ export class WindowFlow {
     this.markLost(this.base, true);
   }
 
+  /** How long past its deadline (by more than STALL_MS) the flow is handled at `now`, or 0. */
+  private stalledAt(now: number): number {
+    const due = this.pollTimeout();
+    return due !== undefined && now - due > STALL_MS ? now - due : 0;
+  }
+
   /** Declare the receiver failed (give-up, ICMP port unreachable from the transport, or user abort). */
   fail(reason: FailReason): void {
     if (this.status !== 'sending') return;
     this.status = 'failed';
-    this.failReason = reason;
+    this.failReason = this.refine(reason);
     this.deadline = undefined;
     this.lostQueue.length = 0;
-    this.events.push({ type: 'failed', receiver: this.receiver, reason });
+    this.events.push({ type: 'failed', receiver: this.receiver, reason: this.failReason });
+  }
+
+  /** As SenderFlow.refine: only the end-of-file marker unacknowledged, or ACKs that came from another address. */
+  private refine(reason: FailReason): FailReason {
+    if (reason !== 'no-answer' && reason !== 'port-unreachable') return reason;
+    if (this.base > 0 && this.base === this.total - 1 && this.segments.bytesOf(this.base) === 0) return 'eof-unconfirmed';
+    if (reason === 'no-answer' && this.stats.misaddressedAcks > 0) return 'wrong-address';
+    return reason;
   }
 
   /** Earliest time handleTimeout() has work to do: the retransmission deadline or the give-up time. */

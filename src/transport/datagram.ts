@@ -16,6 +16,11 @@ export interface DatagramHandlers<Peer> {
   error(peer: Peer | undefined, message: string): void;
   /** A datagram that can never be answered (source port 0, only a raw socket can send it). */
   unanswerable(): void;
+  /**
+   * Optional: a datagram that reached `peer`'s local port from another address but `peer`'s port — most
+   * likely `peer` itself answering from another of its host's addresses. Never an answer (only for reports).
+   */
+  stray?(peer: Peer, from: string, bytes: Uint8Array): void;
   /** The transport's one timer reached its deadline. */
   timer(): void;
 }

@@ -54,8 +54,9 @@ export class ReceiverLoop {
     });
   }
 
+  /** Stop now. Once the end of file is committed (lingering), the transfer is complete: that ends ok. */
   interrupt(): void {
-    this.finish({ ok: false, reason: 'interrupted', error: 'interrupted' });
+    this.finish(this.machine.status === 'lingering' ? { ok: true } : { ok: false, reason: 'interrupted', error: 'interrupted' });
   }
 
   /** Events first (write, commit), then the reply: an ACK promises the data is written. */

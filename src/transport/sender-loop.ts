@@ -19,14 +19,18 @@ export interface Coordinator {
 export interface LoopHooks {
   /** Each group event, in order (printing, progress, the simulator's observer). */
   onEvent?(ev: GroupEvent): void;
-  /** Every flow is done or failed; the transport is closed. */
-  onFinished(errors: ReadonlyArray<string | undefined>): void;
+  /**
+   * Every flow is done or failed; the transport is closed. `errors`: transport error text per receiver;
+   * `strays`: where the first stray datagram for each receiver came from (see DatagramHandlers.stray).
+   */
+  onFinished(errors: ReadonlyArray<string | undefined>, strays: ReadonlyArray<string | undefined>): void;
   coordinator?: Coordinator;
 }
 
 export class GroupLoop {
   /** Transport error text per receiver (a socket error fails only that receiver). */
   private readonly errors: Array<string | undefined>;
+  private readonly strays: Array<string | undefined>;
   private finished = false;
   private waiting = false;
 
@@ -36,6 +40,7 @@ export class GroupLoop {
     private readonly hooks: LoopHooks,
   ) {
     this.errors = new Array<string | undefined>(group.receivers).fill(undefined);
+    this.strays = new Array<string | undefined>(group.receivers).fill(undefined);
   }
 
   /** Open the transport; the first segments go out once it is ready. */
@@ -58,6 +63,10 @@ export class GroupLoop {
         this.pump();
       },
       unanswerable: () => {},
+      stray: (r, from, bytes) => {
+        this.strays[r] ??= from;
+        g.handleStray(r, bytes);
+      },
       timer: () => {
         g.handleTimeout(t.now());
         this.pump();
@@ -101,7 +110,7 @@ export class GroupLoop {
       this.finished = true;
       t.setTimer(undefined);
       t.close();
-      this.hooks.onFinished(this.errors);
+      this.hooks.onFinished(this.errors, this.strays);
       return;
     }
     const at = g.pollTimeout();

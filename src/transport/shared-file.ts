@@ -7,6 +7,7 @@
 
 import fs from 'node:fs';
 import type { FileSource } from '../core/segments.js';
+import { describeError } from './fs-errors.js';
 import type { SharedState } from './shared-state.js';
 
 export interface SharedFile {
@@ -25,7 +26,25 @@ export class FileReadError extends Error {}
 
 function describe(path: string, err: unknown): FileReadError {
   if (err instanceof FileReadError) return err;
-  return new FileReadError(`FILE '${path}' cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  return new FileReadError(`FILE '${path}' cannot be read: ${describeError(err)}`);
+}
+
+/**
+ * Files with no storage behind them — /proc files report size 0, /sys files 4096 whatever they hold — can
+ * only be measured by reading them to their end; so can any file without a single allocated block (its size
+ * is all they tell). Such a file is read whole, at most `limit` bytes, before anything is sent.
+ */
+function readToEnd(fd: number, path: string, limit: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.alloc(Math.min(1 << 16, limit + 1 - total));
+    const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) return Buffer.concat(chunks, total);
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+    if (total > limit) throw new FileReadError(`FILE '${path}' has no size of its own (a /proc or /sys file?) and holds more than the ${limit}-byte buffer (--buffer): copy it to a regular file first`);
+  }
 }
 
 /** A view of the shared buffer as the sender machine's FileSource. */
@@ -68,14 +87,17 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
     if (!st.isFile()) throw new FileReadError(`FILE '${path}' is not a regular file`);
     // A ring of at least one segment; a file no larger than that ring is simply held whole.
     const ringBytes = Math.max(1, Math.floor(bufferLimit / payloadBytes)) * payloadBytes;
-    const bufferBytes = Math.min(st.size, ringBytes);
-    const file: SharedFile = { buffer: new SharedArrayBuffer(bufferBytes), length: st.size, bufferBytes, payloadBytes };
+    const whole = st.blocks === 0 && st.size <= ringBytes ? readToEnd(fd, path, ringBytes) : undefined;
+    const size = whole?.length ?? st.size;
+    const bufferBytes = Math.min(size, ringBytes);
+    const file: SharedFile = { buffer: new SharedArrayBuffer(bufferBytes), length: size, bufferBytes, payloadBytes };
     const ring = new Uint8Array(file.buffer);
-    const dataSegments = Math.ceil(st.size / payloadBytes);
+    whole?.copy(ring);
+    const dataSegments = Math.ceil(size / payloadBytes);
     // Segments the buffer holds: all of them for a whole file (whose size need not be a multiple of the
     // payload), else the ring's whole number of segments.
-    const slots = bufferBytes >= st.size ? dataSegments : bufferBytes / payloadBytes;
-    let loaded = 0; // segments [0, loaded) have been read into the ring
+    const slots = bufferBytes >= size ? dataSegments : bufferBytes / payloadBytes;
+    let loaded = whole === undefined ? 0 : dataSegments; // segments [0, loaded) have been read into the ring
 
     const read = (fromByte: number, toByte: number): void => {
       for (let pos = fromByte; pos < toByte; ) {
@@ -87,7 +109,7 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
       }
     };
     const loadUpTo = (target: number): void => {
-      read(loaded * payloadBytes, Math.min(st.size, target * payloadBytes));
+      read(loaded * payloadBytes, Math.min(size, target * payloadBytes));
       loaded = target;
     };
 

@@ -4,7 +4,10 @@
 // datagrams from exactly that address and port (strangers never reach the protocol) and reports ICMP port
 // unreachable as ECONNREFUSED. A receiver bound to 0.0.0.0 on a host with several addresses answers from
 // the address the kernel routes by; if that is not the one we addressed, its ACKs are filtered and it is
-// reported failed. Receivers sharing a machine therefore use `p2mpserver --bind ADDR`.
+// reported failed. Receivers sharing a machine therefore use `p2mpserver --bind ADDR`. To say so, each
+// connected socket has an unconnected twin on the same local port (both SO_REUSEADDR): the kernel gives
+// the connected socket everything from HOST:PORT and the twin the rest, of which datagrams from PORT on
+// another address are reported as strays (never as answers).
 //
 // Receiver side: one socket bound to PORT (on --bind's address or all), answering each datagram's source.
 
@@ -63,8 +66,23 @@ abstract class UdpEndpoint<P> implements DatagramTransport<P> {
   }
 }
 
+/**
+ * A local port nobody holds: bound once without SO_REUSEADDR (so the kernel picks one no socket uses), then
+ * released for the two SO_REUSEADDR sockets of one receiver. (An ephemeral bind with SO_REUSEADDR could be
+ * given a port another SO_REUSEADDR socket already holds.)
+ */
+async function freeLocalPort(): Promise<number> {
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => probe.bind(0, () => resolve()));
+  const { port } = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 export class UdpSenderTransport extends UdpEndpoint<number> {
   protected readonly precise = true;
+  /** Each receiver's connected socket, by receiver index. */
+  private readonly connected: Array<dgram.Socket | undefined> = [];
 
   constructor(private readonly targets: readonly UdpTarget[]) {
     super();
@@ -72,22 +90,65 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
 
   open(h: DatagramHandlers<number>): void {
     this.startTimer(h);
-    const connected = this.targets.map((t, i) => {
-      const socket = dgram.createSocket('udp4');
-      this.sockets.push(socket);
+    // One receiver after the other: a probed port is held before the next probe, so no two receivers share one.
+    const openOne = async (t: UdpTarget, i: number): Promise<void> => {
+      let socket: dgram.Socket | undefined;
+      let port = 0;
+      // The free port may be taken between the probe and the bind (another process): try again.
+      for (let attempt = 0; attempt < 3 && socket === undefined; attempt++) {
+        port = await freeLocalPort();
+        socket = await this.bindReusable(port);
+      }
+      if (this.closed) return;
+      if (socket === undefined) {
+        h.error(i, 'no local UDP port could be bound');
+        return;
+      }
       socket.on('message', (msg) => this.closed || h.datagram(i, msg));
       socket.on('error', (err: NodeJS.ErrnoException) => {
         if (this.closed) return;
         if (err.code === 'ECONNREFUSED') h.unreachable(i);
         else h.error(i, `${err.code ?? 'error'}: ${err.message}`);
       });
-      return new Promise<void>((resolve) => socket.connect(t.port, t.address, () => resolve()));
+      await new Promise<void>((resolve) => socket.connect(t.port, t.address, () => resolve()));
+      this.connected[i] = socket;
+      if (h.stray === undefined) return;
+      const twin = await this.bindReusable(port);
+      if (twin === undefined) return; // only ever a diagnosis: without a twin nothing changes but the report
+      twin.on('error', () => {});
+      twin.on('message', (msg, rinfo) => {
+        if (!this.closed && rinfo.port === t.port && rinfo.address !== t.address) h.stray?.(i, `${rinfo.address}:${rinfo.port}`, msg);
+      });
+    };
+    void (async () => {
+      for (const [i, t] of this.targets.entries()) await openOne(t, i);
+      if (!this.closed) h.ready();
+    })();
+  }
+
+  /** A socket bound to `port` with SO_REUSEADDR (kept for close()), or undefined if the bind failed or the transport closed meanwhile. */
+  private bindReusable(port: number): Promise<dgram.Socket | undefined> {
+    const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    return new Promise((resolve) => {
+      s.once('error', () => {
+        s.close();
+        resolve(undefined);
+      });
+      s.bind(port, () => {
+        s.removeAllListeners('error');
+        if (this.closed) {
+          s.close();
+          resolve(undefined);
+          return;
+        }
+        this.sockets.push(s);
+        resolve(s);
+      });
     });
-    void Promise.all(connected).then(() => this.closed || h.ready());
   }
 
   send(to: number, bytes: Uint8Array): void {
-    this.sockets[to]?.send(bytes);
+    this.connected[to]?.send(bytes);
   }
 }
 
@@ -122,7 +183,10 @@ export class UdpReceiverTransport extends UdpEndpoint<string> {
       }
       h.datagram(`${rinfo.address}:${rinfo.port}`, msg);
     });
-    this.socket.on('error', (err) => this.closed || h.error(undefined, `socket error: ${err.message}`));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.closed) return;
+      h.error(undefined, err.code === 'EADDRINUSE' ? `${this.bind ?? '0.0.0.0'}:${this.port} is already in use` : `socket error: ${err.message}`);
+    });
     this.socket.bind({ port: this.port, address: this.bind, exclusive: true }, () => this.closed || h.ready());
   }
 

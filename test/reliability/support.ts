@@ -7,7 +7,7 @@ import type dgram from 'node:dgram';
 import fs from 'node:fs';
 import { expect, onTestFailed } from 'vitest';
 import { closeSocket, udpSocket } from '../../harness/net.js';
-import type { Finished } from '../../harness/procs.js';
+import { start, type Finished, type StartOptions } from '../../harness/procs.js';
 import { seededBytes, type Random } from '../../sim/prng.js';
 import { checksum, encodeAck, encodeData, encodeFin, MAX_DATAGRAM_BYTES, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from '../../src/core/codec.js';
 import { seeded } from '../support.js';
@@ -182,6 +182,9 @@ export class Relay {
   /** Seq of the receiver's latest ACK (undefined before the first one): the transfer has started. */
   lastAck: number | undefined;
   forwarded = { toReceiver: 0, toSender: 0 };
+  /** Datagrams from the receiver that this returns true for are dropped (a lossy return path). */
+  dropToSender: ((msg: Buffer) => boolean) | undefined;
+  dropped = 0;
 
   private constructor(
     readonly front: dgram.Socket,
@@ -195,6 +198,10 @@ export class Relay {
     });
     back.on('message', (msg, rinfo) => {
       if (rinfo.address !== receiver.address || rinfo.port !== receiver.port || !this.client) return;
+      if (this.dropToSender?.(msg)) {
+        this.dropped++;
+        return;
+      }
       if (msg.length === 8 && msg.readUInt16BE(6) === TYPE_ACK) this.lastAck = msg.readUInt32BE(0);
       this.forwarded.toSender++;
       front.send(msg, this.client.port, this.client.address);
@@ -245,6 +252,24 @@ for my $h (@hex) {
 /** Send each payload as a UDP datagram with source port 0 from `src` to dst:port (needs root and perl). */
 export function sendFromPortZero(src: string, dst: string, port: number, payloads: Buffer[]): void {
   execFileSync('perl', ['-e', RAW_UDP_PERL, src, dst, String(port), ...payloads.map((p) => p.toString('hex'))], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Like run(), but SIGKILLed after `limitMs` (a program that should refuse at once may instead wait forever). */
+export async function runWithin(script: string, args: string[], limitMs: number, o: StartOptions = {}): Promise<Finished> {
+  const p = start(script, args, o);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), limitMs);
+  const r = await p.done;
+  clearTimeout(timer);
+  return r;
+}
+
+/** Exactly one line on stderr matching `names`, the exit code, no stack trace. */
+export function expectOneLine(r: Finished, code: number, names: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(names);
+  expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
 }
 
 /** Nothing crashed: no internal error, no stack trace, no Node error code, on either stream, and no signal. */

@@ -1,0 +1,221 @@
+// The receiver's output, written atomically: data goes to a temporary file beside the file it will replace
+// and is renamed onto it only once complete (after an fsync), so an interrupted transfer never leaves a
+// truncated FILE and never damages an existing one.
+//
+// checkOutput() runs at start-up and refuses every FILE that cannot be replaced that way (one line, before
+// anything is received). Symlink policy: a symlink FILE is kept and its final target is replaced atomically
+// (the temporary file sits beside the target); a dangling link creates its target.
+
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describeError } from './fs-errors.js';
+
+/** FILE cannot be written atomically; the message is one line naming it. */
+export class OutputError extends Error {}
+
+/** Longest file name, in bytes, on Linux filesystems: the temporary name must fit it too. */
+const NAME_MAX = 255;
+/** The temporary name's tail, `${pid}.part`: pids have at most 7 digits on Linux (pid_max <= 2^22). */
+const PID_TAIL_MAX = 7 + '.part'.length;
+/** Symlinks followed before FILE is called a loop (the kernel's MAXSYMLINKS). */
+const MAX_SYMLINKS = 40;
+
+export interface OutputTarget {
+  /** FILE as the user gave it (for messages). */
+  file: string;
+  /** The file that is replaced: FILE, or the final target of its symlinks; directories resolved. */
+  path: string;
+  /** FILE existed with at least one byte at start-up. */
+  holdsData: boolean;
+}
+
+const KINDS: [(st: fs.Stats) => boolean, string][] = [
+  [(st) => st.isCharacterDevice(), 'a character device'],
+  [(st) => st.isBlockDevice(), 'a block device'],
+  [(st) => st.isFIFO(), 'a FIFO'],
+  [(st) => st.isSocket(), 'a socket'],
+];
+
+/**
+ * A mount point cannot be renamed over (EBUSY). A bind-mounted file from the same filesystem keeps its
+ * directory's st_dev, so the kernel's mount table is asked too.
+ */
+function isMountPoint(p: string, st: fs.Stats): boolean {
+  if (fs.statSync(path.dirname(p)).dev !== st.dev) return true;
+  let table: string;
+  try {
+    table = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return false; // no /proc: the st_dev test above is all there is
+  }
+  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return table.split('\n').some((line) => line.split(' ')[4] !== undefined && unescape(line.split(' ')[4]!) === p);
+}
+
+/** Follow FILE's symlinks to the file that will really be replaced (directories resolved on the way). */
+function resolveTarget(file: string): string {
+  let p = path.resolve(file);
+  for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
+    const dir = path.dirname(p);
+    try {
+      p = path.join(fs.realpathSync(dir), path.basename(p));
+      const st = fs.lstatSync(p, { throwIfNoEntry: false });
+      if (st === undefined || !st.isSymbolicLink()) return p;
+      p = path.resolve(path.dirname(p), fs.readlinkSync(p));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new OutputError(`FILE '${file}': directory ${dir} does not exist`);
+      if (code === 'ENOTDIR') throw new OutputError(`FILE '${file}': ${dir} is not a directory`);
+      throw new OutputError(`FILE '${file}': ${describeError(err)}`);
+    }
+  }
+  throw new OutputError(`FILE '${file}': too many levels of symbolic links (a symlink loop)`);
+}
+
+/** Refuse, with one line naming FILE, everything that cannot be replaced atomically; say what will be. */
+export function checkOutput(file: string): OutputTarget {
+  // 'out/' or 'out/.' can only ever be a directory: catch it now, not when the finished file is renamed.
+  if (file === '') throw new OutputError('FILE must not be empty');
+  if (/\/$/.test(file) || ['.', '..'].includes(path.basename(file))) throw new OutputError(`FILE '${file}' names a directory, not a file`);
+  const nameBytes = Buffer.byteLength(path.basename(file));
+  if (nameBytes > NAME_MAX) throw new OutputError(`FILE '${file}': file name too long (${nameBytes} bytes; at most ${NAME_MAX})`);
+  const target = resolveTarget(file);
+  const dir = path.dirname(target);
+  const via = target === path.resolve(file) ? '' : ` (a symlink to ${target})`;
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new OutputError(`FILE '${file}'${via}: directory ${dir} is not writable`);
+  }
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(target, { throwIfNoEntry: false });
+  } catch (err) {
+    throw new OutputError(`FILE '${file}'${via}: ${describeError(err)}`);
+  }
+  if (st?.isDirectory()) throw new OutputError(`FILE '${file}'${via} is a directory`);
+  const kind = st === undefined ? undefined : KINDS.find(([is]) => is(st))?.[1];
+  if (kind !== undefined) throw new OutputError(`FILE '${file}'${via} is ${kind}, not a regular file: refusing to replace it`);
+  if (st !== undefined && isMountPoint(target, st)) throw new OutputError(`FILE '${file}'${via} is a mount point: it cannot be replaced (write to a path beside it)`);
+  return { file, path: target, holdsData: (st?.size ?? 0) > 0 };
+}
+
+function truncateBytes(s: string, max: number): string {
+  let out = '';
+  let n = 0;
+  for (const ch of s) {
+    n += Buffer.byteLength(ch);
+    if (n > max) break;
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * `.NAME.` for the temporary `.NAME.PID.part`; a name too long for that (legal names run to 255 bytes) is
+ * shortened and tagged with a hash of the whole name, so the temporary name always fits NAME_MAX.
+ */
+function tempPrefix(target: string): string {
+  const name = path.basename(target);
+  const whole = `.${name}.`;
+  if (Buffer.byteLength(whole) + PID_TAIL_MAX <= NAME_MAX) return whole;
+  const tag = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `.${truncateBytes(name, NAME_MAX - PID_TAIL_MAX - `.~${tag}.`.length)}~${tag}.`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * A receiver killed outright (SIGKILL, power loss) cannot remove its temporary file; the next receiver
+ * for the same FILE removes those whose process no longer exists.
+ */
+function removeStaleTemps(target: string): void {
+  const dir = path.dirname(target);
+  const prefix = tempPrefix(target);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // the directory was checked at start-up; nothing to clean if it cannot be listed
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.part')) continue;
+    const pid = Number(name.slice(prefix.length, -'.part'.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+/**
+ * write(2) may write fewer bytes than asked without failing — a filesystem filling up mid-buffer does exactly
+ * that — so loop until the whole payload is written; the next write then reports the error (ENOSPC).
+ */
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length; ) {
+    const n = fs.writeSync(fd, data, off, data.length - off);
+    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    off += n;
+  }
+}
+
+/** One transfer's output: open() or write() start the temporary file, commit() makes it FILE, discard() drops it. */
+export class AtomicOutput {
+  readonly tempPath: string;
+  private fd: number | undefined;
+
+  constructor(readonly target: OutputTarget) {
+    this.tempPath = path.join(path.dirname(target.path), `${tempPrefix(target.path)}${process.pid}.part`);
+    removeStaleTemps(target.path);
+  }
+
+  /** Create the temporary file; with the mode of the file it replaces, so a private file's data never is readable meanwhile. */
+  open(): void {
+    if (this.fd !== undefined) return;
+    const old = fs.statSync(this.target.path, { throwIfNoEntry: false });
+    this.fd = fs.openSync(this.tempPath, 'wx', old?.isFile() ? old.mode & 0o777 : 0o644);
+  }
+
+  write(data: Uint8Array): void {
+    this.open();
+    writeAll(this.fd!, data);
+  }
+
+  /**
+   * Make the complete temporary file FILE: flush it to disk, give it the replaced file's mode (and, as root,
+   * its owner and group), then rename (atomic on one filesystem).
+   */
+  commit(): void {
+    this.open(); // a zero-byte file never opened one
+    const fd = this.fd!;
+    fs.fsyncSync(fd);
+    const old = fs.statSync(this.target.path, { throwIfNoEntry: false });
+    if (old?.isFile()) {
+      // chown first: it clears set-user-ID bits, which chmod then restores.
+      if (process.getuid?.() === 0) fs.fchownSync(fd, old.uid, old.gid);
+      fs.fchmodSync(fd, old.mode & 0o7777);
+    }
+    fs.closeSync(fd);
+    this.fd = undefined;
+    fs.renameSync(this.tempPath, this.target.path);
+  }
+
+  /** Drop the temporary file; FILE stays as it was. */
+  discard(): void {
+    if (this.fd !== undefined) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* already failing; the unlink below is what matters */
+      }
+      this.fd = undefined;
+    }
+    fs.rmSync(this.tempPath, { force: true });
+  }
+}
