@@ -30,6 +30,8 @@ export interface TransferSpec {
   threads?: number;
   rtoMin?: number;
   extraClientArgs?: string[];
+  /** Options for every p2mpserver (procs hosting only), e.g. --key FILE. */
+  extraServerArgs?: string[];
   /** Measure the client's peak RSS (harness peakRssOptions). */
   peakRss?: boolean;
   /** Node flags for the client (e.g. --cpu-prof). */
@@ -116,7 +118,7 @@ export async function runTransfer(spec: TransferSpec): Promise<TransferResult> {
       receivers = [start(FARM, args, { ready: /farm: (ready|error)/, nodeArgs: spec.receiverNodeArgs })];
       await receivers[0]!.ready;
     } else {
-      receivers = await startReceivers(addrs, port, outDir, spec.p, { seed: spec.seed, args: ['--json', '--linger', '0.3'], nodeArgs: spec.receiverNodeArgs });
+      receivers = await startReceivers(addrs, port, outDir, spec.p, { seed: spec.seed, args: ['--json', '--linger', '0.3', ...(spec.extraServerArgs ?? [])], nodeArgs: spec.receiverNodeArgs });
     }
     // A receiver that could not bind (the port was taken meanwhile) has ended or said so: try another port.
     const bindFailed = receivers.some((r) => r.child.exitCode !== null || r.child.signalCode !== null || /farm: error/.test(r.output()));

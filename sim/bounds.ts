@@ -3,6 +3,7 @@
 // pair needs more than `tries` attempts (a union bound), and each attempt costs at most one maximal RTO.
 
 import { HEADER_BYTES } from '../src/core/codec.js';
+import { CHALLENGE_BYTES } from '../src/core/seal.js';
 import { segmentCount } from '../src/core/segments.js';
 import { serializationMs } from './network.js';
 import { pathDelayMs, type ScenarioOptions } from './options.js';
@@ -14,7 +15,9 @@ export const LIVENESS_EPSILON = 1e-12;
 export function maxRttMs(o: ScenarioOptions): number {
   let worst = 0;
   for (let r = 0; r < o.receivers; r++) worst = Math.max(worst, pathDelayMs(o, r, 'down') + pathDelayMs(o, r, 'up'));
-  return worst + o.down.jitterMs + o.up.jitterMs + serializationMs(o.mss, o.down.bandwidthMbps) + serializationMs(HEADER_BYTES, o.up.bandwidthMbps);
+  // The largest answer: a classic ACK, or a --key CHALLENGE (larger than any --verify/--key ACK).
+  const answerBytes = o.wireMode === 'classic' ? HEADER_BYTES : CHALLENGE_BYTES;
+  return worst + o.down.jitterMs + o.up.jitterMs + serializationMs(o.mss, o.down.bandwidthMbps) + serializationMs(answerBytes, o.up.bandwidthMbps);
 }
 
 /** Attempts that suffice for every (segment, receiver) pair except with probability LIVENESS_EPSILON. */
@@ -27,7 +30,8 @@ export function triesBound(lossRate: number, pairs: number): number {
 export function livenessDeadlineMs(o: ScenarioOptions): number {
   if (o.deadlineMs !== null) return o.deadlineMs;
   if (o.faultUntilMs === null) return Number.POSITIVE_INFINITY;
-  const segments = segmentCount(o.fileBytes, o.mss, o.eof);
+  // The --key handshake (HELLO, RESPONSE) costs two more stop-and-wait steps.
+  const segments = segmentCount(o.fileBytes, o.mss, o.eof, o.wireMode === 'classic' ? undefined : o.wireMode) + (o.wireMode === 'key' ? 2 : 0);
   const rtoMax = o.rto.fixedMs ?? Math.max(o.rto.maxMs, o.rto.initialMs);
   const rtt = maxRttMs(o);
   const tries = triesBound(o.lossRate, segments * o.receivers);

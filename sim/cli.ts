@@ -33,6 +33,8 @@ interface CliOptions {
   fileSize: number;
   mss: number;
   eof: EofMode;
+  verify?: boolean;
+  key?: boolean;
   rto: string;
   rtoInitial: number;
   rtoMin: number;
@@ -86,6 +88,8 @@ function program(io: CliIo): Command {
     .option('--file-size <size>', 'file size (seeded bytes), e.g. 1MiB, 64KiB, 1000', parseSize, d.fileBytes)
     .option('--mss <bytes>', 'segment size including the 8-byte header', parseInteger, d.mss)
     .addOption(new Option('--eof <mode>', 'end-of-file marker').choices([...EOF_MODES]).default(d.eof))
+    .option('--verify', 'the --verify wire: CRC-32 over every datagram, the file committed only if its SHA-256 matches')
+    .option('--key', 'the --key wire: handshake, AES-256-GCM (key, Ns and challenges drawn from the seed); implies --verify')
     .option('--rto <ms|adaptive>', 'fixed retransmission timeout (enables the analytical expectation) or adaptive (RFC 6298)', 'adaptive')
     .option('--rto-initial <ms>', 'adaptive RTO before the first sample', parseDuration, RTO_DEFAULTS.initialMs)
     .option('--rto-min <ms>', 'adaptive RTO lower bound', parseDuration, RTO_DEFAULTS.minMs)
@@ -142,6 +146,7 @@ function toInput(c: CliOptions): ScenarioInput {
     fileBytes: c.fileSize,
     mss: c.mss,
     eof: c.eof,
+    wireMode: c.key ? 'key' : c.verify ? 'verify' : 'classic',
     initialSeq: c.initialSeq,
     rto: { fixedMs: fixed, initialMs: c.rtoInitial, minMs: c.rtoMin, maxMs: c.rtoMax },
     giveUpMs: c.giveUp,

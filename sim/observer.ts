@@ -2,7 +2,8 @@
 // event the machines emit, and keeps its own model of what is legal. It never changes the run.
 
 import { Buffer } from 'node:buffer';
-import { payloadBytes, peekSeq, peekType, TYPE_FIN } from '../src/core/codec.js';
+import { peekSeq, peekType, TYPE_FIN } from '../src/core/codec.js';
+import { TYPE_KHELLO, TYPE_KRESPONSE } from '../src/core/extension.js';
 
 export type ViolationKind =
   | 'duplicate-write' // a receiver wrote a segment it had already written
@@ -33,6 +34,12 @@ const MAX_RECORDED = 50;
 
 const isFin = (bytes: Uint8Array): boolean => peekType(bytes) === TYPE_FIN;
 
+/** A --key handshake step: sent before segment 0, not a segment of the file. */
+function isHandshake(bytes: Uint8Array): boolean {
+  const type = peekType(bytes);
+  return type === TYPE_KHELLO || type === TYPE_KRESPONSE;
+}
+
 export class Observer {
   readonly violations: Violation[] = [];
   /** Total violations, including those not recorded beyond MAX_RECORDED. */
@@ -55,7 +62,8 @@ export class Observer {
   constructor(
     receivers: number,
     private readonly file: Uint8Array,
-    mss: number,
+    /** Data bytes per segment (payloadBytes of the MSS and the wire's trailer). */
+    payload: number,
     private readonly total: number,
     private readonly initialSeq: number,
     private readonly lockstep: boolean,
@@ -70,7 +78,7 @@ export class Observer {
     this.acked = new Array<number>(receivers).fill(0);
     this.highSent = new Array<number>(receivers).fill(0);
     this.faultyWrites = new Array<number>(receivers).fill(0);
-    this.payloadBytes = payloadBytes(mss);
+    this.payloadBytes = payload;
     this.fileBuffer = Buffer.from(file.buffer, file.byteOffset, file.length);
   }
 
@@ -86,6 +94,7 @@ export class Observer {
 
   /** The sender for receiver r put a DATA/FIN datagram on the wire. */
   onTransmit(r: number, now: number, bytes: Uint8Array): void {
+    if (isHandshake(bytes)) return;
     const index = this.indexOf(bytes);
     const acked = this.acked[r]!;
     if (index >= acked + this.window) this.report('multiple-unacked', r, now, `sent ${index} with segments ${acked}..${index - 1} unacked (N = ${this.window})`);
@@ -101,7 +110,7 @@ export class Observer {
 
   /** A DATA/FIN datagram reached receiver r (before the receiver handles it). */
   onArrival(r: number, now: number, bytes: Uint8Array, corrupted: boolean, receivers: number): void {
-    if (!this.lockstep || corrupted) return;
+    if (!this.lockstep || corrupted || isHandshake(bytes)) return;
     const index = this.indexOf(bytes);
     const slack = this.window - 1;
     if (index <= this.barrierFloor + slack) return;

@@ -1,7 +1,8 @@
 // Scenario options: one plain, JSON-serializable object (so a failing property case can be pasted back into
 // `npm run sim -- --replay '<json>'`), with units in the names.
 
-import { MSS_MAX, MSS_MIN_EXCLUSIVE } from '../src/core/codec.js';
+import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from '../src/core/codec.js';
+import { TRAILER_BYTES, type WireMode } from '../src/core/extension.js';
 import type { EofMode, Mode } from '../src/core/options.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import { CC_MODES, type CcMode } from '../src/core/window.js';
@@ -41,6 +42,8 @@ export interface ScenarioOptions {
   fileBytes: number;
   mss: number;
   eof: EofMode;
+  /** The wire: classic, --verify or --key (keys, Ns and challenges are drawn from the seed). */
+  wireMode: WireMode;
   initialSeq: number;
   rto: RtoOptions;
   giveUpMs: number;
@@ -83,6 +86,7 @@ export const DEFAULT_OPTIONS: ScenarioOptions = {
   fileBytes: 1 << 20,
   mss: 500,
   eof: 'empty',
+  wireMode: 'classic',
   initialSeq: 0,
   rto: { fixedMs: null, ...RTO_DEFAULTS },
   giveUpMs: 60_000,
@@ -139,6 +143,8 @@ function validate(o: ScenarioOptions): void {
   check(Number.isInteger(o.fileBytes) && o.fileBytes >= 0, 'fileBytes >= 0');
   check(Number.isInteger(o.mss) && o.mss > MSS_MIN_EXCLUSIVE && o.mss <= MSS_MAX, `mss in ${MSS_MIN_EXCLUSIVE + 1}..${MSS_MAX}`);
   check(o.eof === 'empty' || o.eof === 'fin' || o.eof === 'last', 'eof');
+  check(o.wireMode === 'classic' || o.wireMode === 'verify' || o.wireMode === 'key', 'wireMode');
+  check(payloadBytes(o.mss, TRAILER_BYTES[o.wireMode]) > 0, `mss leaves room for data with wireMode ${o.wireMode}`);
   check(Number.isInteger(o.initialSeq) && o.initialSeq >= 0 && o.initialSeq <= 0xffffffff, 'initialSeq is a u32');
   check(o.rto.fixedMs === null || (Number.isFinite(o.rto.fixedMs) && o.rto.fixedMs > 0), 'rto.fixedMs > 0');
   check(o.rto.minMs > 0 && o.rto.maxMs >= o.rto.minMs && o.rto.initialMs > 0, 'rto bounds');

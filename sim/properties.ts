@@ -6,7 +6,8 @@
 // receivers, sizes, rates and delays do.
 
 import fc from 'fast-check';
-import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from '../src/core/codec.js';
+import { HEADER_BYTES, MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from '../src/core/codec.js';
+import { TRAILER_BYTES, type WireMode } from '../src/core/extension.js';
 import { EOF_MODES, type Mode } from '../src/core/options.js';
 import { maxRttMs } from './bounds.js';
 import type { LinkOptions } from './network.js';
@@ -76,8 +77,7 @@ const fileShape = fc.oneof(
   { arbitrary: fc.constant({ kind: 'empty' as const, f: 0 }), weight: 1 },
 );
 
-function fileBytesFor(shape: { kind: 'any' | 'multiple' | 'empty'; f: number }, mss: number, receivers: number): number {
-  const payload = payloadBytes(mss);
+function fileBytesFor(shape: { kind: 'any' | 'multiple' | 'empty'; f: number }, payload: number, receivers: number): number {
   const maxSegments = Math.max(1, Math.floor(SEGMENT_BUDGET / receivers) - 1);
   const max = Math.min(MAX_FILE_BYTES, maxSegments * payload);
   if (shape.kind === 'empty') return 0;
@@ -102,15 +102,18 @@ const commonFields = {
 
 type Common = { [K in keyof typeof commonFields]: (typeof commonFields)[K] extends fc.Arbitrary<infer T> ? T : never };
 
-function toInput(c: Common, mode: Mode): ScenarioInput {
+function toInput(c: Common, mode: Mode, wireMode: WireMode = 'classic'): ScenarioInput {
+  // The extensions' trailers need a few more bytes than the classic minimum MSS.
+  const mss = Math.max(c.mss, HEADER_BYTES + TRAILER_BYTES[wireMode] + 1);
   return {
     seed: c.seed,
     receivers: c.receivers,
     mode,
     lossRate: c.lossRate,
-    fileBytes: fileBytesFor(c.file, c.mss, c.receivers),
-    mss: c.mss,
+    fileBytes: fileBytesFor(c.file, payloadBytes(mss, TRAILER_BYTES[wireMode]), c.receivers),
+    mss,
     eof: c.eof,
+    wireMode,
     initialSeq: c.initialSeq,
     rto: c.rto,
     giveUpMs: NEVER_MS,
@@ -128,6 +131,17 @@ function toInput(c: Common, mode: Mode): ScenarioInput {
 /** Any honest transfer: all faults on the links during a bounded faulty phase, no give-up. */
 export function scenarioArbitrary(mode: Mode): fc.Arbitrary<ScenarioInput> {
   return fc.record(commonFields).map((c) => toInput(c, mode));
+}
+
+/**
+ * --verify or --key with corruption free to flip any bit, header included (where the classic wire can be
+ * fooled): the same guarantees as any honest transfer, and above all no receiver commits a wrong file.
+ */
+export function corruptAnyArbitrary(wireMode: Exclude<WireMode, 'classic'>): fc.Arbitrary<ScenarioInput> {
+  return fc.record({ ...commonFields, lockstep: fc.boolean() }).map(({ lockstep, ...c }) => ({
+    ...toInput(c, lockstep ? 'lockstep' : 'independent', wireMode),
+    corruptScope: 'any' as const,
+  }));
 }
 
 /**
@@ -167,6 +181,7 @@ export function scenarioProblems(result: ScenarioResult): string[] {
     if (x.senderStatus !== 'done') problems.push(`receiver ${x.index}: sender ${x.senderStatus}${x.failReason ? ` (${x.failReason})` : ''}`);
     if (x.completedAtMs === undefined) problems.push(`receiver ${x.index} never wrote the end of file (status ${x.receiverStatus})`);
     if (!x.fileMatches) problems.push(`receiver ${x.index}: file differs (${x.received?.length ?? '?'} of ${result.file.length} bytes)`);
+    if (x.committed && !x.fileMatches) problems.push(`receiver ${x.index} COMMITTED a wrong file`);
     if (x.ackForUnsent !== 0 && result.options.corruptScope === 'checked') {
       problems.push(`receiver ${x.index}: sender counted ${x.ackForUnsent} ACKs for unsent segments`);
     }
@@ -181,6 +196,7 @@ export function checkScenario(input: ScenarioInput): void {
 }
 
 export const scenarioProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> => fc.property(scenarioArbitrary(mode), checkScenario);
+export const corruptAnyProperty = (wireMode: Exclude<WireMode, 'classic'>): fc.IProperty<[ScenarioInput]> => fc.property(corruptAnyArbitrary(wireMode), checkScenario);
 export const crashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> => fc.property(crashArbitrary(mode), checkScenario);
 
 /**

@@ -142,7 +142,7 @@ function optionsText(o: ScenarioOptions, segments: number): string[] {
   const overrides = o.delayOverrideMs.map((d, r) => (d === null ? '' : `${r}:${d}ms`)).filter(Boolean);
   const crashes = o.crashes.map((c) => `${c.receiver}@${c.atMs}ms`);
   return [
-    `options  receivers=${o.receivers} mode=${o.mode} P=${o.lossRate} file=${o.fileBytes} B mss=${o.mss} eof=${o.eof} segments=${segments} initial-seq=${o.initialSeq}`,
+    `options  receivers=${o.receivers} mode=${o.mode} P=${o.lossRate} file=${o.fileBytes} B mss=${o.mss} ${o.wireMode === 'classic' ? `eof=${o.eof}` : `wire=--${o.wireMode}`} segments=${segments} initial-seq=${o.initialSeq}`,
     `         rto ${rto}; give-up ${o.giveUpMs} ms, idle ${o.idleTimeoutMs} ms, linger ${o.lingerMs} ms`,
     `         down: ${linkText(o.down)}`,
     `         up:   ${linkText(o.up)}`,

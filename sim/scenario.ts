@@ -4,6 +4,9 @@
 // decision is made in src/core, and every loop decision in src/transport.
 
 import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { KeyReceiverWire, VerifyReceiverWire } from '../src/core/receiver-wire.js';
+import { KEY_BYTES, NONCE_SEED_BYTES } from '../src/core/seal.js';
 import { GroupSender } from '../src/core/group.js';
 import type { FailReason, SenderStatus } from '../src/core/flow.js';
 import { ReceiverMachine, type ReceiverStatus } from '../src/core/receiver.js';
@@ -40,6 +43,8 @@ export interface SimReceiverResult {
   receiverDuplicates: number;
   /** The bytes the receiver wrote, in file order (undefined when runScenario was asked not to keep them). */
   received: Uint8Array | undefined;
+  /** The receiver committed its file (renamed it onto FILE, in a real run). */
+  committed: boolean;
   fileMatches: boolean;
 }
 
@@ -79,12 +84,19 @@ export interface ScenarioResult {
   traceHash: string;
 }
 
+/** --key: the pre-shared key and the transfer's Ns, drawn from the seed (each receiver draws its challenge too). */
+function wireKeys(o: ScenarioOptions): { psk: Uint8Array; ns: Uint8Array } | undefined {
+  if (o.wireMode !== 'key') return undefined;
+  return { psk: seededBytes(stream(o.seed, 'key/psk'), KEY_BYTES), ns: seededBytes(stream(o.seed, 'key/ns'), NONCE_SEED_BYTES) };
+}
+
 export function runScenario(input: ScenarioInput = {}, keepReceived = true): ScenarioResult {
   const o = resolveOptions(input);
   const n = o.receivers;
   const file = seededBytes(stream(o.seed, 'workload'), o.fileBytes);
   const deadlineMs = livenessDeadlineMs(o);
   const rto = { ...o.rto, fixedMs: o.rto.fixedMs ?? undefined };
+  const keys = wireKeys(o);
   const group = new GroupSender({
     receivers: n,
     file,
@@ -96,6 +108,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
     initialSeq: o.initialSeq,
     window: { window: o.window, sack: o.sack, cc: o.cc },
     rateBitsPerSec: o.rateBitsPerSec ?? undefined,
+    wire: o.wireMode === 'classic' ? undefined : { mode: o.wireMode, digest: createHash('sha256').update(file).digest(), key: keys },
   });
   const total = group.total;
   const crashAt = new Array<number>(n).fill(Number.POSITIVE_INFINITY);
@@ -105,7 +118,8 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
   // observer checks each write against the file either way.
   const disks = keepReceived ? Array.from({ length: n }, () => new Uint8Array(o.fileBytes)) : undefined;
   const view: SenderView = { acked: (q) => group.flows[q]!.acked, live: (q) => group.flows[q]!.status !== 'failed' };
-  const observer = new Observer(n, file, o.mss, total, o.initialSeq, o.mode === 'lockstep', view, disks, o.window);
+  const observer = new Observer(n, file, group.segments.payloadBytes, total, o.initialSeq, o.mode === 'lockstep', view, disks, o.window);
+  const committed = new Array<boolean>(n).fill(false);
 
   const watch: SimWatch = { livelock: (which, r, now) => observer.onTimerLivelock(which, r, now) };
 
@@ -160,10 +174,11 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       initialSeq: o.initialSeq,
       reorderSegments: o.reorderSegments,
       sack: o.sack,
+      wire: o.wireMode === 'verify' ? new VerifyReceiverWire() : keys && new KeyReceiverWire(keys.psk, seededBytes(stream(o.seed, `key/challenge/${r}`), NONCE_SEED_BYTES)),
     });
     receivers.push(rx);
     // The observer writes each delivery to the simulated disk (checking it against the file first).
-    const loop = new ReceiverLoop(rx, net.receivers[r]!, { write: () => {}, commit: () => {} }, {
+    const loop = new ReceiverLoop(rx, net.receivers[r]!, { write: () => {}, commit: () => (committed[r] = true) }, {
       onEvent(ev) {
         if (ev.kind === 'delivered') observer.onWrite(r, queue.now, current!.bytes!, current!.corrupted, ev.seq, ev.payload);
       },
@@ -219,6 +234,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       badChecksums: rx.stats.badChecksums,
       receiverDuplicates: rx.stats.duplicates,
       received,
+      committed: committed[r]!,
       fileMatches: observer.wroteWholeFile(r) && (received === undefined || Buffer.compare(received, file) === 0),
     };
   });

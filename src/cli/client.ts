@@ -6,7 +6,10 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
-import { EOF_MODES, MODES, type EofMode, type SenderOptions } from '../core/options.js';
+import { randomBytes } from 'node:crypto';
+import { TRAILER_BYTES } from '../core/extension.js';
+import { EOF_MODES, MODES, type EofMode, type SenderOptions, type WireOptions } from '../core/options.js';
+import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
 import { parseRate } from '../core/pacer.js';
 import { CC_MODES, type WindowOptions } from '../core/window.js';
@@ -27,6 +30,7 @@ import {
 } from './args.js';
 import { formatSummary, summarize } from './summary.js';
 import { startProgress } from './progress.js';
+import { checkClassicOnly, fileSha256, wireChoice } from './wire-options.js';
 
 interface ClientOptions {
   mode: string;
@@ -44,6 +48,8 @@ interface ClientOptions {
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
+  verify?: boolean;
+  key?: string;
 }
 
 /** Why an IPv4 address cannot be a receiver, or undefined when it can. */
@@ -103,23 +109,32 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const threads = opts.threads === undefined ? defaultThreads(hosts.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
   const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
+  const choice = wireChoice(opts);
+  checkClassicOnly(choice, program.getOptionValueSource('eof') === 'cli');
+  const payload = payloadBytes(mss, TRAILER_BYTES[choice.mode]);
+  if (payload <= 0) throw new UsageError(`MSS ${mss} leaves no room for data with ${choice.mode === 'key' ? '--key' : '--verify'} (its segments need MSS > ${mss - payload})`);
   let opened: ReturnType<typeof openSharedFile>;
+  let wire: WireOptions | undefined;
   try {
-    opened = openSharedFile(filePath, payloadBytes(mss), bufferBytes);
+    opened = openSharedFile(filePath, payload, bufferBytes);
+    if (choice.mode !== 'classic') wire = { mode: choice.mode, digest: fileSha256(filePath), key: choice.mode === 'key' ? { psk: choice.psk, ns: randomBytes(NONCE_SEED_BYTES) } : undefined };
   } catch (err) {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
   const file = opened.file;
-  const window = parseWindow(opts, file.bufferBytes >= file.length ? Number.POSITIVE_INFINITY : file.bufferBytes / payloadBytes(mss));
+  const window = parseWindow(opts, file.bufferBytes >= file.length ? Number.POSITIVE_INFINITY : file.bufferBytes / payload);
   const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
   if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${opts.rate}'`);
+  if (choice.mode !== 'classic' && (window.window > 1 || window.sack || window.cc !== 'none')) {
+    throw new UsageError('--window, --sack and --cc apply to the classic wire only (not with --verify or --key, yet)');
+  }
   const targets = await resolveHosts(hosts);
 
   const quiet = opts.quiet === true || opts.json === true;
-  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, window, rateBitsPerSec };
+  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, window, rateBitsPerSec, wire };
   const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, printEvents: !quiet });
   const signals = catchInterrupt(() => run.abort());
-  const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, mss) : undefined;
+  const progress = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI ? startProgress(run.state, targets, file.length, payload) : undefined;
   const { results, elapsedMs, readError } = await run.done;
   progress?.stop();
   opened.close();
@@ -127,7 +142,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const signal = signals.signal();
   const interrupted = signal !== undefined;
 
-  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, giveUpMs, interrupted, window, rateBitsPerSec });
+  const summary = summarize({ results, elapsedMs, fileBytes: file.length, mss, mode, eof, port, giveUpMs, interrupted, wire: wire?.mode, window, rateBitsPerSec });
   if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
@@ -183,6 +198,8 @@ const program = new Command('p2mpclient')
   .option('-q, --quiet', 'no event lines and no progress; summary only')
   .option('--json', 'print the summary as one JSON document (implies --quiet)')
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')
+  .option('--verify', 'verified wire: header covered by a CRC-32, the file\'s SHA-256 sent at the end, a receiver commits only on a match (receivers need --verify too)')
+  .option('--key <file>', 'authenticated, encrypted wire (AES-256-GCM) with the pre-shared key in FILE: 64 hex digits, mode 600; implies --verify (receivers need the same --key)')
   .action(main);
 
 await runProgram(program, process.argv);

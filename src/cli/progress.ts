@@ -3,15 +3,14 @@
 // ETA) and per-receiver bars; with many receivers, the slowest few plus a count of the rest.
 
 import cliProgress from 'cli-progress';
-import { payloadBytes } from '../core/codec.js';
 import type { Target } from '../transport/engine.js';
 import { SharedState, Slot, Status } from '../transport/shared-state.js';
 
 const SHOWN_MAX = 5;
 const REFRESH_MS = 200;
 
-export function startProgress(state: SharedState, targets: Target[], fileBytes: number, mss: number): { stop(): void } {
-  const payload = payloadBytes(mss);
+/** `payload`: data bytes per segment (payloadBytes of the MSS and the wire's trailer). */
+export function startProgress(state: SharedState, targets: Target[], fileBytes: number, payload: number): { stop(): void } {
   const n = targets.length;
   const bytesOf = (r: number): number => Math.min(fileBytes, state.get(r, Slot.acked) * payload);
   const multibar = new cliProgress.MultiBar(

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // p2mpserver PORT FILE P: receive one file over P2MP-FTP, dropping each arriving segment with probability P.
 
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { checkOutput, OutputError } from '../transport/atomic-output.js';
 import { startReceiver } from '../transport/receiver-driver.js';
+import { acceptOnlyFrom, resolveSenderHost } from './sender-host.js';
+import { otherModeNotice, receiverWire, wireChoice } from './wire-options.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseLoss, parsePort, parseTime, runProgram, UsageError } from './args.js';
 import { mbps } from './summary.js';
 
@@ -20,6 +22,9 @@ interface ServerOptions {
   rcvbuf: string;
   quiet?: boolean;
   json?: boolean;
+  sender?: string;
+  verify?: boolean;
+  key?: string;
 }
 
 /**
@@ -56,11 +61,14 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
   const seed = opts.seed ?? String(randomInt(2 ** 31));
   const idleTimeoutMs = parseTime('--idle-timeout', opts.idleTimeout, 's', { positive: true });
   const lingerMs = parseTime('--linger', opts.linger, 's');
+  const wire = wireChoice(opts);
+  const acceptFrom = opts.sender === undefined ? undefined : acceptOnlyFrom(await resolveSenderHost(opts.sender));
   const quiet = opts.quiet === true || opts.json === true;
   const out = process.stdout;
   const reorderSegments = parseDecimal('--reorder', opts.reorder);
   if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got '${opts.reorder}'`);
   const recvBufferBytes = Math.floor(parseDecimal('--rcvbuf', opts.rcvbuf, { positive: true }) * 1024);
+  if (opts.sack === true && wire.mode !== 'classic') throw new UsageError('--sack applies to the classic wire only (not with --verify or --key, yet)');
 
   const run = startReceiver({
     port,
@@ -74,6 +82,10 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
     sack: opts.sack === true,
     recvBufferBytes,
     onLoss: quiet ? () => {} : (seq) => out.write(`Packet loss, sequence number = ${seq}\n`),
+    acceptFrom,
+    wire: receiverWire(wire, randomBytes),
+    onOtherMode: (theirs, from) => process.stderr.write(`p2mpserver: ${otherModeNotice(wire.mode, theirs, from)}\n`),
+    onBadMac: (from) => process.stderr.write(`p2mpserver: ignoring --key handshakes from ${from} that do not authenticate: does the sender use another key?\n`),
     onStaleFin: () => {
       process.stderr.write(
         `p2mpserver: ignored a FIN before any data: ${file} already holds data, and a FIN carries no sequence number, so it may be the` +
@@ -90,7 +102,7 @@ async function main(portRaw: string, file: string, pRaw: string, opts: ServerOpt
 
   const s = r.stats;
   if (opts.json) {
-    out.write(`${JSON.stringify({ ok: r.ok, file, seed, lossRate, ...(r.ok ? { peer: r.peer, timeMs: r.elapsedMs } : { reason: r.reason, message: r.message }), ...s })}\n`);
+    out.write(`${JSON.stringify({ ok: r.ok, file, seed, lossRate, ...(wire.mode === 'classic' ? {} : { wire: wire.mode }), ...(r.ok ? { peer: r.peer, timeMs: r.elapsedMs } : { reason: r.reason, message: r.message }), ...s })}\n`);
   } else if (r.ok) {
     const secs = r.elapsedMs / 1000;
     out.write(
@@ -142,6 +154,9 @@ const program = new Command('p2mpserver')
   .option('--rcvbuf <KiB>', 'socket receive buffer (the kernel caps it at net.core.rmem_max)', String(DEFAULT_RCVBUF_KIB))
   .option('-q, --quiet', 'no loss lines (the "listening" line on stderr stays)')
   .option('--json', 'print the summary as one JSON line (implies --quiet)')
+  .option('--sender <host>', 'accept a transfer only from this host (name or IPv4 address, any port); everything else is counted and ignored')
+  .option('--verify', 'verified wire: header covered by a CRC-32, the file committed only if its SHA-256 matches (the sender needs --verify too)')
+  .option('--key <file>', 'authenticated, encrypted wire (AES-256-GCM) with the pre-shared key in FILE: 64 hex digits, mode 600; implies --verify (the sender needs the same --key)')
   .action(main);
 
 await runProgram(program, process.argv);

@@ -2,6 +2,8 @@
 
 import { payloadBytes } from '../core/codec.js';
 import type { WindowOptions, WindowStats } from '../core/window.js';
+import { TRAILER_BYTES } from '../core/extension.js';
+import { noAnswerReason } from './wire-options.js';
 import type { FlowResult } from '../../workers/send-task.js';
 
 export interface SummaryInput {
@@ -17,6 +19,8 @@ export interface SummaryInput {
   /** The sliding window; absent or N = 1 without extensions: the classic summary, unchanged. */
   window?: WindowOptions;
   rateBitsPerSec?: number;
+  /** --verify or --key (absent in the classic wire, so its JSON is unchanged). */
+  wire?: 'verify' | 'key';
 }
 
 /** Whether the run used anything beyond the classic stop-and-wait (then the summary says so and counts fast retransmits). */
@@ -63,7 +67,7 @@ export interface Summary extends Omit<SummaryInput, 'results' | 'elapsedMs'> {
 export const mbps = (bytes: number, ms: number): number => (ms === 0 ? 0 : (bytes * 8) / (ms * 1000));
 
 /** What went wrong with one receiver, in the words of what the sender knows. */
-function reason(r: FlowResult, port: number, giveUpMs: number): string | undefined {
+function reason(r: FlowResult, port: number, giveUpMs: number, wire: SummaryInput['wire']): string | undefined {
   if (r.error !== undefined) return r.error;
   const acked = r.stats.segmentsAcked;
   const stopped = `stopped answering after ${acked} of ${r.segmentsTotal} segments`;
@@ -74,6 +78,10 @@ function reason(r: FlowResult, port: number, giveUpMs: number): string | undefin
       return acked === 0 ? 'never answered (no ACK within the give-up time)' : `${stopped} (no ACK for ${giveUpMs / 1000} s)`;
     case 'port-unreachable':
       return acked === 0 ? 'port unreachable (nothing listening)' : `${stopped} (port unreachable: nothing listens there any more)`;
+    case 'no-valid-answer':
+      return noAnswerReason(wire ?? 'verify');
+    case 'digest-mismatch':
+      return "digest mismatch: the receiver's copy failed the SHA-256 check and was not committed";
     case 'eof-unconfirmed':
       return 'all data acknowledged, end of file not confirmed';
     case 'wrong-address':
@@ -94,7 +102,7 @@ export function summarize(i: SummaryInput): Summary {
     host: r.host,
     address: r.address,
     status: r.status,
-    reason: reason(r, i.port, i.giveUpMs),
+    reason: reason(r, i.port, i.giveUpMs, i.wire),
     bytes: r.stats.bytesAcked,
     segmentsAcked: r.stats.segmentsAcked,
     segmentsTotal: r.segmentsTotal,
@@ -166,6 +174,7 @@ export function formatSummary(s: Summary): string {
   const extras = extended
     ? `, window ${w?.window ?? 1}${w?.sack ? ', sack' : ''}${w && w.cc !== 'none' ? `, cc ${w.cc}` : ''}${s.rateBitsPerSec !== undefined ? `, rate ${s.rateBitsPerSec / 1e6} Mbit/s` : ''}`
     : '';
-  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss)} data bytes per segment), mode ${s.mode}, eof ${s.eof}${extras}${s.interrupted ? ' (interrupted)' : ''}\n`;
+  const end = s.wire === undefined ? `eof ${s.eof}` : `--${s.wire}`;
+  const head = `Sent ${s.fileBytes} bytes, MSS ${s.mss} (${payloadBytes(s.mss, TRAILER_BYTES[s.wire ?? 'classic'])} data bytes per segment), mode ${s.mode}, ${end}${extras}${s.interrupted ? ' (interrupted)' : ''}\n`;
   return `${head}${table(rows)}\n${failures}`;
 }

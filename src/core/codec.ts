@@ -84,7 +84,7 @@ export function checksumMatches(payload: Uint8Array, sum: number): boolean {
 }
 
 /** The 8-byte header, written byte by byte (big-endian; no DataView allocated per segment). */
-function writeHeader(out: Uint8Array, seq: number, field: number, type: number): void {
+export function writeHeader(out: Uint8Array, seq: number, field: number, type: number): void {
   out[0] = seq >>> 24;
   out[1] = seq >>> 16;
   out[2] = seq >>> 8;

@@ -4,6 +4,8 @@
 // once for every flow.
 
 import { decode } from './codec.js';
+import { ACK_STATUS } from './extension.js';
+import type { FlowWire } from './sender-wire.js';
 import { Fifo } from './queue.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
 import type { SenderOptions } from './options.js';
@@ -26,8 +28,10 @@ export interface FlowConfig {
  * Why a receiver failed. 'no-answer' (silence for the give-up time) and 'port-unreachable' (ICMP) become
  * 'eof-unconfirmed' when every data segment was acknowledged and only the end-of-file marker was not, and
  * 'no-answer' becomes 'wrong-address' when ACKs for this flow came from another address (handleStray).
+ * With --verify/--key, 'no-valid-answer': nothing valid of that mode ever came back (a classic receiver, the
+ * other mode, another key); 'digest-mismatch': the receiver's copy failed the file's SHA-256, not committed.
  */
-export type FailReason = 'no-answer' | 'port-unreachable' | 'eof-unconfirmed' | 'wrong-address' | 'socket-error' | 'aborted';
+export type FailReason = 'no-answer' | 'no-valid-answer' | 'digest-mismatch' | 'port-unreachable' | 'eof-unconfirmed' | 'wrong-address' | 'socket-error' | 'aborted';
 
 /**
  * A wake-up this much later than its deadline means the sender itself was not running (suspended by SIGSTOP,
@@ -96,6 +100,12 @@ export class SenderFlow {
   private waitingSince = 0;
   private readonly events: Fifo<SenderEvent>;
   private readonly receiver: number;
+  /** --verify/--key: this receiver's side of the wire; undefined: classic. */
+  private readonly wire: FlowWire | undefined;
+  /** The segment in flight is a --key handshake step (sent before segment 0; not a segment of the file). */
+  private handshaking = false;
+  /** A valid answer of the wire's mode has arrived (so silence is "no answer", not "wrong mode"). */
+  private answered = false;
 
   constructor(private readonly cfg: FlowConfig) {
     this.segments = cfg.segments;
@@ -103,6 +113,7 @@ export class SenderFlow {
     this.receiver = cfg.receiver ?? 0;
     this.events = cfg.events ?? new Fifo<SenderEvent>();
     this.rto = new RtoEstimator(cfg.rto);
+    this.wire = cfg.segments.flowWire();
   }
 
   /** Segments acknowledged so far (the index of the next segment to deliver). */
@@ -139,8 +150,11 @@ export class SenderFlow {
       this.stats.retransmissions++;
       return this.transmit(now);
     }
-    if (this.current !== undefined || this.nextIndex >= this.total || this.nextIndex > this.limit) return undefined;
-    this.current = this.segments.segment(this.nextIndex);
+    if (this.current !== undefined) return undefined;
+    const step = this.wire?.handshake();
+    this.handshaking = step !== undefined;
+    if (step === undefined && (this.nextIndex >= this.total || this.nextIndex > this.limit)) return undefined;
+    this.current = step ?? this.segments.segment(this.nextIndex);
     this.retransmitted = false;
     this.waitingSince = now;
     return this.transmit(now);
@@ -150,11 +164,15 @@ export class SenderFlow {
     this.sentAt = now;
     this.deadline = now + this.rto.rtoMs;
     this.stats.segmentsSent++;
-    if (this.cfg.instrument) this.events.push({ type: 'sent', receiver: this.receiver, index: this.nextIndex, retransmission: this.retransmitted });
+    if (this.cfg.instrument && !this.handshaking) this.events.push({ type: 'sent', receiver: this.receiver, index: this.nextIndex, retransmission: this.retransmitted });
     return this.current!;
   }
 
   handleDatagram(now: number, bytes: Uint8Array): void {
+    if (this.wire !== undefined) {
+      this.handleWire(now, this.wire, bytes);
+      return;
+    }
     const decoded = decode(bytes);
     if (!decoded.ok || decoded.segment.kind === 'data') {
       this.stats.ignored++;
@@ -169,6 +187,48 @@ export class SenderFlow {
     // A late ACK for the segment in flight when the machine failed is not "unsent" either.
     if (this.isEarlierAck(seg) || (matchesCurrent && this.current !== undefined)) this.stats.duplicateAcks++;
     else this.stats.ackForUnsent++;
+  }
+
+  /** --verify/--key: the wire judges the datagram; a valid answer moves the handshake or acknowledges a segment. */
+  private handleWire(now: number, wire: FlowWire, bytes: Uint8Array): void {
+    const a = wire.read(bytes);
+    if (a.kind === 'ignored') {
+      this.stats.ignored++;
+      return;
+    }
+    this.answered = true;
+    const sending = this.current !== undefined && this.status === 'sending';
+    if (a.kind === 'handshake') {
+      if (sending && this.handshaking) this.advance(now);
+      return;
+    }
+    const matchesCurrent = !this.handshaking && a.seq === this.seqOf(this.nextIndex);
+    const isEnd = this.nextIndex === this.total - 1;
+    if (matchesCurrent && sending) {
+      if (isEnd && a.status === ACK_STATUS.mismatch) return this.fail('digest-mismatch');
+      // Only COMMITTED completes the transfer: the END's ACK promises the file is in place.
+      if (a.status === (isEnd ? ACK_STATUS.committed : ACK_STATUS.ack)) return this.onAck(now);
+    }
+    if (this.isEarlierAck(a) || (matchesCurrent && this.current !== undefined)) this.stats.duplicateAcks++;
+    else this.stats.ackForUnsent++;
+  }
+
+  /** While idle (the datagram in flight is on the wire): let the wire get ready for its ACK. */
+  prepare(): void {
+    if (this.current !== undefined && !this.handshaking) this.wire?.prepare(this.seqOf(this.nextIndex));
+  }
+
+  /** The segment (or handshake step) in flight was answered: sample the RTT (Karn) and stop its timer. */
+  private advance(now: number): number | undefined {
+    // Karn: no sample from a retransmitted segment; nor across a stall (an ACK handled long after a deadline
+    // that was never handled: the sender was not running, so the time measured is not the network's).
+    const rttMs = this.retransmitted || this.stalledAt(now) > 0 ? undefined : now - this.sentAt;
+    if (rttMs !== undefined) this.rto.sample(rttMs);
+    this.transmitPending = false;
+    this.deadline = undefined;
+    this.current = undefined;
+    this.handshaking = false;
+    return rttMs;
   }
 
   /**
@@ -197,19 +257,11 @@ export class SenderFlow {
   }
 
   private onAck(now: number): void {
-    // Karn: no sample from a retransmitted segment; nor across a stall (an ACK handled long after a deadline
-    // that was never handled: the sender was not running, so the time measured is not the network's).
-    const rttMs = this.retransmitted || this.stalledAt(now) > 0 ? undefined : now - this.sentAt;
     const index = this.nextIndex;
-    if (rttMs !== undefined) {
-      this.rto.sample(rttMs);
-      if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index, rttMs });
-    }
+    const rttMs = this.advance(now);
+    if (rttMs !== undefined && this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index, rttMs });
     this.stats.segmentsAcked++;
     this.stats.bytesAcked += this.segments.bytesOf(index);
-    this.transmitPending = false;
-    this.deadline = undefined;
-    this.current = undefined;
     this.nextIndex++;
     this.events.push({ type: 'acked', receiver: this.receiver, index, rttMs });
     if (this.nextIndex >= this.total) {
@@ -229,7 +281,7 @@ export class SenderFlow {
     // Same expression as pollTimeout(): `now - since >= giveUp` can be false at exactly since + giveUp (rounding),
     // and a driver woken at pollTimeout() would then spin at that instant forever.
     if (now >= this.waitingSince + this.cfg.giveUpMs) {
-      this.fail('no-answer');
+      this.fail(this.wire !== undefined && !this.answered ? 'no-valid-answer' : 'no-answer');
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;
@@ -250,6 +302,12 @@ export class SenderFlow {
   /** Declare the receiver failed (give-up; ICMP port unreachable or a socket error from the transport; user abort). */
   fail(reason: FailReason): void {
     if (this.status !== 'sending') return;
+    // With --key nothing unauthenticated may end a transfer, and ICMP is unauthenticated (anyone can forge a
+    // port unreachable): a receiver that is really gone is found by the give-up time instead.
+    if (reason === 'port-unreachable' && this.wire?.mode === 'key') {
+      this.stats.ignored++;
+      return;
+    }
     this.status = 'failed';
     this.failReason = this.refine(reason);
     this.transmitPending = false;
@@ -281,5 +339,5 @@ export class SenderFlow {
 
 /** A flow with segments of its own: one receiver outside a group (tests, fuzzers, micro-benchmarks). */
 export function standaloneFlow(o: Omit<SenderOptions, 'mode'> & { file: FileSource; instrument?: boolean }): SenderFlow {
-  return new SenderFlow({ segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq), rto: o.rto, giveUpMs: o.giveUpMs, instrument: o.instrument });
+  return new SenderFlow({ segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq, o.wire), rto: o.rto, giveUpMs: o.giveUpMs, instrument: o.instrument });
 }

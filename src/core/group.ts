@@ -83,14 +83,20 @@ export class GroupSender {
   /** Segments [0, bufferEnd) are loaded and may be sent. */
   private bufferEnd = Number.POSITIVE_INFINITY;
   private limit = Number.NEGATIVE_INFINITY;
+  /** --key: sealing is worth moving off the round trip (see prepare); flows that sent since the last prepare. */
+  private readonly sealed: boolean;
+  private readonly toPrepare: number[] = [];
 
   constructor(cfg: GroupConfig) {
-    this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq);
+    this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq, cfg.wire);
     this.total = this.segments.total;
     this.lockstep = cfg.mode === 'lockstep';
+    this.sealed = cfg.wire?.mode === 'key';
     this.instrument = cfg.instrument === true;
     const w = cfg.window ?? CLASSIC_WINDOW;
     const classic = w.window === 1 && !w.sack && w.cc === 'none';
+    // The window speaks the classic wire; --verify/--key (sealed segments, handshakes) are SenderFlow's alone for now.
+    if (!classic && cfg.wire !== undefined) throw new RangeError('--window, --sack and --cc cannot be combined with --verify or --key yet');
     this.window = w.window;
     this.pacer = cfg.rateBitsPerSec === undefined ? undefined : new Pacer(cfg.rateBitsPerSec, PACER_BURST_DATAGRAMS * cfg.mss);
     const flows: Flow[] = [];
@@ -207,6 +213,7 @@ export class GroupSender {
       if (bytes !== undefined) {
         this.pacer?.sent(now, bytes.length);
         this.datagramsSent++;
+        if (this.sealed) this.toPrepare.push(r);
         this.refreshDeadline(r);
         return { receiver: r, bytes };
       }
@@ -218,6 +225,20 @@ export class GroupSender {
 
   pollEvent(): GroupEvent | undefined {
     return this.events.shift();
+  }
+
+  /**
+   * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segment after
+   * each one sent and the ACK expected for it, so sealing is off the round trip (stop-and-wait would
+   * otherwise wait for it). Only loaded segments are read; the cache makes the later pollTransmit a lookup.
+   */
+  prepare(): void {
+    for (let r = this.toPrepare.pop(); r !== undefined; r = this.toPrepare.pop()) {
+      const flow = this.flows[r]!;
+      flow.prepare();
+      const next = flow.acked + 1;
+      if (next < this.total && next < this.bufferEnd) this.segments.segment(next);
+    }
   }
 
   /** The earliest deadline of any flow (retransmission or give-up), or the pacer's next send time; undefined when nothing is timed. */

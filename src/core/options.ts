@@ -26,4 +26,14 @@ export interface SenderOptions {
   window?: WindowOptions;
   /** Pacing: the sender's total rate over all receivers, bits per second (pacer.ts); absent: unpaced. */
   rateBitsPerSec?: number;
+  /** --verify or --key (README, "Wire extensions"); absent: the classic wire. */
+  wire?: WireOptions;
+}
+
+export interface WireOptions {
+  mode: 'verify' | 'key';
+  /** SHA-256 of the whole file: the END segment carries it, the receiver commits only on a match. */
+  digest: Uint8Array;
+  /** --key: the pre-shared key, and this transfer's fresh random nonce Ns (never reused: it keys the data). */
+  key?: { psk: Uint8Array; ns: Uint8Array };
 }

@@ -4,7 +4,10 @@
 // it sends nothing. The loss service's randomness is injected (a seeded PRNG from the driver), never
 // Math.random.
 
-import { checksumMatches, decode, encodeAck, encodeFin } from './codec.js';
+import { createHash, type Hash } from 'node:crypto';
+import { checksumMatches, decode, encodeAck, encodeFin, peekSeq } from './codec.js';
+import { ACK_STATUS, type AckStatus, type WireMode } from './extension.js';
+import type { ReceiverWire, WireIgnore } from './receiver-wire.js';
 import { Fifo } from './queue.js';
 import { ReorderBuffer } from './reorder.js';
 import { encodeSack, SACK_MAX_RANGES } from './sack.js';
@@ -36,10 +39,14 @@ export interface ReceiverConfig {
    * Default true (classic).
    */
   acceptLoneFin?: boolean;
+  /** --sender HOST: datagrams from any other source (an address:port key) are foreign, whatever they hold. */
+  acceptFrom?: (from: string) => boolean;
+  /** --verify / --key (README, "Wire extensions"): the wire's reader and ACK writer; undefined: classic. */
+  wire?: ReceiverWire;
 }
 
 /** Why a datagram changed nothing. */
-export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started' | 'stale-fin';
+export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started' | 'stale-fin' | 'unauthenticated' | 'other-mode';
 
 /** Why a datagram changed nothing. */
 export type ReceiverEvent =
@@ -53,6 +60,16 @@ export type ReceiverEvent =
   | { kind: 'held'; seq: number }
   /** The linger after the end of file ran out: the transfer is over. */
   | { kind: 'done' }
+  /** --verify/--key: a --key handshake step was answered (nothing to write). */
+  | { kind: 'handshake' }
+  /** --verify/--key: the first datagram of the other mode (or classic) from `from`; later ones are just ignored. */
+  | { kind: 'other-mode'; mode: WireMode; from: string }
+  /** --key: the first handshake whose MAC fails, from `from` (another key, most likely); later ones are just ignored. */
+  | { kind: 'bad-mac'; from: string }
+  /** --verify/--key: the END's SHA-256 is not that of the bytes received (hex); the file must not be committed. */
+  | { kind: 'digest-mismatch'; seq: number; received: string; announced: string }
+  /** The linger after a digest mismatch ran out: the transfer failed. */
+  | { kind: 'rejected' }
   /** A started transfer saw no valid segment for the idle timeout. */
   | { kind: 'stalled' };
 
@@ -69,7 +86,11 @@ type Verdict =
   | { kind: 'bad-checksum'; seq: number }
   | { kind: 'delivered'; seq: number; payload: Uint8Array; reply: Uint8Array; complete: boolean }
   | { kind: 'duplicate'; seq: number; reply: Uint8Array | undefined }
-  | { kind: 'held'; seq: number; reply: Uint8Array };
+  | { kind: 'held'; seq: number; reply: Uint8Array }
+  | { kind: 'handshake'; reply: Uint8Array }
+  | { kind: 'other-mode'; mode: WireMode; from: string }
+  | { kind: 'bad-mac'; from: string }
+  | { kind: 'digest-mismatch'; seq: number; received: string; announced: string; reply: Uint8Array };
 
 export type ReceiverStatus = 'waiting' | 'receiving' | 'lingering' | 'done' | 'failed';
 
@@ -95,8 +116,14 @@ export class ReceiverMachine {
   private expected: number;
   private lastValidAt = 0;
   private lingerUntil = 0;
-  /** The answer to the end-of-file segment, repeated while lingering. */
-  private eofReply: Uint8Array | undefined;
+  /** The answer to the end-of-file segment, repeated while lingering (a fresh datagram each time with --key). */
+  private eofReply: (() => Uint8Array) | undefined;
+  /** --verify/--key: SHA-256 of everything delivered, and whether the END matched it. */
+  private readonly digest: Hash | undefined;
+  private rejected = false;
+  /** Modes already reported by an 'other-mode' event (said once each). */
+  private readonly noticed = new Set<WireMode>();
+  private badMacSeen = false;
 
   private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
@@ -104,7 +131,9 @@ export class ReceiverMachine {
 
   constructor(private readonly cfg: ReceiverConfig) {
     this.expected = (cfg.initialSeq ?? 0) >>> 0;
-    this.reorder = (cfg.reorderSegments ?? 0) > 0 ? new ReorderBuffer(cfg.reorderSegments!) : undefined;
+    // The reorder buffer and SACK are classic-wire extensions (not combined with --verify/--key).
+    this.reorder = (cfg.reorderSegments ?? 0) > 0 && cfg.wire === undefined ? new ReorderBuffer(cfg.reorderSegments!) : undefined;
+    this.digest = cfg.wire && createHash('sha256');
   }
 
   /** A datagram from `from` (an address:port key). */
@@ -116,10 +145,10 @@ export class ReceiverMachine {
       // Segments held beyond this one now follow it, in order; the one reply then covers the whole run.
       const run = this.reorder.release(this.expected);
       for (const h of run) this.events.push(this.deliver(now, from, h.seq, h.payload, encodeAck(h.seq), h.eof));
-      this.reply = { to: from, bytes: run.length === 0 ? v.reply : this.status === 'lingering' ? this.eofReply! : this.cumulativeReply() };
+      this.reply = { to: from, bytes: run.length === 0 ? v.reply : this.status === 'lingering' ? this.eofReply!() : this.cumulativeReply() };
       return;
     }
-    if ((v.kind === 'delivered' || v.kind === 'duplicate' || v.kind === 'held') && v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
+    if ('reply' in v && v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
   }
 
   /** A datagram the driver cannot answer (source port 0, which only a raw socket can send): counted, never a start. */
@@ -139,6 +168,11 @@ export class ReceiverMachine {
   }
 
   private judge(now: number, bytes: Uint8Array, from: string): Verdict {
+    if (this.cfg.acceptFrom !== undefined && !this.cfg.acceptFrom(from)) {
+      this.stats.foreign++;
+      return this.ignore('foreign');
+    }
+    if (this.cfg.wire !== undefined) return this.judgeWire(now, bytes, from, this.cfg.wire);
     const decoded = decode(bytes);
     if (!decoded.ok) return this.ignore('malformed');
     const seg = decoded.segment;
@@ -163,7 +197,7 @@ export class ReceiverMachine {
     if (this.status === 'lingering') {
       this.lastValidAt = now;
       this.lingerUntil = now + this.cfg.lingerMs;
-      return this.duplicate(seq, this.eofReply);
+      return this.duplicate(seq, this.eofReply?.());
     }
 
     if (seg.kind === 'fin') {
@@ -193,6 +227,81 @@ export class ReceiverMachine {
     return encodeSack(cum, this.reorder.ranges(this.expected, SACK_MAX_RANGES));
   }
 
+  /**
+   * --verify/--key, in the classic order where it applies: the wire checks integrity and authenticity first
+   * (so nothing forged can draw on the loss service or print a loss line), then the loss service, then the
+   * sequence rules. With --key the session, not the address, identifies the sender: a valid copy from
+   * elsewhere is only a duplicate.
+   */
+  private judgeWire(now: number, bytes: Uint8Array, from: string, wire: ReceiverWire): Verdict {
+    const got = wire.read(bytes);
+    if (got.kind === 'ignored') return this.ignoreWire(got.reason, got.mode, bytes, from);
+    if (this.status === 'done' || this.status === 'failed') return this.ignore('not-started');
+    if (got.kind === 'handshake') {
+      if (got.opened) this.begin(now, from);
+      return { kind: 'handshake', reply: got.reply };
+    }
+    if (wire.mode === 'verify' && this.peer !== undefined && from !== this.peer) {
+      this.stats.foreign++;
+      return this.ignore('foreign');
+    }
+    if (this.cfg.lossRate > 0 && this.cfg.random() < this.cfg.lossRate) {
+      this.stats.drops++;
+      return { kind: 'lost', seq: got.seq };
+    }
+    if (this.status === 'lingering') {
+      this.lastValidAt = now;
+      this.lingerUntil = now + this.cfg.lingerMs;
+      return this.duplicate(got.seq, this.eofReply?.());
+    }
+    const ack = (seq: number, status: AckStatus) => () => wire.ack(seq, status);
+    if (got.seq === this.expected) {
+      if (got.kind === 'data') {
+        this.digest!.update(got.payload);
+        return this.deliver(now, from, got.seq, got.payload, wire.ack(got.seq, ACK_STATUS.ack), false);
+      }
+      const received = this.digest!.digest();
+      if (Buffer.compare(received, got.digest) === 0) {
+        const v = this.deliver(now, from, got.seq, new Uint8Array(0), wire.ack(got.seq, ACK_STATUS.committed), true);
+        this.eofReply = ack(got.seq, ACK_STATUS.committed);
+        return v;
+      }
+      // Not committed: linger answering MISMATCH (the sender must learn it), then fail.
+      this.rejected = true;
+      this.begin(now, from);
+      this.linger(now, ack(got.seq, ACK_STATUS.mismatch));
+      return { kind: 'digest-mismatch', seq: got.seq, received: received.toString('hex'), announced: Buffer.from(got.digest).toString('hex'), reply: this.eofReply!() };
+    }
+    if (this.status === 'waiting') return this.ignore('not-started');
+    this.lastValidAt = now;
+    return this.duplicate(got.seq, wire.ack((this.expected - 1) >>> 0, ACK_STATUS.ack));
+  }
+
+  private ignoreWire(reason: WireIgnore, mode: WireMode | undefined, bytes: Uint8Array, from: string): Verdict {
+    switch (reason) {
+      case 'bad-checksum':
+        this.stats.badChecksums++;
+        return { kind: 'bad-checksum', seq: peekSeq(bytes) };
+      case 'other-mode':
+        if (mode !== undefined && !this.noticed.has(mode)) {
+          this.noticed.add(mode);
+          this.stats.ignored++;
+          return { kind: 'other-mode', mode, from };
+        }
+        return this.ignore('other-mode');
+      case 'bad-mac':
+        if (this.badMacSeen) return this.ignore('unauthenticated');
+        this.badMacSeen = true;
+        this.stats.ignored++;
+        return { kind: 'bad-mac', from };
+      case 'foreign':
+        this.stats.foreign++;
+        return this.ignore('foreign');
+      default:
+        return this.ignore(reason);
+    }
+  }
+
   private ignore(reason: IgnoreReason): Verdict {
     this.stats.ignored++;
     return { kind: 'ignored', reason };
@@ -203,35 +312,47 @@ export class ReceiverMachine {
     return { kind: 'duplicate', seq, reply };
   }
 
-  private deliver(now: number, from: string, seq: number, payload: Uint8Array, reply: Uint8Array, eof: boolean): Verdict {
+  /** A valid segment: the first one starts the transfer and names its sender. */
+  private begin(now: number, from: string): void {
     if (this.status === 'waiting') {
       this.status = 'receiving';
       this.peer = from;
       this.startedAt = now;
     }
     this.lastValidAt = now;
+  }
+
+  private deliver(now: number, from: string, seq: number, payload: Uint8Array, reply: Uint8Array, eof: boolean): Verdict {
+    this.begin(now, from);
     this.expected = (seq + 1) >>> 0;
     this.stats.bytes += payload.length;
     this.stats.segments++;
-    if (eof) {
-      this.status = 'lingering';
-      this.completedAt = now;
-      this.lingerUntil = now + this.cfg.lingerMs;
-      this.eofReply = reply;
-    }
+    if (eof) this.linger(now, () => reply);
     return { kind: 'delivered', seq, payload, reply, complete: eof };
+  }
+
+  private linger(now: number, answer: () => Uint8Array): void {
+    this.status = 'lingering';
+    this.completedAt = now;
+    this.lingerUntil = now + this.cfg.lingerMs;
+    this.eofReply = answer;
   }
 
   handleTimeout(now: number): void {
     if (this.status === 'lingering' && now >= this.lingerUntil) {
-      this.status = 'done';
-      this.events.push({ kind: 'done' });
+      this.status = this.rejected ? 'failed' : 'done';
+      this.events.push({ kind: this.rejected ? 'rejected' : 'done' });
     }
     // Compared exactly as pollTimeout() computes it, so a wake-up at that instant always fires (no float rounding gap).
     else if (this.status === 'receiving' && now >= this.lastValidAt + this.cfg.idleTimeoutMs) {
       this.status = 'failed';
       this.events.push({ kind: 'stalled' });
     }
+  }
+
+  /** Work that can wait until the reply is on the wire: with --key, seal the ACK the next segment will need. */
+  prepare(): void {
+    if (this.status === 'receiving') this.cfg.wire?.prepare(this.expected, ACK_STATUS.ack);
   }
 
   /** Linger end, or the idle deadline of a started transfer; a receiver waiting for its first sender waits forever. */

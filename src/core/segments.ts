@@ -4,7 +4,10 @@
 // by index serves every flow.
 
 import { encodeData, encodeFin, payloadBytes } from './codec.js';
-import type { EofMode } from './options.js';
+import { TRAILER_BYTES, type WireMode } from './extension.js';
+import type { EofMode, WireOptions } from './options.js';
+import { MAX_SEALED_SEGMENTS } from './seal.js';
+import { groupWire, type FlowWire, type GroupWire } from './sender-wire.js';
 
 /**
  * The bytes being sent. A Uint8Array is one; a bounded shared buffer over a larger file is another (it
@@ -15,10 +18,13 @@ export interface FileSource {
   subarray(start: number, end: number): Uint8Array;
 }
 
-/** Number of segments a transfer of `fileBytes` sends, end-of-file marker included. */
-export function segmentCount(fileBytes: number, mss: number, eof: EofMode): number {
-  const data = Math.ceil(fileBytes / payloadBytes(mss));
-  return eof === 'last' ? Math.max(1, data) : data + 1;
+/**
+ * Number of segments a transfer of `fileBytes` sends, end-of-file marker included. With --verify or --key
+ * (`wire`) the end is always the END segment after the data, and the trailer takes room in each segment.
+ */
+export function segmentCount(fileBytes: number, mss: number, eof: EofMode, wire?: WireMode): number {
+  const data = Math.ceil(fileBytes / payloadBytes(mss, TRAILER_BYTES[wire ?? 'classic']));
+  return eof === 'last' && wire === undefined ? Math.max(1, data) : data + 1;
 }
 
 /** Encoded segments cached per index: enough for receivers spread over a few rounds. */
@@ -34,17 +40,30 @@ export class SegmentSource {
   /** Segments encoded (cache misses): equals `total` when every index was encoded exactly once. */
   encoded = 0;
 
+  private readonly wire: GroupWire | undefined;
+  private readonly digest: Uint8Array | undefined;
+
   constructor(
     private readonly file: FileSource,
     mss: number,
     private readonly eof: EofMode,
     initialSeq = 0,
+    wire?: WireOptions,
   ) {
-    this.payloadBytes = payloadBytes(mss);
+    this.payloadBytes = payloadBytes(mss, TRAILER_BYTES[wire?.mode ?? 'classic']);
     if (!(this.payloadBytes > 0)) throw new RangeError(`mss ${mss} leaves no room for data`);
-    this.total = segmentCount(file.length, mss, eof);
+    this.total = segmentCount(file.length, mss, eof, wire?.mode);
     this.dataSegments = Math.ceil(file.length / this.payloadBytes);
     this.initialSeq = initialSeq >>> 0;
+    // The seq is the --key data nonce: more segments than seqs would seal two segments under one nonce.
+    if (wire?.mode === 'key' && this.total > MAX_SEALED_SEGMENTS) throw new RangeError(`--key: ${this.total} segments exceed the 2^32 a transfer may seal`);
+    this.wire = wire && groupWire(wire);
+    this.digest = wire?.digest;
+  }
+
+  /** The group's wire (--verify, --key), whose flows hold each receiver's side; undefined: classic. */
+  flowWire(): FlowWire | undefined {
+    return this.wire?.flow();
   }
 
   seqOf(index: number): number {
@@ -53,7 +72,7 @@ export class SegmentSource {
 
   /** The index of the FIN segment under the fin convention, else -1 (the FIN's seq field is always 0). */
   get finIndex(): number {
-    return this.eof === 'fin' ? this.total - 1 : -1;
+    return this.eof === 'fin' && this.wire === undefined ? this.total - 1 : -1;
   }
 
   /** Payload bytes of segment `index` (0 for the end-of-file marker). */
@@ -73,8 +92,12 @@ export class SegmentSource {
   }
 
   private build(index: number): Uint8Array {
-    if (index >= this.dataSegments && this.eof === 'fin') return encodeFin();
     const start = index * this.payloadBytes;
+    if (this.wire !== undefined) {
+      const seq = this.seqOf(index);
+      return index < this.dataSegments ? this.wire.data(seq, this.file.subarray(start, start + this.payloadBytes)) : this.wire.end(seq, this.digest!);
+    }
+    if (index >= this.dataSegments && this.eof === 'fin') return encodeFin();
     const payload = this.file.subarray(Math.min(start, this.file.length), start + this.payloadBytes);
     return encodeData(this.seqOf(index), payload, this.eof === 'last' && index === this.total - 1);
   }

@@ -437,6 +437,9 @@ export class WindowFlow {
     this.markLost(this.base, true);
   }
 
+  /** SenderFlow's hook for work between datagrams (sealing with --key); the window runs on the classic wire only. */
+  prepare(): void {}
+
   /** How long past its deadline (by more than STALL_MS) the flow is handled at `now`, or 0. */
   private stalledAt(now: number): number {
     const due = this.pollTimeout();

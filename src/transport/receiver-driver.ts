@@ -2,7 +2,9 @@
 // machine decides. Output is atomic (src/transport/atomic-output.ts): an interrupted transfer never leaves
 // a truncated FILE and never damages an existing one.
 
+import type { WireMode } from '../core/extension.js';
 import { ReceiverMachine, type ReceiverStats } from '../core/receiver.js';
+import type { ReceiverWire } from '../core/receiver-wire.js';
 import { AtomicOutput, checkOutput } from './atomic-output.js';
 import { describeError } from './fs-errors.js';
 import { ReceiverLoop } from './receiver-loop.js';
@@ -24,6 +26,14 @@ export interface ReceiverOptions {
   recvBufferBytes?: number;
   /** Called for each segment dropped by the loss service (the classic "Packet loss" line). */
   onLoss: (seq: number) => void;
+  /** --sender HOST: only datagrams this accepts (an address:port key) may deliver a file. */
+  acceptFrom?: (from: string) => boolean;
+  /** --verify / --key. */
+  wire?: ReceiverWire;
+  /** The first datagram of another wire mode from `from` (once per mode). */
+  onOtherMode?: (mode: WireMode, from: string) => void;
+  /** --key: the first handshake that does not authenticate, from `from` (once). */
+  onBadMac?: (from: string) => void;
   onListening: (address: string, port: number) => void;
   /** Called for the first lone FIN ignored by the stale-FIN rule (FILE already holds data). */
   onStaleFin?: () => void;
@@ -31,7 +41,7 @@ export interface ReceiverOptions {
 
 export type ReceiveOutcome =
   | { ok: true; stats: ReceiverStats; peer: string; elapsedMs: number }
-  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error' | 'cannot-listen'; message: string; stats: ReceiverStats };
+  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'interrupted' | 'socket-error' | 'cannot-listen' | 'digest-mismatch'; message: string; stats: ReceiverStats };
 
 export interface ReceiveRun {
   done: Promise<ReceiveOutcome>;
@@ -49,6 +59,8 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
     idleTimeoutMs: o.idleTimeoutMs,
     lingerMs: o.lingerMs,
     acceptLoneFin,
+    acceptFrom: o.acceptFrom,
+    wire: o.wire,
     reorderSegments: o.reorderSegments,
     sack: o.sack,
   });
@@ -58,6 +70,7 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
   let over = false;
   let listening = false;
   let committed = false;
+  let mismatch = '';
   let staleFinSeen = false;
 
   const loop = new ReceiverLoop(machine, transport, sink, {
@@ -67,6 +80,11 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
       else if (ev.kind === 'ignored' && ev.reason === 'stale-fin' && !staleFinSeen) {
         staleFinSeen = true;
         o.onStaleFin?.();
+      } else if (ev.kind === 'other-mode') o.onOtherMode?.(ev.mode, ev.from);
+      else if (ev.kind === 'bad-mac') o.onBadMac?.(ev.from);
+      else if (ev.kind === 'digest-mismatch') {
+        mismatch = `digest mismatch: the received bytes have SHA-256 ${ev.received}, the sender's file ${ev.announced}`;
+        sink.discard(); // at once: no moment with a wrong temporary file beside FILE
       }
     },
     onFinished(end) {
@@ -79,6 +97,8 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
       sink.discard();
       if (end.reason === 'write-error') {
         settle({ ok: false, reason: end.reason, stats, message: `cannot write ${committed ? o.file : sink.tempPath}: ${describeError(end.error)}` });
+      } else if (end.reason === 'digest-mismatch') {
+        settle({ ok: false, reason: end.reason, stats, message: mismatch });
       } else if (end.reason === 'idle-timeout') {
         settle({ ok: false, reason: end.reason, stats, message: `transfer stalled: no valid segment from ${machine.peer} for ${o.idleTimeoutMs / 1000} s` });
       } else settle({ ok: false, reason: end.reason === 'socket-error' && !listening ? 'cannot-listen' : end.reason, stats, message: String(end.error) });

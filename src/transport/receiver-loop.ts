@@ -14,7 +14,7 @@ export interface Sink {
 
 export type LoopEnd =
   | { ok: true }
-  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'socket-error' | 'interrupted'; error: unknown };
+  | { ok: false; reason: 'idle-timeout' | 'write-error' | 'socket-error' | 'interrupted' | 'digest-mismatch'; error: unknown };
 
 export interface ReceiverHooks {
   onEvent?(ev: ReceiverEvent): void;
@@ -70,6 +70,7 @@ export class ReceiverLoop {
           if (ev.complete) this.sink.commit();
         } else if (ev.kind === 'done') return this.finish({ ok: true });
         else if (ev.kind === 'stalled') return this.finish({ ok: false, reason: 'idle-timeout', error: undefined });
+        else if (ev.kind === 'rejected') return this.finish({ ok: false, reason: 'digest-mismatch', error: undefined });
       }
     } catch (error) {
       this.finish({ ok: false, reason: 'write-error', error });
@@ -77,6 +78,7 @@ export class ReceiverLoop {
     }
     const reply = m.pollTransmit();
     if (reply !== undefined) this.transport.send(reply.to, reply.bytes);
+    m.prepare();
     this.transport.setTimer(m.pollTimeout());
   }
 

@@ -104,6 +104,7 @@ export class GroupLoop {
     let changed = this.drainEvents();
     const now = t.now();
     for (let out = g.pollTransmit(now); out !== undefined; out = g.pollTransmit(now)) t.send(out.receiver, out.bytes);
+    g.prepare();
     changed = this.drainEvents() || changed;
     if (changed) this.hooks.coordinator?.publish(g, undefined);
     if (g.finished) {

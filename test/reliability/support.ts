@@ -176,12 +176,26 @@ export function tally(counts: Map<string, number>, key: string): void {
 // receiver's last ACK, so it knows when the transfer has started and which seq is expected next, and it
 // can inject datagrams from either socket — i.e. from exactly the address:port each end trusts.
 
+/** A classic, --verify or --key ACK of a data segment (not a --key OPEN, whose seq means nothing). */
+function isAckOfData(msg: Buffer): boolean {
+  if (msg.length < 8) return false;
+  const type = msg.readUInt16BE(6);
+  if (msg.length === 8) return type === TYPE_ACK;
+  return (msg.length === 12 && type === 0xa501) || (msg.length === 32 && type === 0xa512 && msg.readUInt16BE(4) !== 3);
+}
+
 export class Relay {
   /** The sender's address:port, once it has written to the relay. */
   client: { address: string; port: number } | undefined;
   /** Seq of the receiver's latest ACK (undefined before the first one): the transfer has started. */
   lastAck: number | undefined;
   forwarded = { toReceiver: 0, toSender: 0 };
+  /** Every datagram the sender wrote, in order, when `record` is set (to replay a transfer later). */
+  recorded: Buffer[] = [];
+  record = false;
+  /** Rewrites a datagram in flight (undefined keeps it as it is): an on-path attacker or a bad link. */
+  tamperToReceiver: ((msg: Buffer) => Buffer | undefined) | undefined;
+  tamperToSender: ((msg: Buffer) => Buffer | undefined) | undefined;
   /** Datagrams from the receiver that this returns true for are dropped (a lossy return path). */
   dropToSender: ((msg: Buffer) => boolean) | undefined;
   dropped = 0;
@@ -194,7 +208,8 @@ export class Relay {
     front.on('message', (msg, rinfo) => {
       this.client = { address: rinfo.address, port: rinfo.port };
       this.forwarded.toReceiver++;
-      back.send(msg, receiver.port, receiver.address);
+      if (this.record) this.recorded.push(Buffer.from(msg));
+      back.send(this.tamperToReceiver?.(msg) ?? msg, receiver.port, receiver.address);
     });
     back.on('message', (msg, rinfo) => {
       if (rinfo.address !== receiver.address || rinfo.port !== receiver.port || !this.client) return;
@@ -202,9 +217,9 @@ export class Relay {
         this.dropped++;
         return;
       }
-      if (msg.length === 8 && msg.readUInt16BE(6) === TYPE_ACK) this.lastAck = msg.readUInt32BE(0);
+      if (isAckOfData(msg)) this.lastAck = msg.readUInt32BE(0);
       this.forwarded.toSender++;
-      front.send(msg, this.client.port, this.client.address);
+      front.send(this.tamperToSender?.(msg) ?? msg, this.client.port, this.client.address);
     });
   }
 
@@ -235,23 +250,28 @@ export class Relay {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Raw UDP (root only): datagrams with a source port of 0, which no ordinary socket can send. Perl is part of
-// every Debian/Ubuntu base system (perl-base), so no extra package is needed.
+// Raw UDP (root only): datagrams with any source address and port, including port 0, which no ordinary
+// socket can send. Perl is part of every Debian/Ubuntu base system (perl-base), so no extra package is needed.
 
 const RAW_UDP_PERL = `
 use strict; use Socket;
-my ($src, $dst, $dport, @hex) = @ARGV;
+my ($src, $sport, $dst, $dport, @hex) = @ARGV;
 socket(my $s, PF_INET, SOCK_RAW, 17) or die "socket: $!";
 bind($s, sockaddr_in(0, inet_aton($src))) or die "bind: $!";
 for my $h (@hex) {
   my $p = pack('H*', $h);
-  send($s, pack('nnnn', 0, $dport, 8 + length($p), 0) . $p, 0, sockaddr_in(0, inet_aton($dst))) or die "send: $!";
+  send($s, pack('nnnn', $sport, $dport, 8 + length($p), 0) . $p, 0, sockaddr_in(0, inet_aton($dst))) or die "send: $!";
 }
 `;
 
+/** Send each payload as a UDP datagram from src:srcPort (spoofed: nothing is bound there) to dst:port (needs root and perl). */
+export function sendRawUdp(src: string, srcPort: number, dst: string, port: number, payloads: Buffer[]): void {
+  execFileSync('perl', ['-e', RAW_UDP_PERL, src, String(srcPort), dst, String(port), ...payloads.map((p) => p.toString('hex'))], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
 /** Send each payload as a UDP datagram with source port 0 from `src` to dst:port (needs root and perl). */
 export function sendFromPortZero(src: string, dst: string, port: number, payloads: Buffer[]): void {
-  execFileSync('perl', ['-e', RAW_UDP_PERL, src, dst, String(port), ...payloads.map((p) => p.toString('hex'))], { stdio: ['ignore', 'ignore', 'pipe'] });
+  sendRawUdp(src, 0, dst, port, payloads);
 }
 
 /** Like run(), but SIGKILLed after `limitMs` (a program that should refuse at once may instead wait forever). */
