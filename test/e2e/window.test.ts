@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startClassicReceiver } from '../classic-receiver.js';
 import { fileBytes, sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
 import { freePort } from '../../harness/net.js';
-import { CLIENT } from '../../harness/paths.js';
+import { CLIENT, SERVER } from '../../harness/paths.js';
 import { receivedFile, run, startReceivers } from '../../harness/procs.js';
 
 const dir = tempDir('test');
@@ -85,5 +85,18 @@ describe('a windowed sender and a classic receiver that discards out-of-order se
     } finally {
       rx.close();
     }
+  });
+});
+
+describe('the window is a classic-wire extension', () => {
+  it('p2mpclient refuses --window/--sack/--cc with --verify, p2mpserver refuses --sack with --verify (usage errors)', async () => {
+    const src = path.join(dir, 'wire-src.bin');
+    writeSeededFile(src, 1000, 'wire');
+    const client = await run(CLIENT, ['--verify', '--window', '4', '127.0.0.9', '45000', src, '500']);
+    expect(client.code).toBe(2);
+    expect(client.stderr).toMatch(/--window, --sack and --cc apply to the classic wire only/);
+    const server = await run(SERVER, ['--verify', '--sack', '45000', path.join(dir, 'wire-out.bin'), '0']);
+    expect(server.code).toBe(2);
+    expect(server.stderr).toMatch(/--sack applies to the classic wire only/);
   });
 });
