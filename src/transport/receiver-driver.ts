@@ -18,6 +18,12 @@ export interface ReceiverOptions {
   random: () => number;
   idleTimeoutMs: number;
   lingerMs: number;
+  /** Reorder buffer capacity in segments (0: discard out-of-order segments, as the classic receiver). */
+  reorderSegments?: number;
+  /** Answer with SACKs while holding segments (for a --sack sender only). */
+  sack?: boolean;
+  /** The socket's receive buffer (SO_RCVBUF) in bytes; undefined: the system default. */
+  recvBufferBytes?: number;
   /** Called for each segment dropped by the loss service (the classic "Packet loss" line). */
   onLoss: (seq: number) => void;
   /** --sender HOST: only datagrams this accepts (an address:port key) may deliver a file. */
@@ -67,8 +73,10 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
     acceptLoneFin,
     acceptFrom: o.acceptFrom,
     wire: o.wire,
+    reorderSegments: o.reorderSegments,
+    sack: o.sack,
   });
-  const transport = new UdpReceiverTransport(o.port, o.bind);
+  const transport = new UdpReceiverTransport(o.port, o.bind, o.recvBufferBytes);
   let started = false;
   let settle: (r: ReceiveOutcome) => void = () => {};
   const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));
