@@ -12,7 +12,7 @@ import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
 import { parseRate } from '../core/pacer.js';
 import { CC_MODES, type WindowOptions } from '../core/window.js';
 import { defaultThreads, startEngine } from '../transport/engine.js';
-import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile, openSharedStream, type OpenedFile } from '../transport/shared-file.js';
+import { bufferSegments, DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile, openSharedStream, type OpenedFile } from '../transport/shared-file.js';
 import {
   catchInterrupt,
   EXIT_FAILED,
@@ -103,7 +103,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
   const file = opened.file;
-  const window = clampWindow(asked, Number.isFinite(file.length) && file.bufferBytes >= file.length ? Number.POSITIVE_INFINITY : Math.floor(file.bufferBytes / payload));
+  const window = clampWindow(asked, bufferSegments(file));
 
   const quiet = opts.quiet === true || opts.json === true;
   const log = Logger.open('p2mpclient', opts);

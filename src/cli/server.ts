@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { checkOutput, OutputError } from '../transport/atomic-output.js';
-import { startReceiver } from '../transport/receiver-driver.js';
+import { DEFAULT_RCVBUF_BYTES, DEFAULT_REORDER_SEGMENTS, startReceiver } from '../transport/receiver-driver.js';
 import { StdoutSink } from '../transport/stdout-sink.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseLoss, parsePort, parseTime, runProgram, UsageError } from './args.js';
 import { describeProgram } from './help.js';
@@ -181,11 +181,6 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   process.exitCode = signal !== undefined && !lastOk ? exitCodeFor(signal) : failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
-/** 1024 segments: a window of up to 1024 recovers any single loss in one round trip; at most 2 MiB held (MSS 2048). */
-const DEFAULT_REORDER_SEGMENTS = 1024;
-/** 4 MiB: see BENCHMARKS.md ("socket receive buffer"); Linux's default 208 KiB overflows under a 64-segment window of 2 KB. */
-const DEFAULT_RCVBUF_KIB = 4096;
-
 const program = describeProgram(new Command('p2mpserver').usage('[options] PORT FILE P'), {
   summary: 'Receive a file over P2MP-FTP (UDP, stop-and-wait ARQ; a --window sender works too) and write it to FILE.',
   args: [
@@ -216,7 +211,7 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
   .option('--log <file>', 'append the timestamped lines to FILE')
   .option('--reorder <segments>', 'hold up to this many out-of-order segments (from a --window sender) until the gap fills; 0 discards them like the classic receiver', String(DEFAULT_REORDER_SEGMENTS))
   .option('--sack', 'answer with selective acknowledgements while holding segments (only for p2mpclient --sack)')
-  .option('--rcvbuf <KiB>', 'socket receive buffer (the kernel caps it at net.core.rmem_max)', String(DEFAULT_RCVBUF_KIB))
+  .option('--rcvbuf <KiB>', 'socket receive buffer (the kernel caps it at net.core.rmem_max)', String(DEFAULT_RCVBUF_BYTES / 1024))
   .option('-q, --quiet', 'no loss lines (the "listening" line on stderr stays)')
   .option('--json', 'print each summary as one JSON line, see docs/JSON.md (implies --quiet)')
   .option('--no-progress', 'no live line (it is shown only when stderr is a terminal)')

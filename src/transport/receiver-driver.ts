@@ -10,6 +10,11 @@ import { describeError } from './fs-errors.js';
 import { ReceiverLoop, type Sink } from './receiver-loop.js';
 import { UdpReceiverTransport } from './udp.js';
 
+/** 1024 segments: a window of up to 1024 recovers any single loss in one round trip; at most 2 MiB held (MSS 2048). */
+export const DEFAULT_REORDER_SEGMENTS = 1024;
+/** 4 MiB: see BENCHMARKS.md ("socket receive buffer"); Linux's default 208 KiB overflows under a 64-segment window of 2 KB. */
+export const DEFAULT_RCVBUF_BYTES = 4096 * 1024;
+
 export interface ReceiverOptions {
   port: number;
   bind: string | undefined;
