@@ -21,6 +21,8 @@ import {
 import { DEFAULT_LINK, DEFAULT_OPTIONS, type ScenarioInput } from './options.js';
 import { formatText, summarize } from './report.js';
 import { runScenario } from './scenario.js';
+import { parseRate } from '../src/core/pacer.js';
+import { CC_MODES, type CcMode } from '../src/core/window.js';
 import type { CorruptScope } from './network.js';
 
 interface CliOptions {
@@ -45,6 +47,12 @@ interface CliOptions {
   corrupt: number;
   corruptScope: CorruptScope;
   bandwidth: number;
+  queue: number;
+  window: number;
+  sack: boolean;
+  cc: CcMode;
+  rate?: string;
+  reorder: number;
   slow: SlowGroup[];
   crash: CrashSpec[];
   giveUp: number;
@@ -94,6 +102,12 @@ function program(io: CliIo): Command {
     .option('--corrupt <prob>', 'single-bit corruption probability, each direction', parseProbability, 0)
     .addOption(new Option('--corrupt-scope <scope>', 'checked: bits the protocol checks; any: every bit (the classic header is not checksummed)').choices(['checked', 'any']).default(d.corruptScope))
     .option('--bandwidth <Mbit/s>', 'link rate for serialization delay; 0 = unlimited', parseNumber, 0)
+    .option('--window <N>', 'sliding window: up to N unacknowledged segments per receiver (1 = stop-and-wait)', parseInteger, d.window)
+    .option('--sack', 'selective acknowledgements on both sides', false)
+    .addOption(new Option('--cc <mode>', 'congestion response').choices([...CC_MODES]).default(d.cc))
+    .option('--rate <bits/s>', "pace the sender's total, e.g. 100M")
+    .option('--reorder <segments>', "receivers' reorder buffer (0: discard out-of-order segments)", parseInteger, d.reorderSegments)
+    .option('--queue <packets>', 'drop-tail queue bound of a rate-limited link, in packets; 0 = unbounded', parseInteger, 0)
     .option('--slow <count:delay>', 'give COUNT receivers (the last ones) this one-way delay; repeatable, e.g. --slow 5:200ms', parseSlow, [])
     .option('--crash <receiver@time>', 'receiver disappears at that virtual time; repeatable, e.g. --crash 3@2s', parseCrash, [])
     .option('--give-up <ms>', 'sender declares a receiver failed after this long without an ACK', parseDuration, d.giveUpMs)
@@ -109,14 +123,25 @@ function program(io: CliIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 }
 
+function rateOf(text: string): number {
+  const bits = parseRate(text);
+  if (bits === undefined) throw new RangeError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${text}'`);
+  return bits;
+}
+
 function toInput(c: CliOptions): ScenarioInput {
   if (c.replay !== undefined) return JSON.parse(c.replay) as ScenarioInput;
   const fixed = c.rto === 'adaptive' ? null : parseDuration(c.rto);
-  const link = { jitterMs: c.jitter, duplicate: c.dup, corrupt: c.corrupt, bandwidthMbps: c.bandwidth, delayMs: c.delay };
+  const link = { jitterMs: c.jitter, duplicate: c.dup, corrupt: c.corrupt, bandwidthMbps: c.bandwidth, queuePackets: c.queue, delayMs: c.delay };
   return {
     seed: /^\d{1,15}$/.test(c.seed) ? Number(c.seed) : c.seed,
     receivers: c.receivers,
     mode: c.mode,
+    window: c.window,
+    sack: c.sack,
+    cc: c.cc,
+    rateBitsPerSec: c.rate === undefined ? null : rateOf(c.rate),
+    reorderSegments: c.reorder,
     lossRate: c.p,
     fileBytes: c.fileSize,
     mss: c.mss,

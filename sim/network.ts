@@ -4,6 +4,7 @@
 // (send time < faultUntilMs) so that liveness can be asserted afterwards.
 
 import { HEADER_BYTES, peekType, TYPE_ACK, TYPE_DATA, TYPE_FIN, TYPE_LAST } from '../src/core/codec.js';
+import { TYPE_SACK } from '../src/core/sack.js';
 import { randomInt, type Random } from './prng.js';
 
 /**
@@ -26,6 +27,11 @@ export interface LinkOptions {
   corrupt: number;
   /** Serialization rate in Mbit/s; 0 means unlimited (no serialization delay, no queueing). */
   bandwidthMbps: number;
+  /**
+   * Drop-tail bound of a rate-limited link's queue, in packets (the one being serialized included); 0 =
+   * unbounded. Applies for the whole run, faulty phase or not, as a router's buffer would.
+   */
+  queuePackets: number;
 }
 
 /** IPv4 + UDP headers, counted when serializing a datagram onto a rate-limited link. */
@@ -38,6 +44,8 @@ export interface LinkStats {
   /** Datagrams handed to the link. */
   sent: number;
   dropped: number;
+  /** Of `dropped`, packets refused by a full queue (drop-tail). */
+  queueDrops: number;
   /** Extra copies created. */
   duplicated: number;
   corrupted: number;
@@ -59,6 +67,11 @@ function checkedRanges(bytes: Uint8Array): ReadonlyArray<readonly [number, numbe
       ];
     case TYPE_ACK:
       return [[4, 6]];
+    case TYPE_SACK:
+      return [
+        [0, 6],
+        [HEADER_BYTES, bytes.length],
+      ];
     case TYPE_FIN:
       return [[0, 6]];
     default:
@@ -87,9 +100,13 @@ export function flipBit(bytes: Uint8Array, random: Random, scope: CorruptScope):
 }
 
 export class Link {
-  readonly stats: LinkStats = { sent: 0, dropped: 0, duplicated: 0, corrupted: 0 };
+  readonly stats: LinkStats = { sent: 0, dropped: 0, queueDrops: 0, duplicated: 0, corrupted: 0 };
   /** When the link finishes serializing what is queued (rate-limited links only). */
   private busyUntil = 0;
+  /** Departure times of the packets queued on a bounded link, oldest first (a ring of queuePackets). */
+  private readonly departures: Float64Array;
+  private queueHead = 0;
+  private queued = 0;
 
   constructor(
     readonly options: LinkOptions,
@@ -98,7 +115,27 @@ export class Link {
     private readonly faultUntilMs: number,
     private readonly scope: CorruptScope,
     private readonly deliver: Deliver,
-  ) {}
+  ) {
+    this.departures = new Float64Array(options.bandwidthMbps > 0 ? options.queuePackets : 0);
+  }
+
+  /** Drop-tail: whether a bounded queue has room at `now` (packets whose serialization ended have left). */
+  private queueAccepts(now: number): boolean {
+    const q = this.departures;
+    if (q.length === 0) return true;
+    while (this.queued > 0 && q[this.queueHead]! <= now) {
+      this.queueHead = (this.queueHead + 1) % q.length;
+      this.queued--;
+    }
+    return this.queued < q.length;
+  }
+
+  private enqueue(departs: number): void {
+    const q = this.departures;
+    if (q.length === 0) return;
+    q[(this.queueHead + this.queued) % q.length] = departs;
+    this.queued++;
+  }
 
   send(now: number, bytes: Uint8Array): void {
     const o = this.options;
@@ -124,8 +161,14 @@ export class Link {
       }
       let departs = now;
       if (o.bandwidthMbps > 0) {
+        if (!this.queueAccepts(now)) {
+          this.stats.dropped++;
+          this.stats.queueDrops++;
+          continue;
+        }
         this.busyUntil = Math.max(now, this.busyUntil) + serializationMs(out.length, o.bandwidthMbps);
         departs = this.busyUntil;
+        this.enqueue(departs);
       }
       const jitter = o.jitterMs > 0 ? this.random() * o.jitterMs : 0;
       this.deliver(departs + o.delayMs + jitter, out, corrupted);

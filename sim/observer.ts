@@ -10,11 +10,11 @@ export type ViolationKind =
   | 'out-of-order-write' // a receiver wrote a segment before its predecessor
   | 'corrupted-write' // a datagram the network corrupted was written
   | 'wrong-bytes-write' // written bytes differ from the file at that offset
-  | 'multiple-unacked' // a sender transmitted a second segment while another was unacknowledged
-  | 'lockstep-barrier' // segment i+1 reached a receiver before every live receiver's ACK of i was accepted
+  | 'multiple-unacked' // a sender transmitted a segment with N segments already unacknowledged (N = 1: stop-and-wait)
+  | 'lockstep-barrier' // segment j reached a receiver before every live receiver's ACK of j - N was accepted
   | 'ack-for-unsent' // an honest (uncorrupted) ACK named a segment never sent
   | 'ack-accepted-unwritten' // a sender accepted an ACK for a segment its receiver never wrote
-  | 'acked-not-outstanding' // a sender reported an ACK for a segment that was not in flight
+  | 'acked-not-outstanding' // a sender reported an ACK for a segment not in flight, or out of order
   | 'timer-livelock'; // a machine woken at its pollTimeout() asked to be woken again at (or before) that instant
 
 export interface Violation {
@@ -50,8 +50,10 @@ export class Observer {
   readonly writtenBytes: number[];
   /** Writes that were out of order, duplicated, corrupted or wrong, per receiver. */
   private readonly faultyWrites: number[];
-  /** Index of the segment each sender has in flight, or -1. */
-  private readonly outstanding: number[];
+  /** Segments each sender has reported acknowledged (in order: one 'acked' event per segment). */
+  private readonly acked: number[];
+  /** One past the highest index each sender has transmitted. */
+  private readonly highSent: number[];
   /** A lower bound of min(acked) over live senders; both only grow, so it stays a lower bound. */
   private barrierFloor = 0;
   private readonly payloadBytes: number;
@@ -68,10 +70,13 @@ export class Observer {
     private readonly senders: SenderView,
     /** Where each receiver's written bytes go (the simulated disk); undefined = check but do not keep. */
     private readonly disks: Uint8Array[] | undefined,
+    /** N: at most this many unacknowledged segments per receiver. */
+    private readonly window = 1,
   ) {
     this.written = new Array<number>(receivers).fill(0);
     this.writtenBytes = new Array<number>(receivers).fill(0);
-    this.outstanding = new Array<number>(receivers).fill(-1);
+    this.acked = new Array<number>(receivers).fill(0);
+    this.highSent = new Array<number>(receivers).fill(0);
     this.faultyWrites = new Array<number>(receivers).fill(0);
     this.payloadBytes = payload;
     this.fileBuffer = Buffer.from(file.buffer, file.byteOffset, file.length);
@@ -91,15 +96,15 @@ export class Observer {
   onTransmit(r: number, now: number, bytes: Uint8Array): void {
     if (isHandshake(bytes)) return;
     const index = this.indexOf(bytes);
-    const out = this.outstanding[r]!;
-    if (out !== -1 && out !== index) this.report('multiple-unacked', r, now, `sent ${index} while ${out} unacked`);
-    this.outstanding[r] = index;
+    const acked = this.acked[r]!;
+    if (index >= acked + this.window) this.report('multiple-unacked', r, now, `sent ${index} with segments ${acked}..${index - 1} unacked (N = ${this.window})`);
+    this.highSent[r] = Math.max(this.highSent[r]!, index + 1);
   }
 
   /** The sender for receiver r accepted the ACK of segment `index`. */
   onAcked(r: number, now: number, index: number): void {
-    if (this.outstanding[r] !== index) this.report('acked-not-outstanding', r, now, `acked ${index}, in flight ${this.outstanding[r]}`);
-    this.outstanding[r] = -1;
+    if (index !== this.acked[r] || index >= this.highSent[r]!) this.report('acked-not-outstanding', r, now, `acked ${index}, next unacked ${this.acked[r]}, sent up to ${this.highSent[r]! - 1}`);
+    this.acked[r] = index + 1;
     if (this.written[r]! <= index) this.report('ack-accepted-unwritten', r, now, `acked ${index}, receiver wrote ${this.written[r]}`);
   }
 
@@ -107,11 +112,12 @@ export class Observer {
   onArrival(r: number, now: number, bytes: Uint8Array, corrupted: boolean, receivers: number): void {
     if (!this.lockstep || corrupted || isHandshake(bytes)) return;
     const index = this.indexOf(bytes);
-    if (index <= this.barrierFloor) return;
+    const slack = this.window - 1;
+    if (index <= this.barrierFloor + slack) return;
     let floor = Number.POSITIVE_INFINITY;
     for (let q = 0; q < receivers; q++) if (this.senders.live(q)) floor = Math.min(floor, this.senders.acked(q));
     this.barrierFloor = floor;
-    if (index > floor) this.report('lockstep-barrier', r, now, `segment ${index} arrived, min live acked ${floor}`);
+    if (index > floor + slack) this.report('lockstep-barrier', r, now, `segment ${index} arrived, min live acked ${floor}, N = ${this.window}`);
   }
 
   /** Receiver r delivered `payload` as the segment with sequence number `seq`; the driver writes it here. */

@@ -5,6 +5,7 @@ import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from '../src/core/codec.js';
 import { TRAILER_BYTES, type WireMode } from '../src/core/extension.js';
 import type { EofMode, Mode } from '../src/core/options.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
+import { CC_MODES, type CcMode } from '../src/core/window.js';
 import type { CorruptScope, LinkOptions } from './network.js';
 import type { Seed } from './prng.js';
 
@@ -27,6 +28,15 @@ export interface ScenarioOptions {
   seed: Seed;
   receivers: number;
   mode: Mode;
+  /** N, the sliding window (1: the classic stop-and-wait). */
+  window: number;
+  /** SACK on both sides. */
+  sack: boolean;
+  cc: CcMode;
+  /** --rate: the sender's total, bits per second; null = unpaced. */
+  rateBitsPerSec: number | null;
+  /** The receivers' reorder buffer, in segments (0: discard out-of-order segments, as the classic receiver). */
+  reorderSegments: number;
   /** The receivers' classic loss service P (applied by ReceiverMachine, as in real runs). */
   lossRate: number;
   fileBytes: number;
@@ -61,12 +71,17 @@ export type ScenarioInput = Partial<Omit<ScenarioOptions, 'rto' | 'down' | 'up'>
   up?: Partial<LinkOptions>;
 };
 
-export const DEFAULT_LINK: LinkOptions = { delayMs: 10, jitterMs: 0, loss: 0, duplicate: 0, corrupt: 0, bandwidthMbps: 0 };
+export const DEFAULT_LINK: LinkOptions = { delayMs: 10, jitterMs: 0, loss: 0, duplicate: 0, corrupt: 0, bandwidthMbps: 0, queuePackets: 0 };
 
 export const DEFAULT_OPTIONS: ScenarioOptions = {
   seed: 1,
   receivers: 3,
   mode: 'independent',
+  window: 1,
+  sack: false,
+  cc: 'none',
+  rateBitsPerSec: null,
+  reorderSegments: 1024,
   lossRate: 0.05,
   fileBytes: 1 << 20,
   mss: 500,
@@ -113,11 +128,17 @@ function validateLink(l: LinkOptions, name: string): void {
   check(prob(l.duplicate), `${name}.duplicate in [0, 1]`);
   check(prob(l.corrupt) && l.corrupt < 1, `${name}.corrupt in [0, 1)`);
   check(nonNeg(l.bandwidthMbps), `${name}.bandwidthMbps >= 0`);
+  check(Number.isInteger(l.queuePackets) && l.queuePackets >= 0, `${name}.queuePackets is a non-negative integer`);
 }
 
 function validate(o: ScenarioOptions): void {
   check(Number.isInteger(o.receivers) && o.receivers >= 1, 'receivers >= 1');
   check(o.mode === 'independent' || o.mode === 'lockstep', 'mode');
+  check(Number.isInteger(o.window) && o.window >= 1, 'window is a positive integer');
+  check(typeof o.sack === 'boolean', 'sack');
+  check((CC_MODES as readonly string[]).includes(o.cc), 'cc');
+  check(o.rateBitsPerSec === null || (Number.isFinite(o.rateBitsPerSec) && o.rateBitsPerSec > 0), 'rateBitsPerSec > 0');
+  check(Number.isInteger(o.reorderSegments) && o.reorderSegments >= 0, 'reorderSegments >= 0');
   check(o.lossRate >= 0 && o.lossRate < 1, 'lossRate in [0, 1)');
   check(Number.isInteger(o.fileBytes) && o.fileBytes >= 0, 'fileBytes >= 0');
   check(Number.isInteger(o.mss) && o.mss > MSS_MIN_EXCLUSIVE && o.mss <= MSS_MAX, `mss in ${MSS_MIN_EXCLUSIVE + 1}..${MSS_MAX}`);

@@ -13,6 +13,7 @@ import { maxRttMs } from './bounds.js';
 import type { LinkOptions } from './network.js';
 import { resolveOptions, type ScenarioInput } from './options.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
+import type { CcMode } from '../src/core/window.js';
 
 /** Receivers x segments per generated case: keeps one case at a few ms on average (sizes still span the ranges). */
 export const SEGMENT_BUDGET = 10_000;
@@ -41,6 +42,8 @@ export const linkArbitrary: fc.Arbitrary<LinkOptions> = fc.record({
   // Slow links only down to 1 Mbit/s: a 2 KiB segment then takes ~17 ms, below the smallest fixed RTO, so
   // spurious retransmissions cannot pile up in the link queue without bound.
   bandwidthMbps: fc.oneof(fc.constant(0), uniform(1, 100)),
+  // Unbounded: a bounded queue keeps dropping after the faulty phase, which the liveness bound does not cover.
+  queuePackets: fc.constant(0),
 });
 
 const rtoArbitrary = fc.oneof(
@@ -195,6 +198,29 @@ export function checkScenario(input: ScenarioInput): void {
 export const scenarioProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> => fc.property(scenarioArbitrary(mode), checkScenario);
 export const corruptAnyProperty = (wireMode: Exclude<WireMode, 'classic'>): fc.IProperty<[ScenarioInput]> => fc.property(corruptAnyArbitrary(wireMode), checkScenario);
 export const crashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> => fc.property(crashArbitrary(mode), checkScenario);
+
+/**
+ * The sliding window on top of any scenario: N up to 64 segments in flight, SACK or classic ACKs, AIMD or not,
+ * receivers that discard out-of-order segments (reorder 0, the classic receiver), buffer fewer than N, or many.
+ * The observer then checks at most N unacknowledged per receiver and the lockstep-window barrier.
+ */
+const windowFields = {
+  window: fc.integer({ min: 2, max: 64 }),
+  sack: fc.boolean(),
+  cc: fc.constantFrom<CcMode>('none', 'aimd'),
+  reorderSegments: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 64 }), fc.constant(1024)),
+};
+
+type WindowFields = { [K in keyof typeof windowFields]: (typeof windowFields)[K] extends fc.Arbitrary<infer T> ? T : never };
+
+function withWindow<T extends ScenarioInput>(input: T, w: WindowFields): T {
+  return { ...input, window: w.window, sack: w.sack, cc: w.cc, reorderSegments: w.reorderSegments };
+}
+
+export const windowScenarioProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.tuple(scenarioArbitrary(mode), fc.record(windowFields)).map(([input, w]) => withWindow(input, w)), checkScenario);
+export const windowCrashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.tuple(crashArbitrary(mode), fc.record(windowFields)).map(([input, w]) => withWindow(input, w)), checkScenario);
 
 /** The same scenario twice gives the same run: trace hash, events and every receiver's outcome. */
 export function checkDeterminism(input: ScenarioInput): void {

@@ -1,7 +1,7 @@
 // Every property, by name, with its run sizes: the single list used by the vitest suite and the CI fuzzer.
 
 import fc from 'fast-check';
-import { corruptAnyProperty, crashProperty, determinismProperty, scenarioProperty } from './properties.js';
+import { corruptAnyProperty, crashProperty, determinismProperty, scenarioProperty, windowCrashProperty, windowScenarioProperty } from './properties.js';
 import { receiverFuzzProperty, senderFuzzProperty } from './machine-fuzz.js';
 import type { ScenarioInput } from './options.js';
 
@@ -77,6 +77,9 @@ export const PROPERTIES: readonly PropertyEntry[] = [
   entry('scenario-lockstep', 'whole transfers, lockstep mode: identical files, termination, barrier, all invariants', 100, 1000, () => scenarioProperty('lockstep'), same),
   entry('crash-independent', 'receivers vanish, independent mode: survivors complete, the crashed are given up', 100, 400, () => crashProperty('independent'), same),
   entry('crash-lockstep', 'receivers vanish, lockstep mode: the barrier releases, survivors complete', 100, 400, () => crashProperty('lockstep'), same),
+  entry('window-independent', 'sliding window (N <= 64, SACK or not, AIMD or not, receivers that buffer or discard), independent: identical files, at most N unacknowledged', 60, 600, () => windowScenarioProperty('independent'), same),
+  entry('window-lockstep', 'sliding window, lockstep: segment j reaches nobody before every live receiver acknowledged j - N', 60, 600, () => windowScenarioProperty('lockstep'), same),
+  entry('window-crash-lockstep', 'sliding window, receivers vanish in lockstep: the window barrier releases, survivors complete', 40, 300, () => windowCrashProperty('lockstep'), same),
   entry('corrupt-any-verify', '--verify, corruption of any bit (header included): identical files, termination, never a wrong file committed', 100, 300, () => corruptAnyProperty('verify'), same),
   entry('corrupt-any-key', '--key, corruption of any bit (header included): identical files, termination, never a wrong file committed', 30, 100, () => corruptAnyProperty('key'), same),
   entry('determinism', 'the same seed and options twice: the same trace hash and outcome (the simulator is deterministic)', 30, 60, determinismProperty, same),

@@ -106,6 +106,8 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
     rto,
     giveUpMs: o.giveUpMs,
     initialSeq: o.initialSeq,
+    window: { window: o.window, sack: o.sack, cc: o.cc },
+    rateBitsPerSec: o.rateBitsPerSec ?? undefined,
     wire: o.wireMode === 'classic' ? undefined : { mode: o.wireMode, digest: createHash('sha256').update(file).digest(), key: keys },
   });
   const total = group.total;
@@ -116,7 +118,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
   // observer checks each write against the file either way.
   const disks = keepReceived ? Array.from({ length: n }, () => new Uint8Array(o.fileBytes)) : undefined;
   const view: SenderView = { acked: (q) => group.flows[q]!.acked, live: (q) => group.flows[q]!.status !== 'failed' };
-  const observer = new Observer(n, file, group.segments.payloadBytes, total, o.initialSeq, o.mode === 'lockstep', view, disks);
+  const observer = new Observer(n, file, group.segments.payloadBytes, total, o.initialSeq, o.mode === 'lockstep', view, disks, o.window);
   const committed = new Array<boolean>(n).fill(false);
 
   const watch: SimWatch = { livelock: (which, r, now) => observer.onTimerLivelock(which, r, now) };
@@ -170,6 +172,8 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       idleTimeoutMs: o.idleTimeoutMs,
       lingerMs: o.lingerMs,
       initialSeq: o.initialSeq,
+      reorderSegments: o.reorderSegments,
+      sack: o.sack,
       wire: o.wireMode === 'verify' ? new VerifyReceiverWire() : keys && new KeyReceiverWire(keys.psk, seededBytes(stream(o.seed, `key/challenge/${r}`), NONCE_SEED_BYTES)),
     });
     receivers.push(rx);

@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, encodeAck, encodeData, encodeFin } from '../src/core/codec.js';
 import { standaloneFlow, type SenderEvent, type SenderFlow } from '../src/core/flow.js';
+import type { Flow } from '../src/core/group.js';
 import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import { RtoEstimator, type RtoConfig } from '../src/core/rto.js';
 import { segmentCount, sendableSegments } from '../src/core/segments.js';
+import { standaloneWindowFlow } from '../src/core/window.js';
 import { runScenario } from '../sim/scenario.js';
 import { fileBytes } from '../harness/files.js';
 import { concat, hex, specSegments, utf8 } from './support.js';
@@ -34,7 +36,7 @@ function ackFor(segment: Uint8Array): Uint8Array {
 }
 
 /** Runs a sender against an ideal receiver (every segment ACKed after `rttMs`) and returns what it transmitted. */
-function runIdeal(s: SenderFlow, rttMs = 0): Uint8Array[] {
+function runIdeal(s: Flow, rttMs = 0): Uint8Array[] {
   const sent: Uint8Array[] = [];
   let now = 0;
   for (let b = s.pollTransmit(now); b !== undefined; b = s.pollTransmit(now)) {
@@ -494,7 +496,13 @@ describe('sender: giving up', () => {
   });
 });
 
-describe('sender: a receiver that is not listening yet (waitMs)', () => {
+// The same wait for both flows (one StartWait): a windowed sender sends only segment 0 until it is acknowledged.
+const waitingFlows: Array<[string, (over: Partial<FlowOptions>) => Flow]> = [
+  ['stop-and-wait', sender],
+  ['--window 8', (over) => standaloneWindowFlow({ mss: 12, file: utf8('0123456789abcdef'), eof: 'empty', rto: RTO, giveUpMs: 60_000, ...over, window: 8, sack: false, cc: 'none' })],
+];
+
+describe.each(waitingFlows)('sender (%s): a receiver that is not listening yet (waitMs)', (_name, sender) => {
   it('port unreachable before the first ACK is retried within the wait window, and the receiver then completes', () => {
     const s = sender({ rto: { ...RTO, fixedMs: 300 }, giveUpMs: 1000, waitMs: 2000 });
     s.pollTransmit(0);

@@ -37,7 +37,7 @@ runTransportConformance('simulated links', async () => {
   const net = new SimNet({
     receivers: 2,
     link: (r, dir, deliver) =>
-      new Link({ delayMs: 3, jitterMs: 1, loss: 0, duplicate: 0, corrupt: 0, bandwidthMbps: 0 }, stream(1, `conformance/${r}/${dir}`), 0, 'checked', deliver),
+      new Link({ delayMs: 3, jitterMs: 1, loss: 0, duplicate: 0, corrupt: 0, bandwidthMbps: 0, queuePackets: 0 }, stream(1, `conformance/${r}/${dir}`), 0, 'checked', deliver),
     watch: { livelock: () => {} },
   });
   return {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// p2mpclient HOST... PORT FILE MSS: send FILE to every HOST over P2MP-FTP (stop-and-wait per receiver).
+// p2mpclient HOST... PORT FILE MSS: send FILE to every HOST over P2MP-FTP (stop-and-wait per receiver, or a
+// sliding window with --window).
 
 import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
@@ -8,8 +9,10 @@ import { TRAILER_BYTES } from '../core/extension.js';
 import { EOF_MODES, MODES, type EofMode, type SenderOptions, type WireOptions } from '../core/options.js';
 import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
+import { parseRate } from '../core/pacer.js';
+import { CC_MODES, type WindowOptions } from '../core/window.js';
 import { defaultThreads, startEngine } from '../transport/engine.js';
-import { DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile, openSharedStream, type OpenedFile } from '../transport/shared-file.js';
+import { bufferSegments, DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile, openSharedStream, type OpenedFile } from '../transport/shared-file.js';
 import {
   catchInterrupt,
   EXIT_FAILED,
@@ -46,6 +49,10 @@ interface ClientOptions {
   events?: string;
   verbose?: boolean;
   log?: string;
+  window: string;
+  sack?: boolean;
+  cc: string;
+  rate?: string;
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
@@ -82,6 +89,12 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const wireMode = choice.mode === 'classic' ? undefined : choice.mode;
   const payload = payloadBytes(mss, TRAILER_BYTES[choice.mode]);
   if (payload <= 0) throw new UsageError(`MSS ${mss} leaves no room for data with ${choice.mode === 'key' ? '--key' : '--verify'} (its segments need MSS > ${mss - payload})`);
+  const asked = parseWindow(opts);
+  const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
+  if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${opts.rate}'`);
+  if (choice.mode !== 'classic' && (asked.window > 1 || asked.sack || asked.cc !== 'none')) {
+    throw new UsageError('--window, --sack and --cc apply to the classic wire only (not with --verify or --key, yet)');
+  }
   const targets = await resolveTargets(specs, port);
   let opened: OpenedFile;
   try {
@@ -90,6 +103,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     throw err instanceof FileReadError ? new UsageError(err.message) : err;
   }
   const file = opened.file;
+  const window = clampWindow(asked, bufferSegments(file));
 
   const quiet = opts.quiet === true || opts.json === true;
   const log = Logger.open('p2mpclient', opts);
@@ -101,7 +115,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   // The END carries the SHA-256 the reader computes (opened.digest, filled in before the END may be sent).
   const wire: WireOptions | undefined =
     wireMode === undefined ? undefined : { mode: wireMode, digest: opened.digest, key: choice.mode === 'key' ? { psk: choice.psk, ns: randomBytes(NONCE_SEED_BYTES) } : undefined };
-  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, waitMs, wire };
+  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, waitMs, window, rateBitsPerSec, wire };
   const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, onEvent: events.wanted ? (ev) => events.handle(ev) : undefined });
   const signals = catchInterrupt(() => run.abort());
   const drawn = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI;
@@ -121,7 +135,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const interrupted = signal !== undefined;
 
   const fileBytes = opened.size() ?? results.reduce((m, r) => Math.max(m, r.stats.bytesAcked), 0);
-  const summary = summarize({ results, elapsedMs, file: filePath, fileBytes, sha256, mss, mode, eof, port, giveUpMs, interrupted, readError, wire: wireMode });
+  const summary = summarize({ results, elapsedMs, file: filePath, fileBytes, sha256, mss, mode, eof, port, giveUpMs, interrupted, readError, wire: wireMode, window, rateBitsPerSec });
   if (opts.json) process.stdout.write(jsonLine(summary));
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
@@ -132,8 +146,24 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   process.exitCode = signal !== undefined ? exitCodeFor(signal) : summary.ok ? EXIT_OK : EXIT_FAILED;
 }
 
+/** --window, --sack, --cc as given (validated; the window is clamped to the file buffer once the file is open). */
+function parseWindow(opts: ClientOptions): WindowOptions {
+  if (!/^[0-9]+$/.test(opts.window.trim()) || Number(opts.window) < 1) throw new UsageError(`--window must be a positive integer (segments), got '${opts.window}'`);
+  return { window: Number(opts.window), sack: opts.sack === true, cc: parseChoice('--cc', opts.cc, CC_MODES) };
+}
+
+/**
+ * A window larger than the file buffer holds (in segments) is clamped to it: segments beyond the buffer cannot
+ * be sent anyway, and saying so beats a window that silently never fills.
+ */
+function clampWindow(w: WindowOptions, bufferSegments: number): WindowOptions {
+  if (w.window <= bufferSegments) return w;
+  process.stderr.write(`p2mpclient: --window ${w.window} is more than the file buffer holds (${bufferSegments} segments, --buffer); using ${bufferSegments}\n`);
+  return { ...w, window: bufferSegments };
+}
+
 const program = describeProgram(new Command('p2mpclient').usage('[options] HOST... PORT FILE MSS'), {
-  summary: 'Send FILE to every HOST over P2MP-FTP: UDP with stop-and-wait ARQ, one loop per receiver.',
+  summary: 'Send FILE to every HOST over P2MP-FTP: UDP with stop-and-wait ARQ (or a sliding window, --window), one loop per receiver.',
   args: [
     ['<HOST...>', 'receivers: names or IPv4 addresses, each optionally HOST:PORT for a receiver on its own port (more with --hosts-file)'],
     ['<PORT>', "the receivers' UDP port, 1024 < PORT <= 65535"],
@@ -149,6 +179,8 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
     'p2mpclient --mode lockstep --hosts-file hosts.txt 7735 ./file 500',
     'p2mpclient host-a host-b:7736 7735 ./file 1500     # host-b on its own port',
     'tar c dir | p2mpclient --json 10.0.0.2 7735 - 1472 > summary.json',
+    'p2mpclient --window 32 --sack 10.0.0.2 7735 ./file 1472  # p2mpserver --sack',
+    'p2mpclient --window 64 --cc aimd --rate 100M 10.0.0.2 7735 ./file 1472',
   ],
 })
   .argument('<HOST...>')
@@ -165,6 +197,10 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
   .option('--events <file>', 'append a status stream to FILE: one JSON object a line for each timeout, completion and failure (docs/JSON.md)')
   .option('-v, --verbose', 'timestamped lines about the transfer on stderr')
   .option('--log <file>', 'append the timestamped lines to FILE')
+  .option('--window <N>', 'sliding window: up to N unacknowledged segments per receiver (1 = the classic stop-and-wait); works with any classic receiver', '1')
+  .option('--sack', 'read selective acknowledgements (needs p2mpserver --sack; off: classic ACKs only)')
+  .option('--cc <mode>', 'congestion response: none, or aimd (halve on a loss event, +1 segment per round trip, never above N)', 'none')
+  .option('--rate <bits/s>', 'pace the sender\'s total transmissions, e.g. 100M (k, M, G: 10^3, 10^6, 10^9 bits per second)')
   .option('-q, --quiet', 'no event lines and no progress; summary only')
   .option('--json', 'print the summary as one JSON line, see docs/JSON.md (implies --quiet)')
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { checkOutput, OutputError } from '../transport/atomic-output.js';
-import { startReceiver } from '../transport/receiver-driver.js';
+import { DEFAULT_RCVBUF_BYTES, DEFAULT_REORDER_SEGMENTS, startReceiver } from '../transport/receiver-driver.js';
 import { StdoutSink } from '../transport/stdout-sink.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseLoss, parsePort, parseTime, runProgram, UsageError } from './args.js';
 import { describeProgram } from './help.js';
@@ -25,6 +25,9 @@ interface ServerOptions {
   count: string;
   verbose?: boolean;
   log?: string;
+  reorder: string;
+  sack?: boolean;
+  rcvbuf: string;
   quiet?: boolean;
   json?: boolean;
   progress: boolean;
@@ -82,6 +85,10 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const wire = wireChoice(opts);
   const acceptFrom = opts.sender === undefined ? undefined : acceptOnlyFrom(await resolveSenderHost(opts.sender));
   const quiet = opts.quiet === true || opts.json === true;
+  const reorderSegments = parseDecimal('--reorder', opts.reorder);
+  if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got '${opts.reorder}'`);
+  const recvBufferBytes = Math.floor(parseDecimal('--rcvbuf', opts.rcvbuf, { positive: true }) * 1024);
+  if (opts.sack === true && wire.mode !== 'classic') throw new UsageError('--sack applies to the classic wire only (not with --verify or --key, yet)');
   // With FILE - stdout carries the data: everything else goes to stderr.
   const report = (text: string): boolean => (toStdout ? process.stderr : process.stdout).write(text);
   const log = Logger.open('p2mpserver', opts);
@@ -105,6 +112,9 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
       random: seedrandom(transferSeed),
       idleTimeoutMs,
       lingerMs,
+      reorderSegments,
+      sack: opts.sack === true,
+      recvBufferBytes,
       sink: toStdout ? new StdoutSink() : undefined,
       onLoss: quiet ? () => {} : (seq) => lines(`Packet loss, sequence number = ${seq}\n`),
       acceptFrom,
@@ -172,7 +182,7 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
 }
 
 const program = describeProgram(new Command('p2mpserver').usage('[options] PORT FILE P'), {
-  summary: 'Receive a file over P2MP-FTP (UDP, stop-and-wait ARQ) and write it to FILE.',
+  summary: 'Receive a file over P2MP-FTP (UDP, stop-and-wait ARQ; a --window sender works too) and write it to FILE.',
   args: [
     ['<PORT>', 'UDP port to listen on, 1024 < PORT <= 65535'],
     ['<FILE>', 'where to write the file: written to a temporary file beside it and renamed onto FILE only when complete (an interrupted transfer leaves FILE untouched); {n} in it is the transfer number (see --count); - writes stdout as the data arrives (no temporary file, no rename)'],
@@ -186,6 +196,7 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
     'p2mpserver --bind 127.0.0.2 7735 /tmp/copy 0.05',
     'p2mpserver --count 0 7735 /srv/in/file-{n}.bin 0      # serve until Ctrl-C',
     'p2mpserver 7735 - 0 | tar x                           # data on stdout',
+    'p2mpserver --sack --rcvbuf 8192 7735 /tmp/copy 0     # p2mpclient --sack',
   ],
 })
   .argument('<PORT>')
@@ -198,6 +209,9 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
   .option('--count <n>', 'serve n transfers one after another, 0 for no limit', '1')
   .option('-v, --verbose', 'timestamped lines about each transfer on stderr')
   .option('--log <file>', 'append the timestamped lines to FILE')
+  .option('--reorder <segments>', 'hold up to this many out-of-order segments (from a --window sender) until the gap fills; 0 discards them like the classic receiver', String(DEFAULT_REORDER_SEGMENTS))
+  .option('--sack', 'answer with selective acknowledgements while holding segments (only for p2mpclient --sack)')
+  .option('--rcvbuf <KiB>', 'socket receive buffer (the kernel caps it at net.core.rmem_max)', String(DEFAULT_RCVBUF_BYTES / 1024))
   .option('-q, --quiet', 'no loss lines (the "listening" line on stderr stays)')
   .option('--json', 'print each summary as one JSON line, see docs/JSON.md (implies --quiet)')
   .option('--no-progress', 'no live line (it is shown only when stderr is a terminal)')

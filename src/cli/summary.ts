@@ -4,6 +4,7 @@
 import { payloadBytes } from '../core/codec.js';
 import { TRAILER_BYTES } from '../core/extension.js';
 import type { FailReason } from '../core/flow.js';
+import { CLASSIC_WINDOW, type WindowOptions, type WindowStats } from '../core/window.js';
 import { noAnswerReason } from './wire-options.js';
 import type { FlowResult } from '../../workers/send-task.js';
 import { JSON_SCHEMA, statusOf, type Reason, type Status } from './json.js';
@@ -25,7 +26,14 @@ export interface SummaryInput {
   readError: string | undefined;
   /** --verify or --key; absent: the classic wire. */
   wire?: 'verify' | 'key';
+  /** The sliding window (absent: the classic stop-and-wait). */
+  window?: WindowOptions;
+  /** --rate, bits per second (absent: unpaced). */
+  rateBitsPerSec?: number;
 }
+
+/** Whether the flows were windowed (WindowFlow: the group hosts SenderFlow for the classic stop-and-wait). */
+const windowed = (w: WindowOptions): boolean => w.window > 1 || w.sack || w.cc !== 'none';
 
 export interface ReceiverSummary {
   host: string;
@@ -43,6 +51,10 @@ export interface ReceiverSummary {
   duplicateAcks: number;
   /** ACKs naming a segment never sent: must stay 0 with an honest receiver. */
   ackForUnsent: number;
+  /** Retransmissions decided without the timer (duplicate ACKs, SACK holes); null in a stop-and-wait run. */
+  fastRetransmits: number | null;
+  /** Segments first learned of as held through a SACK; null without --sack. */
+  sacked: number | null;
   ignored: number;
   srttMs: number | null;
   timeMs: number;
@@ -68,8 +80,12 @@ export interface Summary {
   /** classic, or the extension (--verify, --key); `eof` applies to the classic wire only. */
   wire: 'classic' | 'verify' | 'key';
   port: number;
+  /** The sliding window (`window` 1, no SACK, cc none: the classic stop-and-wait). */
+  window: WindowOptions;
+  /** --rate (the sender's total), or null: unpaced. */
+  rateBitsPerSec: number | null;
   receivers: ReceiverSummary[];
-  total: Record<Counted, number> & { receivers: number; complete: number; failed: number; unconfirmed: number; interrupted: number; timeMs: number; goodputMbps: number };
+  total: Record<Counted, number> & { fastRetransmits: number | null; sacked: number | null; receivers: number; complete: number; failed: number; unconfirmed: number; interrupted: number; timeMs: number; goodputMbps: number };
 }
 
 /** Megabits per second for `bytes` in `ms` milliseconds: 0 for no time, NaN for an unknown (NaN) time. */
@@ -124,6 +140,9 @@ function receiverReason(r: FlowResult, readError: string | undefined): Reason | 
 }
 
 export function summarize(i: SummaryInput): Summary {
+  const window = i.window ?? CLASSIC_WINDOW;
+  const extended = windowed(window);
+  const windowStat = (r: FlowResult, k: 'fastRetransmits' | 'sacked', applies: boolean): number | null => (applies ? ((r.stats as Partial<WindowStats>)[k] ?? 0) : null);
   const receivers = i.results.map((r): ReceiverSummary => {
     const reason = receiverReason(r, i.readError);
     return {
@@ -141,6 +160,8 @@ export function summarize(i: SummaryInput): Summary {
       timeouts: r.stats.timeouts,
       duplicateAcks: r.stats.duplicateAcks,
       ackForUnsent: r.stats.ackForUnsent,
+      fastRetransmits: windowStat(r, 'fastRetransmits', extended),
+      sacked: windowStat(r, 'sacked', window.sack),
       ignored: r.stats.ignored,
       srttMs: r.srttMs ?? null,
       timeMs: r.elapsedMs,
@@ -148,6 +169,7 @@ export function summarize(i: SummaryInput): Summary {
     };
   });
   const sum = (k: Counted): number => receivers.reduce((a, r) => a + r[k], 0);
+  const sumOrNull = (k: 'fastRetransmits' | 'sacked'): number | null => (receivers.every((r) => r[k] === null) ? null : receivers.reduce((a, r) => a + (r[k] ?? 0), 0));
   const count = (s: Status): number => receivers.filter((r) => r.status === s).length;
   const ok = receivers.every((r) => r.status === 'complete') && !i.interrupted && i.readError === undefined;
   // The run's reason: a read error or an interrupt first, then a failed receiver's over an unconfirmed one's.
@@ -170,6 +192,8 @@ export function summarize(i: SummaryInput): Summary {
     eof: i.eof,
     wire: i.wire ?? 'classic',
     port: i.port,
+    window,
+    rateBitsPerSec: i.rateBitsPerSec ?? null,
     receivers,
     total: {
       receivers: receivers.length,
@@ -185,6 +209,8 @@ export function summarize(i: SummaryInput): Summary {
       timeouts: sum('timeouts'),
       duplicateAcks: sum('duplicateAcks'),
       ackForUnsent: sum('ackForUnsent'),
+      fastRetransmits: sumOrNull('fastRetransmits'),
+      sacked: sumOrNull('sacked'),
       ignored: sum('ignored'),
       timeMs: i.elapsedMs,
       goodputMbps: mbps(sum('bytes'), i.elapsedMs),
@@ -222,14 +248,20 @@ export function formatSummary(s: Summary): string {
     return `${t[k]}${some.length > 0 ? ` (${some.join(', ')})` : ''}`;
   };
   const counters = `Ignored datagrams (not ACKs): ${which('ignored')}; ACKs for unsent segments: ${which('ackForUnsent')}\n`;
+  // Windowed runs only (the classic table stays as it was): loss repairs the timer did not decide.
+  const fast = t.fastRetransmits === null ? '' : `Fast retransmits: ${t.fastRetransmits}${t.sacked === null ? '' : `; segments SACKed: ${t.sacked}`}\n`;
   const failures = s.receivers
     .filter((r) => r.status !== 'complete')
     .map((r) => `${STATUS_WORD[r.status]} ${r.address}:${r.port}: ${r.message ?? r.reason}\n`)
     .join('');
   const end = s.wire === 'classic' ? `eof ${s.eof}` : `--${s.wire}`;
+  const w = s.window;
+  const extras =
+    (windowed(w) ? `, window ${w.window}${w.sack ? ', sack' : ''}${w.cc !== 'none' ? `, cc ${w.cc}` : ''}` : '') +
+    (s.rateBitsPerSec !== null ? `, rate ${s.rateBitsPerSec / 1e6} Mbit/s` : '');
   const head =
     `Sent ${s.file}: ${s.bytes} bytes${s.status === 'interrupted' ? ' (interrupted)' : ''}\n` +
-    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, ${end}\n` +
+    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, ${end}${extras}\n` +
     `SHA-256 ${s.sha256 ?? '-'}  ${s.file}\n`;
-  return `${head}${table(rows)}\n${counters}${failures}`;
+  return `${head}${table(rows)}\n${counters}${fast}${failures}`;
 }

@@ -10,6 +10,7 @@ import { Fifo } from './queue.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
 import type { SenderOptions } from './options.js';
 import { SegmentSource, type FileSource } from './segments.js';
+import { StartWait } from './start-wait.js';
 
 export interface FlowConfig {
   segments: SegmentSource;
@@ -70,21 +71,24 @@ export interface SenderStats {
   misaddressedAcks: number;
 }
 
+/** Every counter at 0 (SenderFlow's; WindowFlow's start with these). */
+export const newSenderStats = (): SenderStats => ({
+  segmentsSent: 0,
+  retransmissions: 0,
+  timeouts: 0,
+  segmentsAcked: 0,
+  bytesAcked: 0,
+  duplicateAcks: 0,
+  ackForUnsent: 0,
+  ignored: 0,
+  unreachable: 0,
+  misaddressedAcks: 0,
+});
+
 export type SenderStatus = 'sending' | 'done' | 'failed';
 
 export class SenderFlow {
-  readonly stats: SenderStats = {
-    segmentsSent: 0,
-    retransmissions: 0,
-    timeouts: 0,
-    segmentsAcked: 0,
-    bytesAcked: 0,
-    duplicateAcks: 0,
-    ackForUnsent: 0,
-    ignored: 0,
-    unreachable: 0,
-    misaddressedAcks: 0,
-  };
+  readonly stats: SenderStats = newSenderStats();
   status: SenderStatus = 'sending';
   failReason: FailReason | undefined;
 
@@ -102,8 +106,8 @@ export class SenderFlow {
   private deadline: number | undefined;
   /** When the segment in flight was first sent: give-up counts from here (time spent at a lockstep barrier is not silence). */
   private waitingSince = 0;
-  /** When segment 0 was first sent: the wait window for a receiver that is not listening yet starts here. */
-  private firstSentAt: number | undefined;
+  /** The wait window for a receiver that is not listening yet (from the first transmission). */
+  private readonly startWait: StartWait;
   private readonly events: Fifo<SenderEvent>;
   private readonly receiver: number;
   /** --verify/--key: this receiver's side of the wire; undefined: classic. */
@@ -119,6 +123,7 @@ export class SenderFlow {
     this.events = cfg.events ?? new Fifo<SenderEvent>();
     this.rto = new RtoEstimator(cfg.rto);
     this.wire = cfg.segments.flowWire();
+    this.startWait = new StartWait(cfg.waitMs);
   }
 
   /** Segments in the transfer (Infinity while a streamed input's end is unknown). */
@@ -167,7 +172,7 @@ export class SenderFlow {
     this.current = step ?? this.segments.segment(this.nextIndex);
     this.retransmitted = false;
     this.waitingSince = now;
-    this.firstSentAt ??= now;
+    this.startWait.sent(now);
     return this.transmit(now);
   }
 
@@ -308,9 +313,7 @@ export class SenderFlow {
 
   /** A receiver that said "port unreachable" before its first ACK may still be starting: it is given the whole wait window. */
   private giveUpAt(): number {
-    const since = this.waitingSince + this.cfg.giveUpMs;
-    const starting = this.nextIndex === 0 && this.stats.unreachable > 0 && this.firstSentAt !== undefined;
-    return starting ? Math.max(since, this.firstSentAt! + (this.cfg.waitMs ?? 0)) : since;
+    return this.startWait.giveUpAt(this.waitingSince + this.cfg.giveUpMs, this.nextIndex, this.stats.unreachable);
   }
 
   /**
@@ -320,8 +323,7 @@ export class SenderFlow {
   handleUnreachable(now: number): void {
     if (this.status !== 'sending') return;
     this.stats.unreachable++;
-    const starting = this.nextIndex === 0 && (this.firstSentAt === undefined || now < this.firstSentAt + (this.cfg.waitMs ?? 0));
-    if (!starting) this.fail('port-unreachable');
+    if (!this.startWait.starting(now, this.nextIndex)) this.fail('port-unreachable');
   }
 
   /** How long past its deadline (by more than STALL_MS) the flow is handled at `now`, or 0. */
@@ -340,19 +342,10 @@ export class SenderFlow {
       return;
     }
     this.status = 'failed';
-    this.failReason = this.refine(reason);
+    this.failReason = refineFailure(reason, this.nextIndex, this.segments, this.stats.misaddressedAcks);
     this.transmitPending = false;
     this.deadline = undefined;
     this.events.push({ type: 'failed', receiver: this.receiver, reason: this.failReason });
-  }
-
-  /** What the flow knows beyond the transport's reason: how far the receiver got, and where its ACKs came from. */
-  private refine(reason: FailReason): FailReason {
-    if (reason !== 'no-answer' && reason !== 'port-unreachable') return reason;
-    // Every data segment acknowledged, only the end-of-file marker (which carries no data) is not.
-    if (this.nextIndex > 0 && this.nextIndex === this.total - 1 && this.segments.bytesOf(this.nextIndex) === 0) return 'eof-unconfirmed';
-    if (reason === 'no-answer' && this.stats.misaddressedAcks > 0) return 'wrong-address';
-    return reason;
   }
 
   /** Earliest time handleTimeout() has work to do: the retransmission deadline or the give-up time. */
@@ -366,6 +359,18 @@ export class SenderFlow {
   pollEvent(): SenderEvent | undefined {
     return this.events.shift();
   }
+}
+
+/**
+ * What a flow (SenderFlow, WindowFlow) knows beyond the transport's reason, from `acked` (segments acknowledged
+ * in sequence): how far the receiver got, and where its ACKs came from.
+ */
+export function refineFailure(reason: FailReason, acked: number, segments: SegmentSource, misaddressedAcks: number): FailReason {
+  if (reason !== 'no-answer' && reason !== 'port-unreachable') return reason;
+  // Every data segment acknowledged, only the end-of-file marker (which carries no data) is not.
+  if (acked > 0 && acked === segments.total - 1 && segments.bytesOf(acked) === 0) return 'eof-unconfirmed';
+  if (reason === 'no-answer' && misaddressedAcks > 0) return 'wrong-address';
+  return reason;
 }
 
 /** A flow with segments of its own: one receiver outside a group (tests, fuzzers, micro-benchmarks). */

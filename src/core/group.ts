@@ -1,6 +1,7 @@
 // The group sender: every protocol decision of one transfer to several receivers, sans-I/O. It owns one
-// SenderFlow per receiver, the multi-receiver rule (lockstep: segment i goes to nobody until every live
-// receiver has acknowledged i - 1; independent: each flow runs on its own ACKs), the file-buffer gate
+// flow per receiver (SenderFlow, or WindowFlow with --window/--sack/--cc), the multi-receiver rule (lockstep:
+// segment j goes to nobody until every live receiver has acknowledged j - N, N = 1 classic; independent:
+// each flow runs on its own ACKs), pacing (--rate, over all flows), the file-buffer gate
 // (only loaded segments may be sent), failures, and one SegmentSource that encodes each segment once for
 // all flows. Drivers (the UDP worker loop, the simulator) call, in the quinn-proto order:
 //   handleDatagram / handleStray / handleTimeout / fail / abort / setBufferEnd / setPeerSlowest   (input)
@@ -11,7 +12,15 @@ import { MinHeap, type Keyed } from './heap.js';
 import { Fifo } from './queue.js';
 import { SenderFlow, type FailReason, type SenderEvent, type SenderStats } from './flow.js';
 import type { SenderOptions } from './options.js';
+import { Pacer } from './pacer.js';
 import { SegmentSource, type FileSource } from './segments.js';
+import { CLASSIC_WINDOW, windowLockstepLimit, WindowFlow } from './window.js';
+
+/** One receiver's flow: the classic stop-and-wait, or the sliding window (identical at N = 1, see window.ts). */
+export type Flow = SenderFlow | WindowFlow;
+
+/** Datagrams the pacer lets go back to back after an idle spell (a few keep the loop from a timer per datagram). */
+const PACER_BURST_DATAGRAMS = 4;
 
 export interface GroupConfig extends SenderOptions {
   receivers: number;
@@ -35,7 +44,7 @@ interface Deadline extends Keyed {
 }
 
 export class GroupSender {
-  readonly flows: readonly SenderFlow[];
+  readonly flows: readonly Flow[];
   readonly segments: SegmentSource;
   /** Flows that are done or failed. */
   terminal = 0;
@@ -46,6 +55,11 @@ export class GroupSender {
 
   private readonly lockstep: boolean;
   private readonly instrument: boolean;
+  /** N: lockstep lets segment j go once every live receiver has acknowledged j - N. */
+  private readonly window: number;
+  private readonly pacer: Pacer | undefined;
+  /** The last pollTransmit was held back by the pacer: pollTimeout() includes the pacer's next send time. */
+  private paced = false;
   /** Flows push their events here directly; the group adds its own. */
   private readonly events = new Fifo<GroupEvent>();
   /** Each flow's current deadline as last read (NaN: none). */
@@ -76,9 +90,16 @@ export class GroupSender {
     this.lockstep = cfg.mode === 'lockstep';
     this.sealed = cfg.wire?.mode === 'key';
     this.instrument = cfg.instrument === true;
-    const flows: SenderFlow[] = [];
+    const w = cfg.window ?? CLASSIC_WINDOW;
+    const classic = w.window === 1 && !w.sack && w.cc === 'none';
+    // The window speaks the classic wire; --verify/--key (sealed segments, handshakes) are SenderFlow's alone for now.
+    if (!classic && cfg.wire !== undefined) throw new RangeError('--window, --sack and --cc cannot be combined with --verify or --key yet');
+    this.window = w.window;
+    this.pacer = cfg.rateBitsPerSec === undefined ? undefined : new Pacer(cfg.rateBitsPerSec, PACER_BURST_DATAGRAMS * cfg.mss);
+    const flows: Flow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
-      flows.push(new SenderFlow({ segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, waitMs: cfg.waitMs, instrument: cfg.instrument, receiver: r, events: this.events as Fifo<SenderEvent> }));
+      const f = { segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, waitMs: cfg.waitMs, instrument: cfg.instrument, receiver: r, events: this.events as Fifo<SenderEvent> };
+      flows.push(classic ? new SenderFlow(f) : new WindowFlow({ ...f, ...w }));
     }
     this.flows = flows;
     this.deadlines = new Float64Array(cfg.receivers).fill(Number.NaN);
@@ -135,8 +156,9 @@ export class GroupSender {
 
   /** Handle every deadline that has passed by `now` (each flow once: one that re-arms at `now` waits for the next call). */
   handleTimeout(now: number): void {
+    this.paced = false;
     const due: number[] = [];
-    for (let at = this.pollTimeout(); at !== undefined && at <= now; at = this.pollTimeout()) {
+    for (let at = this.nextDeadline(); at !== undefined && at <= now; at = this.nextDeadline()) {
       const r = this.heap.pop()!.receiver;
       this.entryKey[r] = Number.NaN;
       this.deadlines[r] = Number.NaN;
@@ -163,7 +185,7 @@ export class GroupSender {
   }
 
   /** Apply an input to receiver r's flow and move it in the group's bookkeeping (not for ACKs: no closure per ACK). */
-  private change(r: number, input: (flow: SenderFlow) => void): void {
+  private change(r: number, input: (flow: Flow) => void): void {
     const flow = this.flows[r];
     if (flow === undefined) return;
     const status = flow.status;
@@ -194,9 +216,14 @@ export class GroupSender {
 
   pollTransmit(now: number): Transmit | undefined {
     while (this.ready.length > 0) {
+      if (this.pacer !== undefined && !this.pacer.mayAt(now)) {
+        this.paced = true;
+        return undefined;
+      }
       const r = this.ready[this.ready.length - 1]!;
       const bytes = this.flows[r]!.pollTransmit(now);
       if (bytes !== undefined) {
+        this.pacer?.sent(now, bytes.length);
         this.datagramsSent++;
         if (this.sealed) this.toPrepare.push(r);
         this.refreshDeadline(r);
@@ -226,8 +253,16 @@ export class GroupSender {
     }
   }
 
-  /** The earliest deadline of any flow (retransmission or give-up); undefined when nothing is timed. */
+  /** The earliest deadline of any flow (retransmission or give-up), or the pacer's next send time; undefined when nothing is timed. */
   pollTimeout(): number | undefined {
+    const at = this.nextDeadline();
+    if (!this.paced || this.pacer === undefined) return at;
+    const paceAt = this.pacer.nextSendTime(Number.NEGATIVE_INFINITY);
+    return at === undefined ? paceAt : Math.min(at, paceAt);
+  }
+
+  /** The earliest deadline of any flow; the heap's top entry is then that flow's. */
+  private nextDeadline(): number | undefined {
     for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
       const r = top.receiver;
       if (this.entryKey[r] !== top.key) {
@@ -251,7 +286,7 @@ export class GroupSender {
   // ---- internals ----
 
   /** After any input to flow r (which had `acked` and `status` before it): track the slowest, re-read its deadline, let it transmit. */
-  private touch(r: number, acked: number, status: SenderFlow['status']): void {
+  private touch(r: number, acked: number, status: Flow['status']): void {
     const flow = this.flows[r]!;
     if (flow.status !== status && status === 'sending') this.terminal++;
     // A live flow leaves the slowest count when it acknowledges past it or fails (a failed flow acknowledges nothing more).
@@ -300,7 +335,7 @@ export class GroupSender {
 
   private updateLimit(): void {
     const gate = this.bufferEnd - 1;
-    const next = this.lockstep ? Math.min(this.slowestAcked, this.peerSlowest, gate) : gate;
+    const next = this.lockstep ? Math.min(windowLockstepLimit(Math.min(this.slowestAcked, this.peerSlowest), this.window), gate) : gate;
     if (next === this.limit) return;
     const grew = next > this.limit;
     this.limit = next;

@@ -2,6 +2,7 @@
 // the programs parse and validate them, every layer below passes them on unchanged.
 
 import type { RtoConfig } from './rto.js';
+import type { WindowOptions } from './window.js';
 
 /** How several receivers are coordinated. */
 export type Mode = 'independent' | 'lockstep';
@@ -26,6 +27,10 @@ export interface SenderOptions {
   waitMs?: number;
   /** Sequence number of segment 0 (the classic protocol uses 0; tests start near 2^32 to cross the wrap). */
   initialSeq?: number;
+  /** The sliding window (window.ts); absent or CLASSIC_WINDOW: the classic stop-and-wait flow. */
+  window?: WindowOptions;
+  /** Pacing: the sender's total rate over all receivers, bits per second (pacer.ts); absent: unpaced. */
+  rateBitsPerSec?: number;
   /** --verify or --key (README, "Wire extensions"); absent: the classic wire. */
   wire?: WireOptions;
 }

@@ -9,6 +9,8 @@ import { checksumMatches, decode, encodeAck, encodeFin, peekSeq } from './codec.
 import { ACK_STATUS, type AckStatus, type WireMode } from './extension.js';
 import type { ReceiverWire, WireIgnore } from './receiver-wire.js';
 import { Fifo } from './queue.js';
+import { ReorderBuffer } from './reorder.js';
+import { encodeSack, SACK_MAX_RANGES } from './sack.js';
 
 export interface ReceiverConfig {
   /** Classic loss service: each arriving segment from the sender is dropped with this probability. */
@@ -21,6 +23,14 @@ export interface ReceiverConfig {
   lingerMs: number;
   /** Sequence number of segment 0 (0 in the classic protocol). */
   initialSeq?: number;
+  /**
+   * Hold up to this many out-of-order segments (reorder.ts) once the transfer has started, and write them when
+   * the gap fills; 0 or absent: discard them, as the classic receiver does. A classic (stop-and-wait) sender
+   * never sends ahead, so it sees exactly the classic receiver either way.
+   */
+  reorderSegments?: number;
+  /** Answer with a SACK (sack.ts) while holding segments beyond the cumulative point. Only for a --sack sender. */
+  sack?: boolean;
   /**
    * Stale-FIN rule. A FIN carries no sequence number, so a FIN arriving before any data is either a whole
    * zero-byte transfer (a classic sender in the fin convention) or the retransmitted end of an earlier transfer
@@ -46,6 +56,8 @@ export type ReceiverEvent =
   /** In-sequence data to append to the file; `complete`: this was the end of file (commit the file). */
   | { kind: 'delivered'; seq: number; payload: Uint8Array; complete: boolean }
   | { kind: 'duplicate'; seq: number }
+  /** An out-of-order segment held in the reorder buffer (written once the gap before it fills). */
+  | { kind: 'held'; seq: number }
   /** The linger after the end of file ran out: the transfer is over. */
   | { kind: 'done' }
   /** --verify/--key: a --key handshake step was answered (nothing to write). */
@@ -74,6 +86,7 @@ type Verdict =
   | { kind: 'bad-checksum'; seq: number }
   | { kind: 'delivered'; seq: number; payload: Uint8Array; reply: Uint8Array; complete: boolean }
   | { kind: 'duplicate'; seq: number; reply: Uint8Array | undefined }
+  | { kind: 'held'; seq: number; reply: Uint8Array }
   | { kind: 'handshake'; reply: Uint8Array }
   | { kind: 'other-mode'; mode: WireMode; from: string }
   | { kind: 'bad-mac'; from: string }
@@ -117,9 +130,12 @@ export class ReceiverMachine {
 
   private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
+  private readonly reorder: ReorderBuffer | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
     this.expected = (cfg.initialSeq ?? 0) >>> 0;
+    // The reorder buffer and SACK are classic-wire extensions (not combined with --verify/--key).
+    this.reorder = (cfg.reorderSegments ?? 0) > 0 && cfg.wire === undefined ? new ReorderBuffer(cfg.reorderSegments!) : undefined;
   }
 
   /** A datagram from `from` (an address:port key). */
@@ -127,6 +143,13 @@ export class ReceiverMachine {
     const v = this.judge(now, bytes, from);
     // The verdict is the event (its reply field rides along unread): one allocation per datagram, not two.
     this.events.push(v);
+    if (v.kind === 'delivered' && this.reorder !== undefined && !v.complete && this.reorder.size > 0) {
+      // Segments held beyond this one now follow it, in order; the one reply then covers the whole run.
+      const run = this.reorder.release(this.expected);
+      for (const h of run) this.events.push(this.deliver(now, from, h.seq, h.payload, encodeAck(h.seq), h.eof));
+      this.reply = { to: from, bytes: run.length === 0 ? v.reply : this.status === 'lingering' ? this.eofReply!() : this.cumulativeReply() };
+      return;
+    }
     if ('reply' in v && v.reply !== undefined) this.reply = { to: from, bytes: v.reply };
   }
 
@@ -187,11 +210,23 @@ export class ReceiverMachine {
       const eof = seg.payload.length === 0 || seg.last;
       return this.deliver(now, from, seg.seq, seg.payload, encodeAck(seg.seq), eof);
     }
-    // Nothing in sequence yet: there is nothing to acknowledge, and no transfer to lock onto.
+    // Nothing in sequence yet: there is nothing to acknowledge, and no transfer to lock onto (nor anything to buffer).
     if (this.status === 'waiting') return this.ignore('not-started');
     this.lastValidAt = now;
+    if (this.reorder !== undefined && seg.kind === 'data') {
+      const offered = this.reorder.offer(this.expected, { seq: seg.seq, payload: seg.payload.slice(), eof: seg.payload.length === 0 || seg.last });
+      if (offered === 'held') return { kind: 'held', seq, reply: this.cumulativeReply() };
+      if (offered === 'already-held') return this.duplicate(seq, this.cumulativeReply());
+    }
     // Out of sequence (a retransmitted duplicate, or anything else): re-ACK the last in-sequence segment.
-    return this.duplicate(seq, encodeAck(this.expected - 1));
+    return this.duplicate(seq, this.reorder !== undefined ? this.cumulativeReply() : encodeAck(this.expected - 1));
+  }
+
+  /** The classic re-ACK of the last in-sequence segment, or with --sack a SACK while segments are held. */
+  private cumulativeReply(): Uint8Array {
+    const cum = (this.expected - 1) >>> 0;
+    if (this.cfg.sack !== true || this.reorder === undefined || this.reorder.size === 0) return encodeAck(cum);
+    return encodeSack(cum, this.reorder.ranges(this.expected, SACK_MAX_RANGES));
   }
 
   /**

@@ -46,6 +46,14 @@ export class RtoEstimator {
     }
   }
 
+  /**
+   * ACK progress without a valid sample (a windowed flow in recovery takes none): undo the backoff, or one
+   * lost segment would leave every later one on a doubled RTO until the next sample.
+   */
+  resetBackoff(): void {
+    this.backoff = 1;
+  }
+
   /** A retransmission timer expired: double the RTO (RFC 6298 5.5), unless it is fixed. */
   onTimeout(): void {
     if (this.cfg.fixedMs === undefined) this.backoff = Math.min(this.backoff * 2, 1 << 16);

@@ -94,7 +94,8 @@ export function planTasks(o: Omit<EngineOptions, 'advanceBuffer' | 'onEvent'>): 
     (members, index): SendTask => ({
       group: index,
       receivers: members.map((r) => ({ index: r, host: o.targets[r]!.host, address: o.targets[r]!.address, port: o.targets[r]!.port ?? o.port })),
-      sender: o.sender,
+      // --rate is the sender's total: each group (thread) paces its share, in proportion to its receivers.
+      sender: o.sender.rateBitsPerSec === undefined ? o.sender : { ...o.sender, rateBitsPerSec: (o.sender.rateBitsPerSec * members.length) / n },
       file: o.file,
       state: state.buffer,
       totalReceivers: n,

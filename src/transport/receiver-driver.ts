@@ -10,6 +10,11 @@ import { describeError } from './fs-errors.js';
 import { ReceiverLoop, type Sink } from './receiver-loop.js';
 import { UdpReceiverTransport } from './udp.js';
 
+/** 1024 segments: a window of up to 1024 recovers any single loss in one round trip; at most 2 MiB held (MSS 2048). */
+export const DEFAULT_REORDER_SEGMENTS = 1024;
+/** 4 MiB: see BENCHMARKS.md ("socket receive buffer"); Linux's default 208 KiB overflows under a 64-segment window of 2 KB. */
+export const DEFAULT_RCVBUF_BYTES = 4096 * 1024;
+
 export interface ReceiverOptions {
   port: number;
   bind: string | undefined;
@@ -18,6 +23,12 @@ export interface ReceiverOptions {
   random: () => number;
   idleTimeoutMs: number;
   lingerMs: number;
+  /** Reorder buffer capacity in segments (0: discard out-of-order segments, as the classic receiver). */
+  reorderSegments?: number;
+  /** Answer with SACKs while holding segments (for a --sack sender only). */
+  sack?: boolean;
+  /** The socket's receive buffer (SO_RCVBUF) in bytes; undefined: the system default. */
+  recvBufferBytes?: number;
   /** Called for each segment dropped by the loss service (the classic "Packet loss" line). */
   onLoss: (seq: number) => void;
   /** --sender HOST: only datagrams this accepts (an address:port key) may deliver a file. */
@@ -67,8 +78,10 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
     acceptLoneFin,
     acceptFrom: o.acceptFrom,
     wire: o.wire,
+    reorderSegments: o.reorderSegments,
+    sack: o.sack,
   });
-  const transport = new UdpReceiverTransport(o.port, o.bind);
+  const transport = new UdpReceiverTransport(o.port, o.bind, o.recvBufferBytes);
   let started = false;
   let settle: (r: ReceiveOutcome) => void = () => {};
   const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));

@@ -31,6 +31,11 @@ export interface SharedFile {
 
 export const DEFAULT_BUFFER_BYTES = 256 * 1024 * 1024;
 
+/** Segments the buffer holds at once (Infinity when it holds the whole file): the most a window can fill. */
+export function bufferSegments(f: SharedFile): number {
+  return Number.isFinite(f.length) && f.bufferBytes >= f.length ? Number.POSITIVE_INFINITY : Math.floor(f.bufferBytes / f.payloadBytes);
+}
+
 export class FileReadError extends Error {}
 
 function describe(path: string, err: unknown): FileReadError {

@@ -132,9 +132,13 @@ export class SharedCoordinator implements Coordinator {
       return;
     }
     const r = this.receivers[ev.receiver]!;
-    if (ev.type === 'acked') this.state.set(r, Slot.acked, group.flows[ev.receiver]!.acked);
-    else if (ev.type === 'timeout') this.state.set(r, Slot.retransmissions, group.flows[ev.receiver]!.stats.retransmissions); // the retransmission was sent before events are published
-    else if (ev.type === 'done') this.state.set(r, Slot.status, Status.done);
+    if (ev.type === 'acked' || ev.type === 'timeout') {
+      // The acknowledged count is the flow's (a window's cumulative base); a window's fast retransmits raise no
+      // event of their own, so the retransmission count is refreshed with every ACK as well as every timeout.
+      const flow = group.flows[ev.receiver]!;
+      this.state.set(r, Slot.acked, flow.acked);
+      this.state.set(r, Slot.retransmissions, flow.stats.retransmissions);
+    } else if (ev.type === 'done') this.state.set(r, Slot.status, Status.done);
     else if (ev.type === 'failed') this.state.set(r, Slot.status, Status.failed);
   }
 

@@ -15,6 +15,7 @@ import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { DatagramHandlers, DatagramTransport } from './datagram.js';
 import { DeadlineTimer } from './deadline-timer.js';
+import { PreciseTimer } from './precise-timer.js';
 
 export interface UdpTarget {
   address: string;
@@ -25,7 +26,12 @@ export interface UdpTarget {
 abstract class UdpEndpoint<P> implements DatagramTransport<P> {
   protected readonly sockets: dgram.Socket[] = [];
   protected closed = false;
-  private timer: DeadlineTimer | undefined;
+  private timer: DeadlineTimer | PreciseTimer | undefined;
+  /**
+   * The sender's retransmission deadlines are sub-millisecond on loopback: it takes the PreciseTimer (measured,
+   * BENCHMARKS.md "sub-millisecond timers"); the receiver's idle and linger deadlines are seconds.
+   */
+  protected abstract readonly precise: boolean;
 
   now(): number {
     return performance.now();
@@ -36,17 +42,20 @@ abstract class UdpEndpoint<P> implements DatagramTransport<P> {
 
   /** Start the one timer (from open): `timer` is called at or after each deadline until close(). */
   protected startTimer(h: DatagramHandlers<P>): void {
-    this.timer = new DeadlineTimer(() => this.closed || h.timer(), () => performance.now());
+    const fire = (): unknown => this.closed || h.timer();
+    const now = (): number => performance.now();
+    this.timer = this.precise ? new PreciseTimer(fire, now) : new DeadlineTimer(fire, now);
   }
 
   setTimer(deadline: number | undefined): void {
-    this.timer?.set(deadline);
+    if (!this.closed) this.timer?.set(deadline);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.timer?.cancel();
+    if (this.timer instanceof PreciseTimer) this.timer.close();
+    else this.timer?.cancel();
     for (const s of this.sockets) {
       try {
         s.close();
@@ -71,6 +80,7 @@ async function freeLocalPort(): Promise<number> {
 }
 
 export class UdpSenderTransport extends UdpEndpoint<number> {
+  protected readonly precise = true;
   /** Each receiver's connected socket, by receiver index. */
   private readonly connected: Array<dgram.Socket | undefined> = [];
 
@@ -143,13 +153,17 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
 }
 
 export class UdpReceiverTransport extends UdpEndpoint<string> {
-  private readonly socket = dgram.createSocket('udp4');
+  protected readonly precise = false;
+  private readonly socket: dgram.Socket;
 
   constructor(
     private readonly port: number,
     private readonly bind: string | undefined,
+    /** SO_RCVBUF in bytes (the kernel caps it at net.core.rmem_max); undefined: the system default. */
+    recvBufferBytes?: number,
   ) {
     super();
+    this.socket = dgram.createSocket({ type: 'udp4', ...(recvBufferBytes !== undefined ? { recvBufferSize: recvBufferBytes } : {}) });
     this.sockets.push(this.socket);
   }
 

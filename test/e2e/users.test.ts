@@ -21,9 +21,9 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const fixture = (name: string, size: number): { sub: string; src: string } => seededFixture(dir, name, size);
 
 /** The documented keys (docs/JSON.md), in order: present in every document whatever the outcome. */
-const SENDER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'bytes', 'sha256', 'mss', 'payloadBytes', 'mode', 'eof', 'wire', 'port', 'receivers', 'total'];
-const SENDER_RECEIVER_KEYS = ['host', 'address', 'port', 'status', 'reason', 'message', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'srttMs', 'timeMs', 'goodputMbps'];
-const TOTAL_KEYS = ['receivers', 'complete', 'failed', 'unconfirmed', 'interrupted', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored', 'timeMs', 'goodputMbps'];
+const SENDER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'bytes', 'sha256', 'mss', 'payloadBytes', 'mode', 'eof', 'wire', 'port', 'window', 'rateBitsPerSec', 'receivers', 'total'];
+const SENDER_RECEIVER_KEYS = ['host', 'address', 'port', 'status', 'reason', 'message', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'fastRetransmits', 'sacked', 'ignored', 'srttMs', 'timeMs', 'goodputMbps'];
+const TOTAL_KEYS = ['receivers', 'complete', 'failed', 'unconfirmed', 'interrupted', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'fastRetransmits', 'sacked', 'ignored', 'timeMs', 'goodputMbps'];
 const RECEIVER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'transfer', 'bytes', 'sha256', 'peer', 'timeMs', 'goodputMbps', 'seed', 'lossRate', 'wire', 'segments', 'drops', 'badChecksums', 'duplicates', 'ignored', 'foreign'];
 const STATUS = ['complete', 'failed', 'unconfirmed', 'interrupted'];
 const REASONS = ['no-answer', 'no-valid-answer', 'port-unreachable', 'eof-unconfirmed', 'digest-mismatch', 'wrong-address', 'socket-error', 'read-error', 'idle-timeout', 'write-error', 'cannot-listen', 'interrupted'];
@@ -150,6 +150,8 @@ describe('JSON: one line, the documented keys on both sides, whatever the outcom
     }
     expect(s.receivers.map((r) => [r.status, r.reason])).toEqual([['complete', null], ['failed', 'no-answer']]);
     expect(s.receivers[1]!.srttMs).toBeNull(); // absent values are null, not missing
+    expect(s.total.fastRetransmits).toBeNull(); // a stop-and-wait run: the window's counters do not apply
+    expect(s.window).toEqual({ window: 1, sack: false, cc: 'none' });
     expect(Object.keys(s.total)).toEqual(TOTAL_KEYS);
     // The total row sums the receivers' rows, key by key.
     for (const k of ['bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'ignored']) {

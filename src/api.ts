@@ -1,0 +1,187 @@
+// The library: send(), receive() and simulate(), the same engine, receiver and simulator the programs run,
+// resolving with the same summary objects as their --json (docs/JSON.md). A failed receiver resolves with
+// ok: false, never a rejection; only options that cannot start a transfer reject. The library installs no
+// signal handlers and never exits the process: an AbortSignal stops a run.
+
+import { randomInt } from 'node:crypto';
+import seedrandom from 'seedrandom';
+import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from './core/codec.js';
+import { EOF_MODES, MODES, type EofMode, type Mode, type SenderOptions } from './core/options.js';
+import { RTO_DEFAULTS, type RtoConfig } from './core/rto.js';
+import { CC_MODES, type CcMode, type WindowOptions } from './core/window.js';
+import { resolveTargets, parseHostSpec } from './cli/hosts.js';
+import { receiverReport, type ReceiverReport } from './cli/json.js';
+import { summarize, type Summary } from './cli/summary.js';
+import { defaultThreads, startEngine, type EngineOptions } from './transport/engine.js';
+import { DEFAULT_RCVBUF_BYTES, DEFAULT_REORDER_SEGMENTS, startReceiver } from './transport/receiver-driver.js';
+import { bufferSegments, DEFAULT_BUFFER_BYTES, openSharedFile } from './transport/shared-file.js';
+import { runScenario, type ScenarioResult } from '../sim/scenario.js';
+import type { ScenarioInput } from '../sim/options.js';
+
+export type { Summary, ReceiverSummary } from './cli/summary.js';
+export type { ReceiverReport, Reason, Status } from './cli/json.js';
+export type { ScenarioInput, ScenarioOptions } from '../sim/options.js';
+export type { ScenarioResult } from '../sim/scenario.js';
+export type { EofMode, Mode } from './core/options.js';
+export type { CcMode } from './core/window.js';
+
+/** What the sender reports while it runs: a receiver's timeout, completion or failure. */
+export type SendEvent = Parameters<NonNullable<EngineOptions['onEvent']>>[0];
+
+export interface SendOptions {
+  /** Receivers: names or IPv4 addresses, each optionally HOST:PORT for a receiver on its own port. */
+  hosts: string[];
+  /** The receivers' UDP port (1024 < port <= 65535). */
+  port: number;
+  /** The file to send (a regular file). */
+  file: string;
+  /** Whole segment size, 8-byte header included: 8 < mss <= 2048. */
+  mss: number;
+  mode?: Mode;
+  eof?: EofMode;
+  /** Fixed retransmission timeout; absent: the adaptive RFC 6298 estimator. */
+  timeoutMs?: number;
+  rtoMinMs?: number;
+  rtoMaxMs?: number;
+  /** A receiver silent this long is failed (default 10 s). */
+  giveUpMs?: number;
+  /** Receivers not listening yet (port unreachable before their first ACK) are retried this long (default 5 s). */
+  waitMs?: number;
+  threads?: number;
+  /** Files larger than this stream through a shared buffer of this size (default 256 MiB). */
+  bufferBytes?: number;
+  /**
+   * Sliding window: up to this many unacknowledged segments per receiver (default 1, the classic stop-and-wait;
+   * works with any classic receiver). Clamped to what the buffer holds, as the summary's `window` says.
+   */
+  window?: number;
+  /** Read selective acknowledgements (the receivers need `sack: true` too). */
+  sack?: boolean;
+  /** Congestion response per receiver: 'none' (default) or 'aimd'. */
+  cc?: CcMode;
+  /** Pace the sender's total transmissions to this many bits per second (IP and UDP headers counted); default unpaced. */
+  rateBitsPerSec?: number;
+  signal?: AbortSignal;
+  onEvent?: (ev: SendEvent) => void;
+}
+
+export interface ReceiveOptions {
+  port: number;
+  /** Where to write; replaced atomically once the transfer is complete. */
+  file: string;
+  /** One IPv4 address of this host to listen on (default: all). */
+  bind?: string;
+  /** The classic loss service P: each arriving segment is dropped with this probability (default 0). */
+  lossRate?: number;
+  /** Seed of the loss service (default random; reported). */
+  seed?: string;
+  idleTimeoutMs?: number;
+  lingerMs?: number;
+  /** Out-of-order segments (from a windowed sender) held until the gap fills (default 1024; 0 discards them). */
+  reorderSegments?: number;
+  /** Answer with selective acknowledgements while holding segments (for a sender with `sack: true`). */
+  sack?: boolean;
+  /** The socket's receive buffer (default 4 MiB; the kernel caps it at net.core.rmem_max). */
+  recvBufferBytes?: number;
+  signal?: AbortSignal;
+  /** Each segment the loss service dropped. */
+  onLoss?: (seq: number) => void;
+  /** The socket is bound: datagrams can arrive. */
+  onListening?: (address: string, port: number) => void;
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new RangeError(message);
+}
+
+function checkPort(port: number): void {
+  check(Number.isInteger(port) && port > 1024 && port <= 65535, `port must be an integer in (1024, 65535], got ${port}`);
+}
+
+function checkMs(name: string, v: number | undefined, positive = true): void {
+  if (v === undefined) return;
+  check(Number.isFinite(v) && (positive ? v > 0 : v >= 0) && v <= 2 ** 31 - 1, `${name} must be a ${positive ? 'positive' : 'non-negative'} number of ms up to 2^31 - 1, got ${v}`);
+}
+
+/** Send a file to every host; resolves with the same summary as `p2mpclient --json`. */
+export async function send(o: SendOptions): Promise<Summary> {
+  check(Array.isArray(o.hosts) && o.hosts.length > 0, 'hosts must name at least one receiver');
+  checkPort(o.port);
+  check(Number.isInteger(o.mss) && o.mss > MSS_MIN_EXCLUSIVE && o.mss <= MSS_MAX, `mss must be an integer in (${MSS_MIN_EXCLUSIVE}, ${MSS_MAX}], got ${o.mss}`);
+  const mode = o.mode ?? 'independent';
+  const eof = o.eof ?? 'empty';
+  check(MODES.includes(mode), `mode must be one of ${MODES.join(', ')}`);
+  check(EOF_MODES.includes(eof), `eof must be one of ${EOF_MODES.join(', ')}`);
+  for (const [name, v] of [['timeoutMs', o.timeoutMs], ['rtoMinMs', o.rtoMinMs], ['rtoMaxMs', o.rtoMaxMs], ['giveUpMs', o.giveUpMs]] as const) checkMs(name, v);
+  checkMs('waitMs', o.waitMs, false);
+  const rto: RtoConfig = { ...RTO_DEFAULTS, minMs: o.rtoMinMs ?? RTO_DEFAULTS.minMs, maxMs: o.rtoMaxMs ?? RTO_DEFAULTS.maxMs };
+  if (o.timeoutMs !== undefined) rto.fixedMs = o.timeoutMs;
+  check(rto.maxMs >= rto.minMs, 'rtoMaxMs must not be below rtoMinMs');
+  const threads = o.threads ?? defaultThreads(o.hosts.length, mode);
+  check(Number.isInteger(threads) && threads > 0, 'threads must be a positive integer');
+  const giveUpMs = o.giveUpMs ?? 10_000;
+  const asked: WindowOptions = { window: o.window ?? 1, sack: o.sack === true, cc: o.cc ?? 'none' };
+  check(Number.isInteger(asked.window) && asked.window >= 1, `window must be a positive integer (segments), got ${o.window}`);
+  check(CC_MODES.includes(asked.cc), `cc must be one of ${CC_MODES.join(', ')}`);
+  const rate = o.rateBitsPerSec;
+  check(rate === undefined || (Number.isFinite(rate) && rate > 0), `rateBitsPerSec must be a positive number, got ${rate}`);
+
+  const targets = await resolveTargets(o.hosts.map((h) => parseHostSpec(h)), o.port);
+  const opened = openSharedFile(o.file, payloadBytes(o.mss), o.bufferBytes ?? DEFAULT_BUFFER_BYTES);
+  const window = { ...asked, window: Math.min(asked.window, bufferSegments(opened.file)) };
+  const sender: SenderOptions = { mss: o.mss, eof, mode, rto, giveUpMs, waitMs: o.waitMs ?? 5000, window, rateBitsPerSec: rate };
+  const run = startEngine({ targets, port: o.port, file: opened.file, advanceBuffer: opened.advance, sender, threads, onEvent: o.onEvent });
+  const abort = (): void => run.abort();
+  if (o.signal?.aborted) abort();
+  o.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const { results, elapsedMs, readError } = await run.done;
+    const sha256 = readError === undefined ? opened.sha256() : undefined;
+    const fileBytes = opened.size() ?? opened.file.length;
+    return summarize({ results, elapsedMs, file: o.file, fileBytes, sha256, mss: o.mss, mode, eof, port: o.port, giveUpMs, interrupted: o.signal?.aborted === true, readError, window, rateBitsPerSec: rate });
+  } finally {
+    o.signal?.removeEventListener('abort', abort);
+    opened.close();
+  }
+}
+
+/** Receive one file; resolves with the same report as `p2mpserver --json`. */
+export async function receive(o: ReceiveOptions): Promise<ReceiverReport> {
+  checkPort(o.port);
+  const lossRate = o.lossRate ?? 0;
+  check(lossRate >= 0 && lossRate <= 1, `lossRate must be in [0, 1], got ${lossRate}`);
+  checkMs('idleTimeoutMs', o.idleTimeoutMs);
+  checkMs('lingerMs', o.lingerMs, false);
+  const reorderSegments = o.reorderSegments ?? DEFAULT_REORDER_SEGMENTS;
+  check(Number.isInteger(reorderSegments) && reorderSegments >= 0, `reorderSegments must be a whole number, got ${o.reorderSegments}`);
+  const recvBufferBytes = o.recvBufferBytes ?? DEFAULT_RCVBUF_BYTES;
+  check(Number.isInteger(recvBufferBytes) && recvBufferBytes > 0, `recvBufferBytes must be a positive integer, got ${o.recvBufferBytes}`);
+  const seed = o.seed ?? String(randomInt(2 ** 31));
+  const run = startReceiver({
+    port: o.port,
+    bind: o.bind,
+    file: o.file,
+    lossRate,
+    random: seedrandom(seed),
+    idleTimeoutMs: o.idleTimeoutMs ?? 30_000,
+    lingerMs: o.lingerMs ?? 2000,
+    reorderSegments,
+    sack: o.sack === true,
+    recvBufferBytes,
+    onLoss: o.onLoss ?? (() => {}),
+    onListening: o.onListening ?? (() => {}),
+  });
+  const abort = (): void => run.interrupt();
+  if (o.signal?.aborted) abort();
+  o.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    return receiverReport(await run.done, { file: o.file, transfer: 1, seed, lossRate, wire: 'classic' });
+  } finally {
+    o.signal?.removeEventListener('abort', abort);
+  }
+}
+
+/** One simulated transfer in virtual time (the options of `p2mpsim --replay`); deterministic for a seed. */
+export function simulate(o: ScenarioInput = {}): ScenarioResult {
+  return runScenario(o, false);
+}

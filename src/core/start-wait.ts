@@ -1,0 +1,25 @@
+// The wait for a receiver that may still be starting (SenderOptions.waitMs), for every sender flow (SenderFlow,
+// WindowFlow): ICMP port unreachable before the receiver's first ACK is retried, not failed, until waitMs after
+// the first transmission, and such a receiver is not given up on before that time either.
+
+export class StartWait {
+  /** When the first datagram went to the receiver: the wait window starts here. */
+  private firstSentAt: number | undefined;
+
+  constructor(private readonly waitMs = 0) {}
+
+  /** A datagram went out at `now` (only the first one starts the window). */
+  sent(now: number): void {
+    this.firstSentAt ??= now;
+  }
+
+  /** Port unreachable at `now`, with `acked` segments acknowledged: whether the receiver may still be starting. */
+  starting(now: number, acked: number): boolean {
+    return acked === 0 && (this.firstSentAt === undefined || now < this.firstSentAt + this.waitMs);
+  }
+
+  /** The give-up time `giveUpAt`, pushed to the end of the wait window for a receiver that so far only said "unreachable". */
+  giveUpAt(giveUpAt: number, acked: number, unreachable: number): number {
+    return acked === 0 && unreachable > 0 && this.firstSentAt !== undefined ? Math.max(giveUpAt, this.firstSentAt + this.waitMs) : giveUpAt;
+  }
+}
