@@ -3,6 +3,7 @@
 // and only here, to report simulator speed; --no-wall leaves it out so equal seeds print equal bytes.
 
 import { Command, CommanderError, Option } from 'commander';
+import { packageVersion } from '../src/cli/help.js';
 import { EOF_MODES, MODES, type EofMode, type Mode } from '../src/core/options.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import {
@@ -79,8 +80,9 @@ export const EXIT_NOT_TERMINATED = 3;
 function program(io: CliIo): Command {
   const d = DEFAULT_OPTIONS;
   return new Command()
-    .name('npm run sim --')
-    .description('Deterministic discrete-event simulation of one P2MP-FTP transfer (virtual time, seeded faults).')
+    .name('p2mpsim')
+    .version(`p2mpsim ${packageVersion()}`, '-V, --version', 'print the program name and version, and exit')
+    .description('Deterministic discrete-event simulation of one P2MP-FTP transfer (virtual time, seeded faults). Also `npm run sim --` in a checkout.')
     .option('--seed <seed>', 'run seed: same seed and options, same output', String(d.seed))
     .option('-n, --receivers <n>', 'number of receivers', parseInteger, d.receivers)
     .addOption(new Option('--mode <mode>', 'independent: one stop-and-wait flow per receiver; lockstep: segment i+1 waits for every ACK of i').choices([...MODES]).default(d.mode))

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededFixture, sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
 import { freePort } from '../../harness/net.js';
-import { CLIENT, ROOT, SERVER } from '../../harness/paths.js';
+import { CLIENT, DIST, ROOT, SERVER } from '../../harness/paths.js';
 import { receivedFile, run, start, startReceivers } from '../../harness/procs.js';
 import { sleep } from '../../harness/wait.js';
 
@@ -57,6 +57,12 @@ function expectOutcome(d: { ok?: unknown; status: unknown; reason: unknown; mess
 }
 
 describe('--version and --help', () => {
+  it('p2mpsim --version prints its name and the package version', async () => {
+    const r = await run(path.join(DIST, 'sim/cli.js'), ['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`p2mpsim ${pkg.version}\n`);
+  });
+
   for (const [name, script] of [['p2mpclient', CLIENT], ['p2mpserver', SERVER]] as const) {
     it(`${name} --version prints its name and the package version`, async () => {
       for (const flag of ['--version', '-V']) {
