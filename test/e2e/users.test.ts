@@ -122,7 +122,7 @@ describe('--wait: receivers started after the sender', () => {
     expect(s.receivers[0]!.timeMs).toBeLessThan(30_000);
   });
 
-  it("README's \"A transfer by hand\", pasted as a script, moves the file", async () => {
+  it("README's \"A transfer by hand\", pasted as a script, moves the file", { timeout: 120_000 }, async () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## A transfer by hand'));
     const snippet = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
@@ -131,7 +131,7 @@ describe('--wait: receivers started after the sender', () => {
     const port = await freePort();
     // Its own port and folder, so it cannot meet another test's receivers.
     const script = snippet.replaceAll('7735', String(port)).replaceAll('/tmp/', `${sub}/`);
-    const r = spawnSync('sh', ['-e', '-c', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('sh', ['-e', '-c', script], { cwd: ROOT, encoding: 'utf8', timeout: 110_000 });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/identical/);
     expect(r.stdout).toMatch(/total\s+2\/2 ok/);
