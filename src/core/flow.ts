@@ -40,7 +40,12 @@ export type FailReason = 'no-answer' | 'no-valid-answer' | 'digest-mismatch' | '
  * A wake-up this much later than its deadline means the sender itself was not running (suspended by SIGSTOP,
  * a blocked event loop): that time is not the receiver's silence, so it does not count towards the give-up.
  */
-export const STALL_MS = 500;
+const STALL_MS = 500;
+
+/** How long past its deadline `due` (by more than STALL_MS) a flow is handled at `now`, or 0: time the sender did not run. */
+export function stalledBy(now: number, due: number | undefined): number {
+  return due !== undefined && now - due > STALL_MS ? now - due : 0;
+}
 
 /** Every event names its receiver (the flow's index in its group). */
 export type SenderEvent =
@@ -321,15 +326,11 @@ export class SenderFlow {
    * is taken to be still starting: the retransmission timer retries it. Otherwise it has failed.
    */
   handleUnreachable(now: number): void {
-    if (this.status !== 'sending') return;
-    this.stats.unreachable++;
-    if (!this.startWait.starting(now, this.nextIndex)) this.fail('port-unreachable');
+    if (this.status === 'sending' && this.startWait.unreachable(now, this.nextIndex, this.stats)) this.fail('port-unreachable');
   }
 
-  /** How long past its deadline (by more than STALL_MS) the flow is handled at `now`, or 0. */
   private stalledAt(now: number): number {
-    const due = this.pollTimeout();
-    return due !== undefined && now - due > STALL_MS ? now - due : 0;
+    return stalledBy(now, this.pollTimeout());
   }
 
   /** Declare the receiver failed (give-up; ICMP port unreachable or a socket error from the transport; user abort). */

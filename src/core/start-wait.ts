@@ -13,9 +13,11 @@ export class StartWait {
     this.firstSentAt ??= now;
   }
 
-  /** Port unreachable at `now`, with `acked` segments acknowledged: whether the receiver may still be starting. */
-  starting(now: number, acked: number): boolean {
-    return acked === 0 && (this.firstSentAt === undefined || now < this.firstSentAt + this.waitMs);
+  /** Port unreachable at `now`, with `acked` segments acknowledged (counted in `stats`): whether the receiver has failed. */
+  unreachable(now: number, acked: number, stats: { unreachable: number }): boolean {
+    stats.unreachable++;
+    const starting = acked === 0 && (this.firstSentAt === undefined || now < this.firstSentAt + this.waitMs);
+    return !starting;
   }
 
   /** The give-up time `giveUpAt`, pushed to the end of the wait window for a receiver that so far only said "unreachable". */

@@ -26,7 +26,7 @@
 
 import { decode } from './codec.js';
 import { Aimd } from './cc.js';
-import { newSenderStats, refineFailure, STALL_MS, type FailReason, type FlowConfig, type SenderEvent, type SenderStats, type SenderStatus } from './flow.js';
+import { newSenderStats, refineFailure, stalledBy, type FailReason, type FlowConfig, type SenderEvent, type SenderStats, type SenderStatus } from './flow.js';
 import { Fifo } from './queue.js';
 import type { SenderOptions } from './options.js';
 import { RtoEstimator } from './rto.js';
@@ -441,18 +441,14 @@ export class WindowFlow {
 
   /** ICMP port unreachable from the transport: retried while the receiver may still be starting (see SenderFlow). */
   handleUnreachable(now: number): void {
-    if (this.status !== 'sending') return;
-    this.stats.unreachable++;
-    if (!this.startWait.starting(now, this.base)) this.fail('port-unreachable');
+    if (this.status === 'sending' && this.startWait.unreachable(now, this.base, this.stats)) this.fail('port-unreachable');
   }
 
   /** SenderFlow's hook for work between datagrams (sealing with --key); the window runs on the classic wire only. */
   prepare(): void {}
 
-  /** How long past its deadline (by more than STALL_MS) the flow is handled at `now`, or 0. */
   private stalledAt(now: number): number {
-    const due = this.pollTimeout();
-    return due !== undefined && now - due > STALL_MS ? now - due : 0;
+    return stalledBy(now, this.pollTimeout());
   }
 
   /** Declare the receiver failed (give-up, ICMP port unreachable from the transport, or user abort). */
