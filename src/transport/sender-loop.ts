@@ -2,7 +2,7 @@
 // protocol decision is the group's. The worker threads run it over UDP (workers/send-task.ts) and the
 // simulator runs the very same loop over simulated links (sim/scenario.ts).
 
-import type { GroupEvent, GroupSender } from '../core/group.js';
+import { GROUP_PEER, type GroupEvent, type GroupSender } from '../core/group.js';
 import type { DatagramTransport } from './datagram.js';
 
 /** Shared state across threads (the file buffer, other groups, Ctrl-C); absent when one group is all there is. */
@@ -66,7 +66,8 @@ export class GroupLoop {
       },
       error: (r, message) => {
         for (let q = 0; q < g.receivers; q++) {
-          if (r !== undefined && q !== r) continue;
+          // An error sending to the group (GROUP_PEER) is everybody's, as one for the whole transport.
+          if (r !== undefined && r !== GROUP_PEER && q !== r) continue;
           this.errors[q] ??= message;
           g.fail(q, 'socket-error');
         }
@@ -112,6 +113,7 @@ export class GroupLoop {
     // Events first: what the input did (an ACK accepted) happened before what it lets the group send.
     let changed = this.drainEvents();
     const now = t.now();
+    // out.receiver may be GROUP_PEER: a multicast transport sends that once to the group.
     for (let out = g.pollTransmit(now); out !== undefined; out = g.pollTransmit(now)) t.send(out.receiver, out.bytes);
     g.prepare();
     changed = this.drainEvents() || changed;
