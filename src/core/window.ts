@@ -50,7 +50,10 @@ export interface WindowOptions {
 
 export const CLASSIC_WINDOW: WindowOptions = { window: 1, sack: false, cc: 'none' };
 
-export type WindowConfig = FlowConfig & WindowOptions;
+export type WindowConfig = FlowConfig & WindowOptions & {
+  /** Driven by the multicast group (multicast.ts): a receiver silent before its first ACK 'never-registered'. */
+  multicast?: boolean;
+};
 
 export interface WindowStats extends SenderStats {
   /** Retransmissions decided without the timer (duplicate ACKs, later segments delivered, SACK holes). */
@@ -216,6 +219,11 @@ export class WindowFlow {
     const window = this.base === 0 || this.minRttMs === Number.POSITIVE_INFINITY ? 1 : this.window;
     if (i >= this.total || i > this.limit || i >= this.base + window) return undefined;
     if (i === this.total - 1 && this.base < i) return undefined; // the end of file waits for every data ACK
+    return this.transmitNew(now, i);
+  }
+
+  /** First transmission of segment i (= highSent). */
+  private transmitNew(now: number, i: number): Uint8Array {
     const s = this.slot(i);
     s.index = i;
     s.bytes = this.segments.segment(i);
@@ -451,7 +459,7 @@ export class WindowFlow {
     // Same expression as pollTimeout(), so a wake-up at that instant always acts (see SenderMachine).
     if (now >= this.giveUpAt()) {
       // A receiver that answered only "port unreachable" while it was waited for never listened.
-      this.fail(this.base === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : 'no-answer');
+      this.fail(this.base === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : this.base === 0 && this.cfg.multicast === true ? 'never-registered' : 'no-answer');
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;
@@ -499,6 +507,43 @@ export class WindowFlow {
 
   pollEvent(): SenderEvent | undefined {
     return this.events.shift();
+  }
+
+  // ---- multicast: once its first segment is out, the group sends for this flow (group.ts, multicast.ts) ----
+
+  /** Segments [0, sentCount) have been sent at least once. */
+  get sentCount(): number {
+    return this.highSent;
+  }
+
+  /** Whether segment `index` is sent and, as far as the sender knows, not held by the receiver (not acknowledged, not SACKed). */
+  needs(index: number): boolean {
+    if (this.status !== 'sending' || index < this.base || index >= this.highSent) return false;
+    const s = this.slot(index);
+    return s.index === index && !s.sacked;
+  }
+
+  /** The next segment this flow found lost and still needs, for the group to repair (undefined: none). */
+  takeRepair(): number | undefined {
+    for (let index = this.lostQueue.shift(); index !== undefined; index = this.lostQueue.shift()) {
+      if (this.needs(index) && this.slot(index).lost) return index;
+    }
+    return undefined;
+  }
+
+  /**
+   * The group put segment `index` on the wire for this receiver at `now` (to the group, or a unicast repair):
+   * the next new segment, or a copy of one it needs. Booked as this flow's own transmission, so the timer and
+   * Karn's rule see every copy the receiver may answer. Returns the bytes; undefined: not for this flow.
+   */
+  sendCopy(now: number, index: number): Uint8Array | undefined {
+    if (this.status !== 'sending') return undefined;
+    if (index === this.highSent && index < this.total) return this.transmitNew(now, index);
+    if (!this.needs(index)) return undefined;
+    const s = this.slot(index);
+    s.lost = false;
+    this.stats.retransmissions++;
+    return this.transmit(now, s);
   }
 }
 
