@@ -157,11 +157,13 @@ export class PreciseTimer {
   private waiting = false;
   private seenFired: number;
   private readonly offsetNs: bigint;
+  /** The armed deadline in the helper's hrtime nanoseconds. */
+  private target = 0n;
 
   /** `onFire` runs on this thread's event loop, never before the deadline on the `now` clock. */
   constructor(
     private readonly onFire: () => void,
-    now: () => number = () => performance.now(),
+    private readonly now: () => number = () => performance.now(),
     options: PreciseTimerOptions = PRECISE_TIMER_DEFAULTS,
   ) {
     this.offsetNs = hrtimeOffsetNs(now);
@@ -183,7 +185,8 @@ export class PreciseTimer {
     const wasArmed = this.at !== Number.POSITIVE_INFINITY;
     this.at = deadline;
     // Rounded up to the next nanosecond: the helper fires when hrtime >= target, so never before the deadline.
-    this.helper.arm(this.slot, BigInt(Math.ceil(deadline * 1e6)) + this.offsetNs, wasArmed);
+    this.target = BigInt(Math.ceil(deadline * 1e6)) + this.offsetNs;
+    this.helper.arm(this.slot, this.target, wasArmed);
     this.wait();
   }
 
@@ -218,6 +221,12 @@ export class PreciseTimer {
     if (this.at === Number.POSITIVE_INFINITY) return; // cancelled after the helper claimed it
     // A non-zero slot means the claim was for a deadline since replaced by an earlier one: keep waiting.
     if (Atomics.load(this.helper.mem.deadlines, this.slot) !== 0n) {
+      this.wait();
+      return;
+    }
+    // A reused slot can carry a claim of its previous timer, which cleared our deadline: fire only when due, else re-arm.
+    if (this.now() < this.at) {
+      this.helper.arm(this.slot, this.target, true);
       this.wait();
       return;
     }
