@@ -25,6 +25,12 @@ export interface DatagramHandlers<Peer> {
    * likely `peer` itself answering from another of its host's addresses. Never an answer (only for reports).
    */
   stray?(peer: Peer, from: string, bytes: Uint8Array): void;
+  /**
+   * Optional: a datagram from `from` ("address:port"), which is none of the peers. Only a transport with one
+   * unconnected socket for every peer sees these (multicast, udp-multicast.ts); a connected socket's kernel drops
+   * them. Never an answer: counted and ignored.
+   */
+  stranger?(from: string, bytes: Uint8Array): void;
   /** The transport's one timer reached its deadline. */
   timer(): void;
 }

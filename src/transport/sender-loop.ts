@@ -20,16 +20,24 @@ export interface LoopHooks {
   onEvent?(ev: GroupEvent): void;
   /**
    * Every flow is done or failed; the transport is closed. `errors`: transport error text per receiver;
-   * `strays`: where the first stray datagram for each receiver came from (see DatagramHandlers.stray).
+   * `strays`: where the first stray datagram for each receiver came from (see DatagramHandlers.stray);
+   * `strangers`: datagrams from nobody's address (DatagramHandlers.stranger), and where the first came from.
    */
-  onFinished(errors: ReadonlyArray<string | undefined>, strays: ReadonlyArray<string | undefined>): void;
+  onFinished(errors: ReadonlyArray<string | undefined>, strays: ReadonlyArray<string | undefined>, strangers: Strangers): void;
   coordinator?: Coordinator;
+}
+
+/** Datagrams from addresses that are no receiver's: ignored, only counted for the report. */
+export interface Strangers {
+  count: number;
+  first: string | undefined;
 }
 
 export class GroupLoop {
   /** Transport error text per receiver (a socket error fails only that receiver). */
   private readonly errors: Array<string | undefined>;
   private readonly strays: Array<string | undefined>;
+  private readonly strangers: Strangers = { count: 0, first: undefined };
   private finished = false;
   private waiting = false;
 
@@ -69,6 +77,10 @@ export class GroupLoop {
       stray: (r, from, bytes) => {
         this.strays[r] ??= from;
         g.handleStray(r, bytes);
+      },
+      stranger: (from) => {
+        this.strangers.count++;
+        this.strangers.first ??= from;
       },
       timer: () => {
         g.handleTimeout(t.now());
@@ -110,7 +122,7 @@ export class GroupLoop {
       this.finished = true;
       t.setTimer(undefined);
       t.close();
-      this.hooks.onFinished(this.errors, this.strays);
+      this.hooks.onFinished(this.errors, this.strays, { ...this.strangers });
       return;
     }
     const at = g.pollTimeout();
