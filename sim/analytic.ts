@@ -131,10 +131,10 @@ export interface AnalyticExpectation {
   caveats: string[];
 }
 
-/** The expectation for a run with a fixed RTO, or undefined when the RTO is adaptive. */
+/** The expectation for a run with a fixed RTO, or undefined when the RTO is adaptive or the data path multicast (not modelled). */
 export function analyticExpectation(o: ScenarioOptions): AnalyticExpectation | undefined {
   const rto = o.rto.fixedMs;
-  if (rto === null) return undefined;
+  if (rto === null || o.multicast) return undefined;
   const segments = segmentCount(o.fileBytes, o.mss, o.eof);
   const ser = serializationMs(o.mss, o.down.bandwidthMbps) + serializationMs(HEADER_BYTES, o.up.bandwidthMbps);
   const rttMs: number[] = [];

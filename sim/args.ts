@@ -34,6 +34,12 @@ export function parseProbability(text: string): number {
   return x;
 }
 
+export function parseFraction(text: string): number {
+  const x = parseNumber(text);
+  if (x < 0 || x > 1) throw new InvalidArgumentError(`not a fraction in [0, 1]: ${text}`);
+  return x;
+}
+
 const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000 };
 
 /** "200", "200ms", "1.5s", "2m" -> milliseconds. */

@@ -10,6 +10,7 @@ import {
   parseCrash,
   isEntryPoint,
   parseDuration,
+  parseFraction,
   parseInteger,
   parseNumber,
   parseProbability,
@@ -24,6 +25,7 @@ import { formatText, summarize } from './report.js';
 import { runScenario } from './scenario.js';
 import { parseRate } from '../src/core/pacer.js';
 import { CC_MODES, type CcMode } from '../src/core/window.js';
+import { MULTICAST_DEFAULT_WINDOW } from '../src/core/multicast.js';
 import type { CorruptScope } from './network.js';
 
 interface CliOptions {
@@ -51,6 +53,8 @@ interface CliOptions {
   queue: number;
   window: number;
   sack: boolean;
+  multicast: boolean;
+  repairGroup: number;
   cc: CcMode;
   rate?: string;
   reorder: number;
@@ -106,6 +110,8 @@ function program(io: CliIo): Command {
     .option('--bandwidth <Mbit/s>', 'link rate for serialization delay; 0 = unlimited', parseNumber, 0)
     .option('--window <N>', 'sliding window: up to N unacknowledged segments per receiver (1 = stop-and-wait)', parseInteger, d.window)
     .option('--sack', 'selective acknowledgements on both sides', false)
+    .option('--multicast', `the multicast data path: new segments once to the group, repairs by unicast or to the group; implies lockstep and SACK (--window default ${MULTICAST_DEFAULT_WINDOW})`, false)
+    .option('--repair-group <fraction>', 'multicast: a repair goes to the group when more than this fraction of the live receivers need it', parseFraction, d.repairGroupFraction)
     .addOption(new Option('--cc <mode>', 'congestion response').choices([...CC_MODES]).default(d.cc))
     .option('--rate <bits/s>', "pace the sender's total, e.g. 100M")
     .option('--reorder <segments>', "receivers' reorder buffer (0: discard out-of-order segments)", parseInteger, d.reorderSegments)
@@ -131,7 +137,7 @@ function rateOf(text: string): number {
   return bits;
 }
 
-function toInput(c: CliOptions): ScenarioInput {
+function toInput(c: CliOptions, windowGiven: boolean): ScenarioInput {
   if (c.replay !== undefined) return JSON.parse(c.replay) as ScenarioInput;
   const fixed = c.rto === 'adaptive' ? null : parseDuration(c.rto);
   const link = { jitterMs: c.jitter, duplicate: c.dup, corrupt: c.corrupt, bandwidthMbps: c.bandwidth, queuePackets: c.queue, delayMs: c.delay };
@@ -139,8 +145,10 @@ function toInput(c: CliOptions): ScenarioInput {
     seed: /^\d{1,15}$/.test(c.seed) ? Number(c.seed) : c.seed,
     receivers: c.receivers,
     mode: c.mode,
-    window: c.window,
+    window: c.multicast && !windowGiven ? MULTICAST_DEFAULT_WINDOW : c.window,
     sack: c.sack,
+    multicast: c.multicast,
+    repairGroupFraction: c.repairGroup,
     cc: c.cc,
     rateBitsPerSec: c.rate === undefined ? null : rateOf(c.rate),
     reorderSegments: c.reorder,
@@ -171,7 +179,7 @@ export function main(argv: readonly string[], io: CliIo): number {
   try {
     const cmd = program(io).parse([...argv], { from: 'user' });
     c = cmd.opts<CliOptions>();
-    input = toInput(c);
+    input = toInput(c, cmd.getOptionValueSource('window') === 'cli');
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
     io.err(`${e instanceof Error ? e.message : String(e)}\n`);

@@ -4,6 +4,7 @@
 import { Buffer } from 'node:buffer';
 import { peekSeq, peekType, TYPE_FIN } from '../src/core/codec.js';
 import { TYPE_KHELLO, TYPE_KRESPONSE } from '../src/core/extension.js';
+import { decodeSack, isSack } from '../src/core/sack.js';
 
 export type ViolationKind =
   | 'duplicate-write' // a receiver wrote a segment it had already written
@@ -12,6 +13,8 @@ export type ViolationKind =
   | 'wrong-bytes-write' // written bytes differ from the file at that offset
   | 'multiple-unacked' // a sender transmitted a segment with N segments already unacknowledged (N = 1: stop-and-wait)
   | 'lockstep-barrier' // segment j reached a receiver before every live receiver's ACK of j - N was accepted
+  | 'group-ahead' // multicast: segment j went to the group before every live receiver's ACK of j - N was accepted
+  | 'repair-to-holder' // multicast: a unicast copy of a segment the sender knew the receiver held (ACKed or SACKed)
   | 'ack-for-unsent' // an honest (uncorrupted) ACK named a segment never sent
   | 'ack-accepted-unwritten' // a sender accepted an ACK for a segment its receiver never wrote
   | 'acked-not-outstanding' // a sender reported an ACK for a segment not in flight, or out of order
@@ -58,6 +61,8 @@ export class Observer {
   private barrierFloor = 0;
   private readonly payloadBytes: number;
   private readonly fileBuffer: Buffer;
+  /** Multicast: per receiver, the segments an honest SACK that reached the sender reported held. */
+  private readonly sacked: Uint8Array[] | undefined;
 
   constructor(
     receivers: number,
@@ -72,7 +77,10 @@ export class Observer {
     private readonly disks: Uint8Array[] | undefined,
     /** N: at most this many unacknowledged segments per receiver. */
     private readonly window = 1,
+    /** The multicast data path: also check the group's window and that unicast repairs go only to receivers missing them. */
+    multicast = false,
   ) {
+    this.sacked = multicast ? Array.from({ length: receivers }, () => new Uint8Array(total)) : undefined;
     this.written = new Array<number>(receivers).fill(0);
     this.writtenBytes = new Array<number>(receivers).fill(0);
     this.acked = new Array<number>(receivers).fill(0);
@@ -96,9 +104,41 @@ export class Observer {
   onTransmit(r: number, now: number, bytes: Uint8Array): void {
     if (isHandshake(bytes)) return;
     const index = this.indexOf(bytes);
+    this.checkWindow(r, now, index);
+    if (this.sacked !== undefined && (index < this.acked[r]! || this.sacked[r]![index] === 1)) {
+      this.report('repair-to-holder', r, now, `unicast copy of ${index}, which the sender knew it held (acked ${this.acked[r]})`);
+    }
+  }
+
+  private checkWindow(r: number, now: number, index: number): void {
     const acked = this.acked[r]!;
     if (index >= acked + this.window) this.report('multiple-unacked', r, now, `sent ${index} with segments ${acked}..${index - 1} unacked (N = ${this.window})`);
     this.highSent[r] = Math.max(this.highSent[r]!, index + 1);
+  }
+
+  /** Multicast: the sender sent a DATA/FIN datagram once to the group (for every live receiver). */
+  onGroupTransmit(now: number, bytes: Uint8Array): void {
+    const index = this.indexOf(bytes);
+    let floor = Number.POSITIVE_INFINITY;
+    for (let q = 0; q < this.acked.length; q++) {
+      if (!this.senders.live(q)) continue;
+      floor = Math.min(floor, this.senders.acked(q));
+      this.checkWindow(q, now, index);
+    }
+    if (index > floor + this.window - 1) this.report('group-ahead', -1, now, `segment ${index} to the group, min live acked ${floor}, N = ${this.window}`);
+  }
+
+  /** An honest ACK from receiver r reached the sender (multicast: its SACK ranges are what the sender knows it holds). */
+  onAckArrival(r: number, bytes: Uint8Array): void {
+    if (this.sacked === undefined || !isSack(bytes)) return;
+    const d = decodeSack(bytes);
+    if (!d.ok) return;
+    const held = this.sacked[r]!;
+    for (const range of d.sack.ranges) {
+      const from = (range.start - this.initialSeq) >>> 0;
+      const to = Math.min((range.end - this.initialSeq) >>> 0, held.length);
+      for (let i = from; i < to; i++) held[i] = 1;
+    }
   }
 
   /** The sender for receiver r accepted the ACK of segment `index`. */

@@ -3,6 +3,7 @@
 
 import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from '../src/core/codec.js';
 import { TRAILER_BYTES, type WireMode } from '../src/core/extension.js';
+import { DEFAULT_REPAIR_GROUP_FRACTION } from '../src/core/multicast.js';
 import type { EofMode, Mode } from '../src/core/options.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
 import { CC_MODES, type CcMode } from '../src/core/window.js';
@@ -32,6 +33,10 @@ export interface ScenarioOptions {
   window: number;
   /** SACK on both sides. */
   sack: boolean;
+  /** The multicast data path (implies lockstep, SACK on both sides, the window flow). */
+  multicast: boolean;
+  /** --repair-group: with multicast, a repair goes to the group when more than this fraction of the live receivers need it. */
+  repairGroupFraction: number;
   cc: CcMode;
   /** --rate: the sender's total, bits per second; null = unpaced. */
   rateBitsPerSec: number | null;
@@ -79,6 +84,8 @@ export const DEFAULT_OPTIONS: ScenarioOptions = {
   mode: 'independent',
   window: 1,
   sack: false,
+  multicast: false,
+  repairGroupFraction: DEFAULT_REPAIR_GROUP_FRACTION,
   cc: 'none',
   rateBitsPerSec: null,
   reorderSegments: 1024,
@@ -136,6 +143,9 @@ function validate(o: ScenarioOptions): void {
   check(o.mode === 'independent' || o.mode === 'lockstep', 'mode');
   check(Number.isInteger(o.window) && o.window >= 1, 'window is a positive integer');
   check(typeof o.sack === 'boolean', 'sack');
+  check(typeof o.multicast === 'boolean', 'multicast');
+  check(o.repairGroupFraction >= 0 && o.repairGroupFraction <= 1, 'repairGroupFraction in [0, 1]');
+  check(!o.multicast || (o.cc === 'none' && o.wireMode === 'classic'), 'multicast with cc none and the classic wire');
   check((CC_MODES as readonly string[]).includes(o.cc), 'cc');
   check(o.rateBitsPerSec === null || (Number.isFinite(o.rateBitsPerSec) && o.rateBitsPerSec > 0), 'rateBitsPerSec > 0');
   check(Number.isInteger(o.reorderSegments) && o.reorderSegments >= 0, 'reorderSegments >= 0');

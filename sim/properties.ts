@@ -222,6 +222,30 @@ export const windowScenarioProperty = (mode: Mode): fc.IProperty<[ScenarioInput]
 export const windowCrashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> =>
   fc.property(fc.tuple(crashArbitrary(mode), fc.record(windowFields)).map(([input, w]) => withWindow(input, w)), checkScenario);
 
+/**
+ * The multicast data path on top of any scenario (lockstep, SACK on both sides): a window up to 64, any repair
+ * fraction, receivers that buffer (a multicast receiver is this project's, its reorder buffer on). The observer
+ * then also checks that the group never runs more than N ahead of the slowest live receiver and that a unicast
+ * repair never goes to a receiver the sender knew held the segment; every receiver must end identical.
+ */
+const multicastFields = {
+  window: fc.integer({ min: 1, max: 64 }),
+  repairGroupFraction: fc.oneof(fc.constantFrom(0, 0.005, 0.5, 1), uniform(0, 1)),
+  reorderSegments: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constant(1024)),
+};
+
+type MulticastFields = { [K in keyof typeof multicastFields]: (typeof multicastFields)[K] extends fc.Arbitrary<infer T> ? T : never };
+
+function withMulticast<T extends ScenarioInput>(input: T, m: MulticastFields): T {
+  return { ...input, mode: 'lockstep', multicast: true, sack: true, cc: 'none', window: m.window, repairGroupFraction: m.repairGroupFraction, reorderSegments: m.reorderSegments };
+}
+
+export const multicastScenarioProperty = (): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.tuple(scenarioArbitrary('lockstep'), fc.record(multicastFields)).map(([input, m]) => withMulticast(input, m)), checkScenario);
+/** Receivers vanish mid-transfer under multicast: they are given up on, the others finish with identical files. */
+export const multicastCrashProperty = (): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.tuple(crashArbitrary('lockstep'), fc.record(multicastFields)).map(([input, m]) => withMulticast(input, m)), checkScenario);
+
 /** The same scenario twice gives the same run: trace hash, events and every receiver's outcome. */
 export function checkDeterminism(input: ScenarioInput): void {
   const a = runScenario(input, false);

@@ -1,7 +1,16 @@
 // Every property, by name, with its run sizes: the single list used by the vitest suite and the CI fuzzer.
 
 import fc from 'fast-check';
-import { corruptAnyProperty, crashProperty, determinismProperty, scenarioProperty, windowCrashProperty, windowScenarioProperty } from './properties.js';
+import {
+  corruptAnyProperty,
+  crashProperty,
+  determinismProperty,
+  multicastCrashProperty,
+  multicastScenarioProperty,
+  scenarioProperty,
+  windowCrashProperty,
+  windowScenarioProperty,
+} from './properties.js';
 import { receiverFuzzProperty, senderFuzzProperty } from './machine-fuzz.js';
 import type { ScenarioInput } from './options.js';
 
@@ -80,6 +89,8 @@ export const PROPERTIES: readonly PropertyEntry[] = [
   entry('window-independent', 'sliding window (N <= 64, SACK or not, AIMD or not, receivers that buffer or discard), independent: identical files, at most N unacknowledged', 60, 600, () => windowScenarioProperty('independent'), same),
   entry('window-lockstep', 'sliding window, lockstep: segment j reaches nobody before every live receiver acknowledged j - N', 60, 600, () => windowScenarioProperty('lockstep'), same),
   entry('window-crash-lockstep', 'sliding window, receivers vanish in lockstep: the window barrier releases, survivors complete', 40, 300, () => windowCrashProperty('lockstep'), same),
+  entry('multicast', 'multicast data path (N <= 64, any repair fraction): identical files, the group within N of the slowest live receiver, unicast repairs only to receivers missing the segment', 60, 500, multicastScenarioProperty, same),
+  entry('multicast-crash', 'receivers vanish under multicast: they are given up on, the others finish with identical files', 40, 300, multicastCrashProperty, same),
   entry('corrupt-any-verify', '--verify, corruption of any bit (header included): identical files, termination, never a wrong file committed', 100, 300, () => corruptAnyProperty('verify'), same),
   entry('corrupt-any-key', '--key, corruption of any bit (header included): identical files, termination, never a wrong file committed', 30, 100, () => corruptAnyProperty('key'), same),
   entry('determinism', 'the same seed and options twice: the same trace hash and outcome (the simulator is deterministic)', 30, 60, determinismProperty, same),

@@ -2,6 +2,7 @@
 // optional wall-clock figures), so equal runs print equal bytes.
 
 import { analyticExpectation, type AnalyticExpectation } from './analytic.js';
+import type { MulticastStats } from '../src/core/group.js';
 import type { LinkOptions } from './network.js';
 import type { ScenarioOptions } from './options.js';
 import type { SimReceiverResult, ScenarioResult, StopReason, WireStats } from './scenario.js';
@@ -47,6 +48,8 @@ export interface Summary {
   spread: { completionMs: Spread | null; retransmissions: Spread; timeouts: Spread };
   receivers: ReceiverSummary[];
   wire: WireStats;
+  /** Multicast: the sender's group sends and repairs by kind; null for unicast. */
+  multicast: MulticastStats | null;
   eventsProcessed: number;
   traceHash: string;
   violationCount: number;
@@ -120,6 +123,7 @@ export function summarize(result: ScenarioResult, wall?: Wall): Summary {
       fileMatches: x.fileMatches,
     })),
     wire: result.wire,
+    multicast: result.multicast,
     eventsProcessed: result.eventsProcessed,
     traceHash: result.traceHash,
     violationCount: result.violationCount,
@@ -142,7 +146,7 @@ function optionsText(o: ScenarioOptions, segments: number): string[] {
   const overrides = o.delayOverrideMs.map((d, r) => (d === null ? '' : `${r}:${d}ms`)).filter(Boolean);
   const crashes = o.crashes.map((c) => `${c.receiver}@${c.atMs}ms`);
   return [
-    `options  receivers=${o.receivers} mode=${o.mode} P=${o.lossRate} file=${o.fileBytes} B mss=${o.mss} ${o.wireMode === 'classic' ? `eof=${o.eof}` : `wire=--${o.wireMode}`} segments=${segments} initial-seq=${o.initialSeq}`,
+    `options  receivers=${o.receivers} mode=${o.multicast ? `multicast (repair-group ${o.repairGroupFraction})` : o.mode} window=${o.window} P=${o.lossRate} file=${o.fileBytes} B mss=${o.mss} ${o.wireMode === 'classic' ? `eof=${o.eof}` : `wire=--${o.wireMode}`} segments=${segments} initial-seq=${o.initialSeq}`,
     `         rto ${rto}; give-up ${o.giveUpMs} ms, idle ${o.idleTimeoutMs} ms, linger ${o.lingerMs} ms`,
     `         down: ${linkText(o.down)}`,
     `         up:   ${linkText(o.up)}`,
@@ -190,6 +194,8 @@ export function formatText(s: Summary): string {
     `wire     ${w.packetsOnWire} packets on the wire (data ${w.dataSent}, acks ${w.acksSent}); dropped ${w.dropped}, ` +
       `duplicated ${w.duplicated}, corrupted ${w.corrupted}, lost to crashes ${w.lostToCrash}`,
   );
+  const m = s.multicast;
+  if (m) out.push(`multicast data ${w.dataSent} = ${m.groupSent} new to the group + ${m.groupRepairs} group repairs + ${m.unicastRepairs} unicast repairs + ${w.dataSent - m.groupSent - m.groupRepairs - m.unicastRepairs} first segments (unicast)`);
   if (s.analytic) {
     const a = s.analytic;
     const what = s.options.mode === 'independent' ? 'mean receiver completion' : 'completion';

@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { KeyReceiverWire, VerifyReceiverWire } from '../src/core/receiver-wire.js';
 import { KEY_BYTES, NONCE_SEED_BYTES } from '../src/core/seal.js';
-import { GroupSender } from '../src/core/group.js';
+import { GROUP_PEER, GroupSender, type MulticastStats } from '../src/core/group.js';
 import type { FailReason, SenderStatus } from '../src/core/flow.js';
 import { ReceiverMachine, type ReceiverStatus } from '../src/core/receiver.js';
 import { ReceiverLoop } from '../src/transport/receiver-loop.js';
@@ -49,7 +49,7 @@ export interface SimReceiverResult {
 }
 
 export interface WireStats {
-  /** DATA/FIN datagrams the senders transmitted. */
+  /** DATA/FIN datagrams the senders transmitted (one to the multicast group counts once). */
   dataSent: number;
   /** ACK datagrams the receivers transmitted. */
   acksSent: number;
@@ -77,6 +77,8 @@ export interface ScenarioResult {
   /** Every non-crashed receiver's transfer is done and its file is byte-identical. */
   allComplete: boolean;
   wire: WireStats;
+  /** Multicast: the sender's group sends and repairs by kind; null for unicast. */
+  multicast: MulticastStats | null;
   eventsProcessed: number;
   violations: Violation[];
   violationCount: number;
@@ -109,6 +111,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
     window: { window: o.window, sack: o.sack, cc: o.cc },
     rateBitsPerSec: o.rateBitsPerSec ?? undefined,
     wire: o.wireMode === 'classic' ? undefined : { mode: o.wireMode, digest: createHash('sha256').update(file).digest(), key: keys },
+    multicast: o.multicast ? { repairGroupFraction: o.repairGroupFraction } : undefined,
   });
   const total = group.total;
   const crashAt = new Array<number>(n).fill(Number.POSITIVE_INFINITY);
@@ -118,7 +121,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
   // observer checks each write against the file either way.
   const disks = keepReceived ? Array.from({ length: n }, () => new Uint8Array(o.fileBytes)) : undefined;
   const view: SenderView = { acked: (q) => group.flows[q]!.acked, live: (q) => group.flows[q]!.status !== 'failed' };
-  const observer = new Observer(n, file, group.segments.payloadBytes, total, o.initialSeq, o.mode === 'lockstep', view, disks, o.window);
+  const observer = new Observer(n, file, group.segments.payloadBytes, total, o.initialSeq, o.mode === 'lockstep' || o.multicast, view, disks, o.window, o.multicast);
   const committed = new Array<boolean>(n).fill(false);
 
   const watch: SimWatch = { livelock: (which, r, now) => observer.onTimerLivelock(which, r, now) };
@@ -133,7 +136,8 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
     onSend(r, dir, bytes) {
       if (dir === 'up') acksSent++;
       else {
-        observer.onTransmit(r, queue.now, bytes);
+        if (r === GROUP_PEER) observer.onGroupTransmit(queue.now, bytes);
+        else observer.onTransmit(r, queue.now, bytes);
         dataSent++;
       }
     },
@@ -146,6 +150,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
     current = ev;
     if (ev.kind === Kind.ArriveAtSender) {
       unsentBefore = group.flows[ev.r]!.stats.ackForUnsent;
+      if (!ev.corrupted) observer.onAckArrival(ev.r, ev.bytes!);
       return true;
     }
     if (queue.now >= crashAt[ev.r]!) {
@@ -173,7 +178,8 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       lingerMs: o.lingerMs,
       initialSeq: o.initialSeq,
       reorderSegments: o.reorderSegments,
-      sack: o.sack,
+      // A multicast sender reads SACK whatever --sack says (both ends are this project's).
+      sack: o.sack || o.multicast,
       wire: o.wireMode === 'verify' ? new VerifyReceiverWire() : keys && new KeyReceiverWire(keys.psk, seededBytes(stream(o.seed, `key/challenge/${r}`), NONCE_SEED_BYTES)),
     });
     receivers.push(rx);
@@ -260,6 +266,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       corrupted: linkTotal('corrupted'),
       lostToCrash,
     },
+    multicast: group.multicastStats === undefined ? null : { ...group.multicastStats },
     eventsProcessed: queue.processed,
     violations: observer.violations,
     violationCount: observer.count,

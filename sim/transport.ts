@@ -3,9 +3,10 @@
 // A transport's one timer is an event on the queue; re-arming later keeps the earlier event (firing early
 // is a no-op for the loops), re-arming earlier pushes a new one, and a superseded event is skipped.
 
+import { GROUP_PEER } from '../src/core/group.js';
 import type { DatagramHandlers, DatagramTransport } from '../src/transport/datagram.js';
 import { EventQueue, type Timed } from './events.js';
-import type { Deliver, Link } from './network.js';
+import { Link, type Deliver } from './network.js';
 
 export const enum Kind {
   ArriveAtReceiver = 0,
@@ -80,8 +81,8 @@ export class SimEndpoint<P> implements DatagramTransport<P> {
     private readonly queue: EventQueue<SimEvent>,
     timerKind: Kind,
     r: number,
-    /** The link a datagram to `to` leaves on. */
-    private readonly route: (to: P) => Link,
+    /** The link a datagram to `to` leaves on (several: a multicast, each link with its own faults). */
+    private readonly route: (to: P) => Link | readonly Link[],
     watch: SimWatch,
     private readonly onSend: (to: P, bytes: Uint8Array) => void,
   ) {
@@ -100,7 +101,9 @@ export class SimEndpoint<P> implements DatagramTransport<P> {
   send(to: P, bytes: Uint8Array): void {
     if (this.closed) return;
     this.onSend(to, bytes);
-    this.route(to).send(this.queue.now, bytes);
+    const links = this.route(to);
+    if (links instanceof Link) links.send(this.queue.now, bytes);
+    else for (const l of links) l.send(this.queue.now, bytes);
   }
 
   setTimer(deadline: number | undefined): void {
@@ -133,7 +136,7 @@ export interface SimNetOptions {
   /** Build receiver r's link in one direction; the link hands each copy it delivers to `deliver`. */
   link(r: number, dir: 'down' | 'up', deliver: Deliver): Link;
   watch: SimWatch;
-  /** Every DATA/FIN the sender transmits (before the link sees it), and every ACK a receiver sends. */
+  /** Every DATA/FIN the sender transmits (before the link sees it; r = GROUP_PEER: once to the group), and every ACK a receiver sends. */
   onSend?(r: number, dir: 'down' | 'up', bytes: Uint8Array): void;
 }
 
@@ -156,7 +159,10 @@ export class SimNet {
       this.downs.push(o.link(r, 'down', push(Kind.ArriveAtReceiver)));
       this.ups.push(o.link(r, 'up', push(Kind.ArriveAtSender)));
     }
-    this.sender = new SimEndpoint<number>(this.queue, Kind.SenderTimer, -1, (r) => this.downs[r]!, o.watch, (r, bytes) => o.onSend?.(r, 'down', bytes));
+    // The multicast link: a datagram to the group reaches every receiver, each over its own link (its own loss,
+    // delay and corruption), as a switch copies it to each port.
+    const route = (r: number): Link | readonly Link[] => (r === GROUP_PEER ? this.downs : this.downs[r]!);
+    this.sender = new SimEndpoint<number>(this.queue, Kind.SenderTimer, -1, route, o.watch, (r, bytes) => o.onSend?.(r, 'down', bytes));
     for (let r = 0; r < o.receivers; r++) {
       const up = this.ups[r]!;
       this.receivers.push(new SimEndpoint<string>(this.queue, Kind.ReceiverTimer, r, () => up, o.watch, (_to, bytes) => o.onSend?.(r, 'up', bytes)));
