@@ -174,6 +174,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       initialSeq: o.initialSeq,
       reorderSegments: o.reorderSegments,
       sack: o.sack,
+      hashCopy: false,
       wire: o.wireMode === 'verify' ? new VerifyReceiverWire() : keys && new KeyReceiverWire(keys.psk, seededBytes(stream(o.seed, `key/challenge/${r}`), NONCE_SEED_BYTES)),
     });
     receivers.push(rx);
