@@ -23,7 +23,7 @@ export default async function probeTask(t: ProbeTask): Promise<ProbeResult> {
   const rtts: number[] = [];
   const timeoutLateness: number[] = [];
   let idleWakeups = 0;
-  const results = await runSendTask(
+  const { flows: results } = await runSendTask(
     { ...t, instrument: t.recordRtt },
     {
       onEvent(ev) {

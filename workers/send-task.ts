@@ -10,6 +10,7 @@ import { fileSource, type SharedFile } from '../src/transport/shared-file.js';
 import { SharedCoordinator, SharedState } from '../src/transport/shared-state.js';
 import { GroupLoop } from '../src/transport/sender-loop.js';
 import { UdpSenderTransport } from '../src/transport/udp.js';
+import { UdpMulticastSenderTransport, type MulticastSend } from '../src/transport/udp-multicast.js';
 
 export interface TaskReceiver {
   /** Index among all receivers (the order of the command line). */
@@ -31,6 +32,8 @@ export interface SendTask {
   events?: MessagePort;
   /** Emit the group's instrumentation events (benchmarks). */
   instrument?: boolean;
+  /** --multicast: the group's address and socket options (the engine then runs one group, in one task). */
+  multicast?: MulticastSend;
 }
 
 /**
@@ -64,18 +67,28 @@ export interface FlowResult extends TaskReceiver {
   elapsedMs: number;
 }
 
-export default function sendTask(t: SendTask): Promise<FlowResult[]> {
+/** One task's outcome: each receiver's, and what belongs to the group's socket(s). */
+export interface TaskResult {
+  flows: FlowResult[];
+  /** DATA datagrams this group put on the wire (a group transmission counts once). */
+  datagramsSent: number;
+  /** Datagrams from addresses that are none of the receivers' (multicast's unconnected socket only). */
+  strangers: number;
+  firstStranger: string | undefined;
+}
+
+export default function sendTask(t: SendTask): Promise<TaskResult> {
   return runSendTask(t, {});
 }
 
-export function runSendTask(t: SendTask, watch: TaskWatch): Promise<FlowResult[]> {
+export function runSendTask(t: SendTask, watch: TaskWatch): Promise<TaskResult> {
   const state = new SharedState(t.state, t.totalReceivers, t.groups);
   const group = new GroupSender({ ...t.sender, receivers: t.receivers.length, file: fileSource(t.file), instrument: t.instrument });
-  const transport = new UdpSenderTransport(t.receivers);
+  const transport = t.multicast === undefined ? new UdpSenderTransport(t.receivers) : new UdpMulticastSenderTransport(t.receivers, t.multicast);
   const started = performance.now();
   const finishedAt = new Array<number>(t.receivers.length).fill(0);
   const post = (ev: TaskEvent): void => t.events?.postMessage(ev);
-  return new Promise<FlowResult[]>((resolve) => {
+  return new Promise<TaskResult>((resolve) => {
     const loop = new GroupLoop(group, transport, {
       coordinator: new SharedCoordinator(state, t.group, t.receivers.map((r) => r.index)),
       onEvent(ev) {
@@ -87,11 +100,14 @@ export function runSendTask(t: SendTask, watch: TaskWatch): Promise<FlowResult[]
           post(ev.type === 'done' ? { type: 'done', receiver } : { type: 'failed', receiver, reason: ev.reason });
         }
       },
-      onFinished(errors, strays) {
+      onFinished(errors, strays, strangers) {
         watch.onFinished?.(group);
         post({ type: 'end' });
-        resolve(
-          t.receivers.map((rcv, i) => {
+        resolve({
+          datagramsSent: group.datagramsSent,
+          strangers: strangers.count,
+          firstStranger: strangers.first,
+          flows: t.receivers.map((rcv, i) => {
             const flow = group.flows[i]!;
             return {
               ...rcv,
@@ -106,7 +122,7 @@ export function runSendTask(t: SendTask, watch: TaskWatch): Promise<FlowResult[]
               elapsedMs: finishedAt[i]! - started,
             };
           }),
-        );
+        });
       },
     });
     void state.waitForAbort().then(() => loop.abort());

@@ -15,6 +15,7 @@ export type Status = 'complete' | 'failed' | 'unconfirmed' | 'interrupted';
 
 /** Why something did not complete (null when it did). */
 export type Reason =
+  | 'never-registered'
   | 'no-answer'
   | 'no-valid-answer'
   | 'port-unreachable'

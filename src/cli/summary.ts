@@ -93,6 +93,7 @@ export const mbps = (bytes: number, ms: number): number => (ms === 0 ? 0 : (byte
 
 /** The short text of each reason (event lines and logs, which know no more than the reason). */
 export const REASON_TEXT: Record<Reason, string> = {
+  'never-registered': 'never registered: its first segment was never acknowledged (multicast), left out',
   'no-answer': 'no answer within the give-up time',
   'no-valid-answer': 'no valid answer in the wire mode (is the receiver running with the same --verify or --key?)',
   'port-unreachable': 'port unreachable (nothing listening)',

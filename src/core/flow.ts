@@ -33,8 +33,9 @@ export interface FlowConfig {
  * 'no-answer' becomes 'wrong-address' when ACKs for this flow came from another address (handleStray).
  * With --verify/--key, 'no-valid-answer': nothing valid of that mode ever came back (a classic receiver, the
  * other mode, another key); 'digest-mismatch': the receiver's copy failed the file's SHA-256, not committed.
+ * 'never-registered' (multicast): the receiver never acknowledged its first segment, so it was left out.
  */
-export type FailReason = 'no-answer' | 'no-valid-answer' | 'digest-mismatch' | 'port-unreachable' | 'eof-unconfirmed' | 'wrong-address' | 'socket-error' | 'aborted';
+export type FailReason = 'never-registered' | 'no-answer' | 'no-valid-answer' | 'digest-mismatch' | 'port-unreachable' | 'eof-unconfirmed' | 'wrong-address' | 'socket-error' | 'aborted';
 
 /**
  * A wake-up this much later than its deadline means the sender itself was not running (suspended by SIGSTOP,

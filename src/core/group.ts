@@ -3,7 +3,9 @@
 // segment j goes to nobody until every live receiver has acknowledged j - N, N = 1 classic; independent:
 // each flow runs on its own ACKs), pacing (--rate, over all flows), the file-buffer gate
 // (only loaded segments may be sent), failures, and one SegmentSource that encodes each segment once for
-// all flows. Drivers (the UDP worker loop, the simulator) call, in the quinn-proto order:
+// all flows. With --multicast (multicast.ts) new segments go once to the group (GROUP_PEER) and repairs are
+// batched into unicast or group ones; every receiver still has its own flow. Drivers (the UDP worker loop, the
+// simulator) call, in the quinn-proto order:
 //   handleDatagram / handleStray / handleTimeout / fail / abort / setBufferEnd / setPeerSlowest   (input)
 //   pollTransmit until undefined, then pollEvent until undefined, then pollTimeout     (output)
 // Time is only ever an argument; a spurious handleTimeout does nothing.
@@ -11,10 +13,11 @@
 import { FlowDeadlines } from './deadlines.js';
 import { Fifo } from './queue.js';
 import { SenderFlow, type FailReason, type SenderEvent, type SenderStats } from './flow.js';
+import { MULTICAST_DEFAULT_WINDOW, REPAIR_HOLD_SRTT_FRACTION, RepairBatcher, repairGoesToGroup } from './multicast.js';
 import type { SenderOptions } from './options.js';
 import { Pacer } from './pacer.js';
 import { SegmentSource, type FileSource } from './segments.js';
-import { CLASSIC_WINDOW, windowLockstepLimit, WindowFlow } from './window.js';
+import { CLASSIC_WINDOW, windowLockstepLimit, WindowFlow, type WindowOptions } from './window.js';
 
 /** One receiver's flow: the classic stop-and-wait, or the sliding window (identical at N = 1, see window.ts). */
 export type Flow = SenderFlow | WindowFlow;
@@ -34,9 +37,35 @@ export type GroupEvent =
   /** Instrumentation: receiver's retransmission/give-up deadline moved (undefined: nothing timed). */
   | { type: 'timer'; receiver: number; at: number | undefined };
 
+/** Transmit.receiver for a datagram to the multicast group; any other value is a unicast to that receiver. */
+export const GROUP_PEER = -1;
+
 export interface Transmit {
+  /** A receiver's index, or GROUP_PEER (multicast: every receiver in the group). */
   receiver: number;
   bytes: Uint8Array;
+}
+
+/** --multicast: what the group sent, by kind (a group transmission counts once). */
+export interface MulticastStats {
+  /** New segments sent once to the group. */
+  groupSent: number;
+  /** Repairs sent once to the group. */
+  groupRepairs: number;
+  /** Repairs sent by unicast (one per receiver that needed it). */
+  unicastRepairs: number;
+}
+
+interface Multicast {
+  batcher: RepairBatcher;
+  fraction: number;
+  /** Transmits decided and not yet polled (a unicast repair to k receivers is k of them). */
+  out: Fifo<Transmit>;
+  /** The flows (all WindowFlow under multicast). */
+  flows: WindowFlow[];
+  /** Segments [0, high) have gone out as new; segment 0 goes by unicast to each receiver (registration). */
+  high: number;
+  stats: MulticastStats;
 }
 
 export class GroupSender {
@@ -44,7 +73,7 @@ export class GroupSender {
   readonly segments: SegmentSource;
   /** Flows that are done or failed. */
   terminal = 0;
-  /** Datagrams handed to the driver. */
+  /** Datagrams handed to the driver (DATA, FIN and handshakes; a group transmission counts once). */
   datagramsSent = 0;
   /** handleTimeout calls that found no deadline due (a timer that fired early or was superseded). */
   idleWakeups = 0;
@@ -74,14 +103,22 @@ export class GroupSender {
   /** --key: sealing is worth moving off the round trip (see prepare); flows that sent since the last prepare. */
   private readonly sealed: boolean;
   private readonly toPrepare: number[] = [];
+  private readonly mcast: Multicast | undefined;
 
   constructor(cfg: GroupConfig) {
     this.segments = new SegmentSource(cfg.file, cfg.mss, cfg.eof, cfg.initialSeq, cfg.wire);
-    this.lockstep = cfg.mode === 'lockstep';
+    const m = cfg.multicast;
+    // Multicast: lockstep (the group advances with its slowest live receiver) and the window flow reading SACK.
+    this.lockstep = cfg.mode === 'lockstep' || m !== undefined;
     this.sealed = cfg.wire?.mode === 'key';
     this.instrument = cfg.instrument === true;
-    const w = cfg.window ?? CLASSIC_WINDOW;
-    const classic = w.window === 1 && !w.sack && w.cc === 'none';
+    const w: WindowOptions = m === undefined ? (cfg.window ?? CLASSIC_WINDOW) : { window: cfg.window?.window ?? MULTICAST_DEFAULT_WINDOW, sack: true, cc: cfg.window?.cc ?? 'none' };
+    if (m !== undefined) {
+      if (!(m.repairGroupFraction >= 0 && m.repairGroupFraction <= 1)) throw new RangeError('--repair-group must be a fraction in [0, 1]');
+      if (w.cc !== 'none') throw new RangeError('--cc cannot be combined with --multicast');
+      if (cfg.wire !== undefined) throw new RangeError('--multicast cannot be combined with --verify or --key yet');
+    }
+    const classic = m === undefined && w.window === 1 && !w.sack && w.cc === 'none';
     // The window speaks the classic wire; --verify/--key (sealed segments, handshakes) are SenderFlow's alone for now.
     if (!classic && cfg.wire !== undefined) throw new RangeError('--window, --sack and --cc cannot be combined with --verify or --key yet');
     this.window = w.window;
@@ -89,9 +126,13 @@ export class GroupSender {
     const flows: Flow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
       const f = { segments: this.segments, rto: cfg.rto, giveUpMs: cfg.giveUpMs, waitMs: cfg.waitMs, instrument: cfg.instrument, receiver: r, events: this.events as Fifo<SenderEvent> };
-      flows.push(classic ? new SenderFlow(f) : new WindowFlow({ ...f, ...w }));
+      flows.push(classic ? new SenderFlow(f) : new WindowFlow({ ...f, ...w, multicast: m !== undefined }));
     }
     this.flows = flows;
+    this.mcast =
+      m === undefined
+        ? undefined
+        : { batcher: new RepairBatcher(), fraction: m.repairGroupFraction, out: new Fifo<Transmit>(), flows: flows as WindowFlow[], high: 1, stats: { groupSent: 0, groupRepairs: 0, unicastRepairs: 0 } };
     this.deadlines = new FlowDeadlines(cfg.receivers);
     this.isReady = new Uint8Array(cfg.receivers);
     this.atSlowest = cfg.receivers;
@@ -127,6 +168,11 @@ export class GroupSender {
     return this.flows[r]!.stats;
   }
 
+  /** --multicast: group sends and repairs by kind; undefined for a unicast transfer. */
+  get multicastStats(): Readonly<MulticastStats> | undefined {
+    return this.mcast?.stats;
+  }
+
   // ---- input ----
 
   handleDatagram(now: number, r: number, bytes: Uint8Array): void {
@@ -148,7 +194,8 @@ export class GroupSender {
     this.paced = false;
     const due: number[] = [];
     for (let r = this.deadlines.takeDue(now); r >= 0; r = this.deadlines.takeDue(now)) due.push(r);
-    if (due.length === 0) this.idleWakeups++;
+    const repairDue = this.mcast?.batcher.nextDue();
+    if (due.length === 0 && !(repairDue !== undefined && repairDue <= now)) this.idleWakeups++;
     for (const r of due) {
       const flow = this.flows[r]!;
       const acked = flow.acked;
@@ -199,6 +246,7 @@ export class GroupSender {
   // ---- output ----
 
   pollTransmit(now: number): Transmit | undefined {
+    if (this.mcast !== undefined) return this.pollMulticast(now, this.mcast);
     while (this.ready.length > 0) {
       if (this.pacer !== undefined && !this.pacer.mayAt(now)) {
         this.paced = true;
@@ -239,10 +287,101 @@ export class GroupSender {
 
   /** The earliest deadline of any flow (retransmission or give-up), or the pacer's next send time; undefined when nothing is timed. */
   pollTimeout(): number | undefined {
-    const at = this.deadlines.next();
+    let at = this.deadlines.next();
+    const repairAt = this.mcast?.batcher.nextDue();
+    if (repairAt !== undefined) at = at === undefined ? repairAt : Math.min(at, repairAt);
     if (!this.paced || this.pacer === undefined) return at;
     const paceAt = this.pacer.nextSendTime(Number.NEGATIVE_INFINITY);
     return at === undefined ? paceAt : Math.min(at, paceAt);
+  }
+
+  // ---- multicast ----
+
+  private pollMulticast(now: number, m: Multicast): Transmit | undefined {
+    if (m.out.length === 0) this.gatherMulticast(now, m);
+    const next = m.out.peek();
+    if (next === undefined) return undefined;
+    if (this.pacer !== undefined && !this.pacer.mayAt(now)) {
+      this.paced = true;
+      return undefined;
+    }
+    m.out.shift();
+    this.pacer?.sent(now, next.bytes.length);
+    this.datagramsSent++;
+    return next;
+  }
+
+  /**
+   * Decide what goes out next: each receiver's first segment by unicast (registration: it is retried by that
+   * flow's timer, and a receiver that never acknowledges it fails 'never-registered'); the flows' repair
+   * requests into the batcher, and the batches due; then the next new segment, once, to the group.
+   */
+  private gatherMulticast(now: number, m: Multicast): void {
+    for (let r = this.ready.pop(); r !== undefined; r = this.ready.pop()) {
+      this.isReady[r] = 0;
+      const flow = m.flows[r]!;
+      if (flow.sentCount === 0) {
+        const bytes = flow.pollTransmit(now);
+        if (bytes !== undefined) {
+          m.out.push({ receiver: r, bytes });
+          this.refreshDeadline(r);
+        }
+      }
+      for (let j = flow.takeRepair(); j !== undefined; j = flow.takeRepair()) m.batcher.request(now, j, r, (flow.srttMs ?? 0) * REPAIR_HOLD_SRTT_FRACTION);
+    }
+    for (let b = m.batcher.takeDue(now); b !== undefined; b = m.batcher.takeDue(now)) this.repair(now, m, b.index, b.receivers);
+    if (m.out.length === 0) this.sendNew(now, m);
+  }
+
+  /** Resend segment `index` to the requesters that still need it: by unicast, or once to the group past the fraction. */
+  private repair(now: number, m: Multicast, index: number, requesters: readonly number[]): void {
+    let need = 0;
+    for (const r of requesters) if (m.flows[r]!.needs(index)) need++;
+    if (need === 0) return;
+    if (repairGoesToGroup(need, this.flows.length - this.terminal, m.fraction)) {
+      // Every receiver that needs it gets this copy, asked or not: each flow books it (timer, Karn).
+      const bytes = this.copyToGroup(now, m, index);
+      if (bytes === undefined) return;
+      m.out.push({ receiver: GROUP_PEER, bytes });
+      m.stats.groupRepairs++;
+      return;
+    }
+    for (const r of requesters) {
+      const bytes = m.flows[r]!.sendCopy(now, index);
+      if (bytes === undefined) continue;
+      m.out.push({ receiver: r, bytes });
+      m.stats.unicastRepairs++;
+      this.refreshDeadline(r);
+    }
+  }
+
+  /**
+   * The next new segment, once to the group, when every live receiver may have it: within the window of the
+   * slowest (the lockstep limit, which also holds the file-buffer gate), after every receiver registered, and
+   * the end of file only once every data segment is acknowledged by all (see WindowFlow).
+   */
+  private sendNew(now: number, m: Multicast): void {
+    const i = m.high;
+    const eof = this.total - 1;
+    const slowest = Math.min(this.slowestAcked, this.peerSlowest);
+    if (i > eof || i > this.limit || slowest < 1 || (i === eof && slowest < eof)) return;
+    const bytes = this.copyToGroup(now, m, i);
+    m.high++;
+    if (bytes === undefined) return;
+    m.out.push({ receiver: GROUP_PEER, bytes });
+    m.stats.groupSent++;
+  }
+
+  /** Segment `index` goes to the group: every live flow that needs it (or has it next) books the copy. */
+  private copyToGroup(now: number, m: Multicast, index: number): Uint8Array | undefined {
+    let bytes: Uint8Array | undefined;
+    for (let r = 0; r < m.flows.length; r++) {
+      const b = m.flows[r]!.sendCopy(now, index);
+      if (b === undefined) continue;
+      bytes = b;
+      this.refreshDeadline(r);
+    }
+    return bytes;
   }
 
   // ---- internals ----

@@ -33,6 +33,18 @@ export interface SenderOptions {
   rateBitsPerSec?: number;
   /** --verify or --key (README, "Wire extensions"); absent: the classic wire. */
   wire?: WireOptions;
+  /** IP multicast data path (multicast.ts); absent: every segment goes by unicast to each receiver. */
+  multicast?: MulticastOptions;
+}
+
+/**
+ * --multicast: new segments go once to the group (Transmit.receiver === GROUP_PEER), repairs by unicast to
+ * those who miss them, or once to the group when more than `repairGroupFraction` of the live receivers do.
+ * Implies lockstep, the window flow (SACK read) for every receiver; the receivers should answer with SACK.
+ */
+export interface MulticastOptions {
+  /** A repair goes to the group when more than this fraction of the live receivers need it (0..1). */
+  repairGroupFraction: number;
 }
 
 export interface WireOptions {

@@ -9,6 +9,15 @@ export class Fifo<T> {
     this.items.push(item);
   }
 
+  /** Items queued. */
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
   shift(): T | undefined {
     if (this.head < this.items.length) return this.items[this.head++];
     if (this.head > 0) {

@@ -50,7 +50,10 @@ export interface WindowOptions {
 
 export const CLASSIC_WINDOW: WindowOptions = { window: 1, sack: false, cc: 'none' };
 
-export type WindowConfig = FlowConfig & WindowOptions;
+export type WindowConfig = FlowConfig & WindowOptions & {
+  /** Driven by the multicast group (multicast.ts): a receiver silent before its first ACK 'never-registered'. */
+  multicast?: boolean;
+};
 
 export interface WindowStats extends SenderStats {
   /** Retransmissions decided without the timer (duplicate ACKs, later segments delivered, SACK holes). */
@@ -125,6 +128,8 @@ export class WindowFlow {
   /** Since when no ACK progress was made while something is outstanding (give-up counts from here). */
   private waitingSince = 0;
   private dupAcks = 0;
+  /** Duplicate ACKs that came too late to answer anything sent before the oldest segment's last transmission. */
+  private lateDupAcks = 0;
   private inRecovery = false;
   private recoverPoint = 0;
   private nextOrder = 0;
@@ -208,9 +213,17 @@ export class WindowFlow {
     const i = this.highSent;
     // Until segment 0 is acknowledged only it is sent: a receiver ignores everything before it has locked on, so
     // a window sent ahead would be wasted if segment 0 were lost; and its ACK gives the first RTT sample early.
-    const window = this.base === 0 ? 1 : this.window;
+    // Until that first sample is taken, one segment at a time: had segment 0 to be resent (Karn: no sample), a
+    // window opened at once would keep a hole outstanding from then on, no ACK would measure the path, and the
+    // RTO would stay at its initial value with no shortest round trip for the inferences below.
+    const window = this.base === 0 || this.minRttMs === Number.POSITIVE_INFINITY ? 1 : this.window;
     if (i >= this.total || i > this.limit || i >= this.base + window) return undefined;
     if (i === this.total - 1 && this.base < i) return undefined; // the end of file waits for every data ACK
+    return this.transmitNew(now, i);
+  }
+
+  /** First transmission of segment i (= highSent). */
+  private transmitNew(now: number, i: number): Uint8Array {
     const s = this.slot(i);
     s.index = i;
     s.bytes = this.segments.segment(i);
@@ -230,6 +243,7 @@ export class WindowFlow {
     s.sends++;
     s.lastSentAt = now;
     s.order = this.nextOrder++;
+    if (s.index === this.base) this.lateDupAcks = 0;
     this.sent.push(s.index, s.order);
     // RFC 6298 5.1; and a resent oldest segment gets a whole RTO (as Linux re-arms it), or the timer started at
     // the last ACK would expire before the resent copy could be acknowledged (a spurious timeout).
@@ -301,7 +315,7 @@ export class WindowFlow {
       else this.stats.duplicateAcks++;
     } else if (behind >= 1 && behind <= this.base) {
       this.stats.duplicateAcks++;
-      if (behind === 1 && this.inFlight) this.onDupAck();
+      if (behind === 1 && this.inFlight) this.onDupAck(now);
     } else {
       this.stats.ackForUnsent++;
       return;
@@ -310,9 +324,25 @@ export class WindowFlow {
     if (this.status === 'sending') this.detectLosses();
   }
 
-  private onDupAck(): void {
+  private onDupAck(now: number): void {
     this.dupAcks++;
-    if (this.dupAcks === DUP_THRESH && this.n > 1 && !this.inRecovery) this.markLost(this.base, false);
+    if (this.n === 1) return;
+    const s = this.slot(this.base);
+    if (this.dupAcks === DUP_THRESH && !this.inRecovery) {
+      this.markLost(this.base, false);
+      return;
+    }
+    if (this.cfg.sack || s.lost || s.index !== this.base) return;
+    // A duplicate ACK arriving at least the shortest round trip after the oldest segment's last transmission may
+    // answer something sent after it (one sent before it is answered sooner, unless the path got slower): that
+    // segment (or its retransmission: recovery ignores the plain count) is lost once as many such duplicates came
+    // as segments were sent after it, up to DUP_THRESH. This repairs a lost retransmission in one round trip
+    // instead of an RTO, and a loss among the last segments (fewer than DUP_THRESH after it: RFC 5827's early
+    // retransmit) without the timer.
+    if (now - s.lastSentAt < this.minRttMs) return;
+    this.lateDupAcks++;
+    const sentAfter = this.nextOrder - 1 - s.order;
+    if (sentAfter >= 1 && this.lateDupAcks >= Math.min(DUP_THRESH, sentAfter)) this.markLost(this.base, false);
   }
 
   private onSackRanges(ranges: readonly SeqRange[]): void {
@@ -378,12 +408,15 @@ export class WindowFlow {
       if (this.cfg.instrument) this.events.push({ type: 'rtt', receiver: this.receiver, index: newBase - 1, rttMs });
     } else if (this.n > 1) this.rto.resetBackoff();
     const newly = newBase - this.base;
-    // A partial ACK (recovery not over) names the next hole: resend it (NewReno). Against a receiver that
-    // discards out-of-order segments every ACK in recovery is such a partial ACK, so what followed a hole is
-    // resent one segment per round trip (go-back-N, paced by the ACKs: resending the whole window at once
-    // turned burst losses, such as a receive buffer overflowing, into retransmission storms). With SACK the
-    // receiver says where the holes are (detectLosses); this inference is for classic ACKs.
-    if (this.inRecovery && newBase < this.recoverPoint && this.n > 1 && !this.cfg.sack) {
+    // An ACK produced by a resent hole that stops short of what was sent before that resend names the next hole:
+    // resend it. In recovery that is NewReno's partial ACK; the ACK that ends a recovery does the same and starts
+    // the next one at once (waiting for three duplicates costs a round trip). Against a receiver that discards
+    // out-of-order segments every ACK in recovery is such a partial ACK, so what followed a hole is resent one
+    // segment per round trip (go-back-N, paced by the ACKs: resending the whole window at once turned burst
+    // losses, such as a receive buffer overflowing, into retransmission storms). With SACK the receiver says
+    // where the holes are (detectLosses); this inference is for classic ACKs.
+    let nextHoleLost = false;
+    if (newBase < this.highSent && this.n > 1 && !this.cfg.sack) {
       // The transmission that produced this ACK: the newest one it covers (a retransmitted hole, typically).
       let newest: Slot | undefined;
       for (let i = this.base; i < newBase; i++) if (newest === undefined || this.slot(i).order > newest.order) newest = this.slot(i);
@@ -392,7 +425,7 @@ export class WindowFlow {
       // loaded host inflates SRTT far above what an answer can take.)
       const answersResend = newest!.sends === 1 || now - newest!.lastSentAt >= this.minRttMs / 2;
       const hole = this.slot(newBase);
-      if (answersResend && hole.index === newBase && hole.order < newest!.order && !hole.sacked && !hole.lost) this.markLost(newBase, false);
+      nextHoleLost = answersResend && hole.index === newBase && hole.order < newest!.order && !hole.sacked && !hole.lost;
     }
     for (let i = this.base; i < newBase; i++) {
       const s = this.slot(i);
@@ -404,6 +437,7 @@ export class WindowFlow {
     }
     this.base = newBase;
     this.dupAcks = 0;
+    this.lateDupAcks = 0;
     if (this.inRecovery && this.base >= this.recoverPoint) this.inRecovery = false;
     else if (!this.inRecovery) this.cc?.onAcked(newly);
     this.waitingSince = now;
@@ -413,6 +447,8 @@ export class WindowFlow {
       this.deadline = undefined;
       this.events.push({ type: 'done', receiver: this.receiver });
     }
+    // After the recovery bookkeeping: a hole named by the ACK that ended a recovery starts a new one.
+    if (nextHoleLost) this.markLost(newBase, false);
   }
 
   handleTimeout(now: number): void {
@@ -423,7 +459,7 @@ export class WindowFlow {
     // Same expression as pollTimeout(), so a wake-up at that instant always acts (see SenderMachine).
     if (now >= this.giveUpAt()) {
       // A receiver that answered only "port unreachable" while it was waited for never listened.
-      this.fail(this.base === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : 'no-answer');
+      this.fail(this.base === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : this.base === 0 && this.cfg.multicast === true ? 'never-registered' : 'no-answer');
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;
@@ -471,6 +507,43 @@ export class WindowFlow {
 
   pollEvent(): SenderEvent | undefined {
     return this.events.shift();
+  }
+
+  // ---- multicast: once its first segment is out, the group sends for this flow (group.ts, multicast.ts) ----
+
+  /** Segments [0, sentCount) have been sent at least once. */
+  get sentCount(): number {
+    return this.highSent;
+  }
+
+  /** Whether segment `index` is sent and, as far as the sender knows, not held by the receiver (not acknowledged, not SACKed). */
+  needs(index: number): boolean {
+    if (this.status !== 'sending' || index < this.base || index >= this.highSent) return false;
+    const s = this.slot(index);
+    return s.index === index && !s.sacked;
+  }
+
+  /** The next segment this flow found lost and still needs, for the group to repair (undefined: none). */
+  takeRepair(): number | undefined {
+    for (let index = this.lostQueue.shift(); index !== undefined; index = this.lostQueue.shift()) {
+      if (this.needs(index) && this.slot(index).lost) return index;
+    }
+    return undefined;
+  }
+
+  /**
+   * The group put segment `index` on the wire for this receiver at `now` (to the group, or a unicast repair):
+   * the next new segment, or a copy of one it needs. Booked as this flow's own transmission, so the timer and
+   * Karn's rule see every copy the receiver may answer. Returns the bytes; undefined: not for this flow.
+   */
+  sendCopy(now: number, index: number): Uint8Array | undefined {
+    if (this.status !== 'sending') return undefined;
+    if (index === this.highSent && index < this.total) return this.transmitNew(now, index);
+    if (!this.needs(index)) return undefined;
+    const s = this.slot(index);
+    s.lost = false;
+    this.stats.retransmissions++;
+    return this.transmit(now, s);
   }
 }
 

@@ -3,7 +3,11 @@
 // (test/transport.conformance.ts) runs against both, so the loops cannot tell them apart.
 //
 // Peers are opaque keys chosen by the transport's owner: a receiver's index on the sender's side, the
-// sender's "address:port" on the receiver's side. Time is in milliseconds on the transport's own clock.
+// sender's "address:port" on the receiver's side. A multicast sender transport also takes the peer
+// GROUP_PEER (-1, src/core/group.ts): one datagram to the group, which reaches every receiver; its receivers'
+// ACKs still arrive from each receiver's index, and an error sending to the group is reported for GROUP_PEER.
+// A receiver sees group and unicast datagrams of its sender as from the same peer (the sender uses one socket).
+// Time is in milliseconds on the transport's own clock.
 
 export interface DatagramHandlers<Peer> {
   /** The transport can send now (called once, from open() or later; not at all if it failed first). */
@@ -21,6 +25,12 @@ export interface DatagramHandlers<Peer> {
    * likely `peer` itself answering from another of its host's addresses. Never an answer (only for reports).
    */
   stray?(peer: Peer, from: string, bytes: Uint8Array): void;
+  /**
+   * Optional: a datagram from `from` ("address:port"), which is none of the peers. Only a transport with one
+   * unconnected socket for every peer sees these (multicast, udp-multicast.ts); a connected socket's kernel drops
+   * them. Never an answer: counted and ignored.
+   */
+  stranger?(from: string, bytes: Uint8Array): void;
   /** The transport's one timer reached its deadline. */
   timer(): void;
 }

@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Mode, SenderOptions } from '../core/options.js';
-import type { FlowResult, SendTask, TaskEvent } from '../../workers/send-task.js';
+import type { FlowResult, SendTask, TaskEvent, TaskResult } from '../../workers/send-task.js';
+import type { MulticastSend } from './udp-multicast.js';
 import type { SharedFile } from './shared-file.js';
 import { SharedState } from './shared-state.js';
 
@@ -26,8 +27,10 @@ export interface EngineOptions {
   /** Loads further segments of a buffered file (see openSharedFile); false once nothing is left to load. */
   advanceBuffer: (state: SharedState) => boolean;
   sender: SenderOptions;
-  /** Worker threads; receivers are spread evenly over them, one group each. */
+  /** Worker threads; receivers are spread evenly over them, one group each (--multicast: always one). */
   threads: number;
+  /** --multicast: DATA goes once to the group (udp-multicast.ts); the sender options must say multicast too. */
+  multicast?: MulticastSend;
   /** Each receiver's timeouts, completion and failure, on the main thread (receiver: index in `targets`). */
   onEvent?: (ev: Exclude<TaskEvent, { type: 'end' }>) => void;
 }
@@ -35,7 +38,7 @@ export interface EngineOptions {
 export interface EngineRun {
   state: SharedState;
   /** Resolves with one result per receiver, in the order of `targets`. */
-  done: Promise<{ results: FlowResult[]; elapsedMs: number; readError: string | undefined }>;
+  done: Promise<{ results: FlowResult[]; elapsedMs: number; readError: string | undefined } & Omit<TaskResult, 'flows'>>;
   abort(): void;
 }
 
@@ -88,7 +91,8 @@ export function driveBuffer(advanceBuffer: (state: SharedState) => boolean, stat
 /** The shared state and one task per group (the receivers split over `o.threads`). */
 export function planTasks(o: Omit<EngineOptions, 'advanceBuffer' | 'onEvent'>): { state: SharedState; tasks: SendTask[] } {
   const n = o.targets.length;
-  const groups = partition(n, o.threads);
+  // A group transmission is one send from one socket: every receiver of a multicast transfer is in one group.
+  const groups = partition(n, o.multicast === undefined ? o.threads : 1);
   const state = SharedState.create(n, groups.length);
   const tasks = groups.map(
     (members, index): SendTask => ({
@@ -100,13 +104,14 @@ export function planTasks(o: Omit<EngineOptions, 'advanceBuffer' | 'onEvent'>): 
       state: state.buffer,
       totalReceivers: n,
       groups: groups.length,
+      multicast: o.multicast,
     }),
   );
   return { state, tasks };
 }
 
 /** Run a task with a port for its events; resolves once both its result and its last event have arrived. */
-async function runForwarding(pool: Piscina, task: SendTask, onEvent: NonNullable<EngineOptions['onEvent']>): Promise<FlowResult[]> {
+async function runForwarding(pool: Piscina, task: SendTask, onEvent: NonNullable<EngineOptions['onEvent']>): Promise<TaskResult> {
   const { port1, port2 } = new MessageChannel();
   const ended = new Promise<void>((resolve) =>
     port1.on('message', (ev: TaskEvent) => {
@@ -115,7 +120,7 @@ async function runForwarding(pool: Piscina, task: SendTask, onEvent: NonNullable
       resolve();
     }),
   );
-  const [results] = await Promise.all([pool.run({ ...task, events: port2 }, { transferList: [port2] }) as Promise<FlowResult[]>, ended]);
+  const [results] = await Promise.all([pool.run({ ...task, events: port2 }, { transferList: [port2] }) as Promise<TaskResult>, ended]);
   return results;
 }
 
@@ -125,13 +130,15 @@ export function startEngine(o: EngineOptions): EngineRun {
   let readError: string | undefined;
   const stopBuffer = driveBuffer(o.advanceBuffer, state, (message) => (readError = message));
   const started = performance.now();
-  const runs = tasks.map((task) => (o.onEvent === undefined ? (pool.run(task) as Promise<FlowResult[]>) : runForwarding(pool, task, o.onEvent)));
+  const runs = tasks.map((task) => (o.onEvent === undefined ? (pool.run(task) as Promise<TaskResult>) : runForwarding(pool, task, o.onEvent)));
   const done = Promise.all(runs).then(async (perGroup) => {
     const elapsedMs = performance.now() - started;
     stopBuffer();
     await pool.destroy();
-    const results = perGroup.flat().sort((a, b) => a.index - b.index);
-    return { results, elapsedMs, readError };
+    const results = perGroup.flatMap((g) => g.flows).sort((a, b) => a.index - b.index);
+    const sum = (k: 'datagramsSent' | 'strangers'): number => perGroup.reduce((s, g) => s + g[k], 0);
+    const firstStranger = perGroup.find((g) => g.firstStranger !== undefined)?.firstStranger;
+    return { results, elapsedMs, readError, datagramsSent: sum('datagramsSent'), strangers: sum('strangers'), firstStranger };
   });
   return { state, done, abort: () => state.abort() };
 }

@@ -9,6 +9,7 @@ import { AtomicOutput, checkOutput } from './atomic-output.js';
 import { describeError } from './fs-errors.js';
 import { ReceiverLoop, type Sink } from './receiver-loop.js';
 import { UdpReceiverTransport } from './udp.js';
+import { UdpMulticastReceiverTransport } from './udp-multicast.js';
 
 /** 1024 segments: a window of up to 1024 recovers any single loss in one round trip; at most 2 MiB held (MSS 2048). */
 export const DEFAULT_REORDER_SEGMENTS = 1024;
@@ -46,6 +47,11 @@ export interface ReceiverOptions {
   onStart?: (peer: string) => void;
   /** Where the data goes instead of an atomic FILE (p2mpserver's FILE -: stdout); FILE then only names it. */
   sink?: OutputSink;
+  /**
+   * --multicast GROUP: also take DATA sent to GROUP:port, joined on `bind` (udp-multicast.ts). `bind` then names
+   * the interface too; without it the kernel picks one and answers from its routed address (the 0.0.0.0 pitfall).
+   */
+  multicastGroup?: string;
 }
 
 /** A Sink that can also drop what it wrote (a failed transfer). */
@@ -81,7 +87,10 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
     reorderSegments: o.reorderSegments,
     sack: o.sack,
   });
-  const transport = new UdpReceiverTransport(o.port, o.bind, o.recvBufferBytes);
+  const transport =
+    o.multicastGroup === undefined
+      ? new UdpReceiverTransport(o.port, o.bind, o.recvBufferBytes)
+      : new UdpMulticastReceiverTransport({ group: o.multicastGroup, port: o.port, address: o.bind, recvBufferBytes: o.recvBufferBytes });
   let started = false;
   let settle: (r: ReceiveOutcome) => void = () => {};
   const done = new Promise<ReceiveOutcome>((resolve) => (settle = resolve));

@@ -2,7 +2,7 @@
 // protocol decision is the group's. The worker threads run it over UDP (workers/send-task.ts) and the
 // simulator runs the very same loop over simulated links (sim/scenario.ts).
 
-import type { GroupEvent, GroupSender } from '../core/group.js';
+import { GROUP_PEER, type GroupEvent, type GroupSender } from '../core/group.js';
 import type { DatagramTransport } from './datagram.js';
 
 /** Shared state across threads (the file buffer, other groups, Ctrl-C); absent when one group is all there is. */
@@ -20,16 +20,24 @@ export interface LoopHooks {
   onEvent?(ev: GroupEvent): void;
   /**
    * Every flow is done or failed; the transport is closed. `errors`: transport error text per receiver;
-   * `strays`: where the first stray datagram for each receiver came from (see DatagramHandlers.stray).
+   * `strays`: where the first stray datagram for each receiver came from (see DatagramHandlers.stray);
+   * `strangers`: datagrams from nobody's address (DatagramHandlers.stranger), and where the first came from.
    */
-  onFinished(errors: ReadonlyArray<string | undefined>, strays: ReadonlyArray<string | undefined>): void;
+  onFinished(errors: ReadonlyArray<string | undefined>, strays: ReadonlyArray<string | undefined>, strangers: Strangers): void;
   coordinator?: Coordinator;
+}
+
+/** Datagrams from addresses that are no receiver's: ignored, only counted for the report. */
+export interface Strangers {
+  count: number;
+  first: string | undefined;
 }
 
 export class GroupLoop {
   /** Transport error text per receiver (a socket error fails only that receiver). */
   private readonly errors: Array<string | undefined>;
   private readonly strays: Array<string | undefined>;
+  private readonly strangers: Strangers = { count: 0, first: undefined };
   private finished = false;
   private waiting = false;
 
@@ -58,7 +66,8 @@ export class GroupLoop {
       },
       error: (r, message) => {
         for (let q = 0; q < g.receivers; q++) {
-          if (r !== undefined && q !== r) continue;
+          // An error sending to the group (GROUP_PEER) is everybody's, as one for the whole transport.
+          if (r !== undefined && r !== GROUP_PEER && q !== r) continue;
           this.errors[q] ??= message;
           g.fail(q, 'socket-error');
         }
@@ -68,6 +77,10 @@ export class GroupLoop {
       stray: (r, from, bytes) => {
         this.strays[r] ??= from;
         g.handleStray(r, bytes);
+      },
+      stranger: (from) => {
+        this.strangers.count++;
+        this.strangers.first ??= from;
       },
       timer: () => {
         g.handleTimeout(t.now());
@@ -100,6 +113,7 @@ export class GroupLoop {
     // Events first: what the input did (an ACK accepted) happened before what it lets the group send.
     let changed = this.drainEvents();
     const now = t.now();
+    // out.receiver may be GROUP_PEER: a multicast transport sends that once to the group.
     for (let out = g.pollTransmit(now); out !== undefined; out = g.pollTransmit(now)) t.send(out.receiver, out.bytes);
     g.prepare();
     changed = this.drainEvents() || changed;
@@ -108,7 +122,7 @@ export class GroupLoop {
       this.finished = true;
       t.setTimer(undefined);
       t.close();
-      this.hooks.onFinished(this.errors, this.strays);
+      this.hooks.onFinished(this.errors, this.strays, { ...this.strangers });
       return;
     }
     const at = g.pollTimeout();

@@ -10,6 +10,8 @@
 // another address are reported as strays (never as answers).
 //
 // Receiver side: one socket bound to PORT (on --bind's address or all), answering each datagram's source.
+//
+// Multicast (--multicast) has its own pair over the same base: udp-multicast.ts.
 
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -22,8 +24,8 @@ export interface UdpTarget {
   port: number;
 }
 
-/** What both UDP endpoints share: the clock, the one timer, the sockets and closing them once. */
-abstract class UdpEndpoint<P> implements DatagramTransport<P> {
+/** What every UDP endpoint shares (these and udp-multicast.ts's): the clock, the one timer, the sockets and closing them once. */
+export abstract class UdpEndpoint<P> implements DatagramTransport<P> {
   protected readonly sockets: dgram.Socket[] = [];
   protected closed = false;
   private timer: DeadlineTimer | PreciseTimer | undefined;
