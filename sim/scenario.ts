@@ -180,6 +180,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       reorderSegments: o.reorderSegments,
       // A multicast sender reads SACK whatever --sack says (both ends are this project's).
       sack: o.sack || o.multicast,
+      hashCopy: false,
       wire: o.wireMode === 'verify' ? new VerifyReceiverWire() : keys && new KeyReceiverWire(keys.psk, seededBytes(stream(o.seed, `key/challenge/${r}`), NONCE_SEED_BYTES)),
     });
     receivers.push(rx);

@@ -10,7 +10,7 @@
 //   pollTransmit until undefined, then pollEvent until undefined, then pollTimeout     (output)
 // Time is only ever an argument; a spurious handleTimeout does nothing.
 
-import { MinHeap, type Keyed } from './heap.js';
+import { FlowDeadlines } from './deadlines.js';
 import { Fifo } from './queue.js';
 import { SenderFlow, type FailReason, type SenderEvent, type SenderStats } from './flow.js';
 import { MULTICAST_DEFAULT_WINDOW, REPAIR_HOLD_SRTT_FRACTION, RepairBatcher, repairGoesToGroup } from './multicast.js';
@@ -68,10 +68,6 @@ interface Multicast {
   stats: MulticastStats;
 }
 
-interface Deadline extends Keyed {
-  receiver: number;
-}
-
 export class GroupSender {
   readonly flows: readonly Flow[];
   readonly segments: SegmentSource;
@@ -91,14 +87,8 @@ export class GroupSender {
   private paced = false;
   /** Flows push their events here directly; the group adds its own. */
   private readonly events = new Fifo<GroupEvent>();
-  /** Each flow's current deadline as last read (NaN: none). */
-  private readonly deadlines: Float64Array;
-  /**
-   * The key of each flow's live heap entry (NaN: none). An entry is pushed only when a deadline moves earlier:
-   * a later one (every ACK pushes the deadline later) keeps the entry, which is moved when it reaches the top.
-   */
-  private readonly entryKey: Float64Array;
-  private readonly heap = new MinHeap<Deadline>();
+  /** Each flow's deadline as last read, and the earliest. */
+  private readonly deadlines: FlowDeadlines;
   /** Flows that may have something to transmit. */
   private readonly ready: number[] = [];
   private readonly isReady: Uint8Array;
@@ -143,8 +133,7 @@ export class GroupSender {
       m === undefined
         ? undefined
         : { batcher: new RepairBatcher(), fraction: m.repairGroupFraction, out: new Fifo<Transmit>(), flows: flows as WindowFlow[], high: 1, stats: { groupSent: 0, groupRepairs: 0, unicastRepairs: 0 } };
-    this.deadlines = new Float64Array(cfg.receivers).fill(Number.NaN);
-    this.entryKey = new Float64Array(cfg.receivers).fill(Number.NaN);
+    this.deadlines = new FlowDeadlines(cfg.receivers);
     this.isReady = new Uint8Array(cfg.receivers);
     this.atSlowest = cfg.receivers;
     if (cfg.receivers === 0) this.slowestAcked = Number.POSITIVE_INFINITY;
@@ -204,12 +193,7 @@ export class GroupSender {
   handleTimeout(now: number): void {
     this.paced = false;
     const due: number[] = [];
-    for (let at = this.nextDeadline(); at !== undefined && at <= now; at = this.nextDeadline()) {
-      const r = this.heap.pop()!.receiver;
-      this.entryKey[r] = Number.NaN;
-      this.deadlines[r] = Number.NaN;
-      due.push(r);
-    }
+    for (let r = this.deadlines.takeDue(now); r >= 0; r = this.deadlines.takeDue(now)) due.push(r);
     const repairDue = this.mcast?.batcher.nextDue();
     if (due.length === 0 && !(repairDue !== undefined && repairDue <= now)) this.idleWakeups++;
     for (const r of due) {
@@ -303,34 +287,12 @@ export class GroupSender {
 
   /** The earliest deadline of any flow (retransmission or give-up), or the pacer's next send time; undefined when nothing is timed. */
   pollTimeout(): number | undefined {
-    let at = this.nextDeadline();
+    let at = this.deadlines.next();
     const repairAt = this.mcast?.batcher.nextDue();
     if (repairAt !== undefined) at = at === undefined ? repairAt : Math.min(at, repairAt);
     if (!this.paced || this.pacer === undefined) return at;
     const paceAt = this.pacer.nextSendTime(Number.NEGATIVE_INFINITY);
     return at === undefined ? paceAt : Math.min(at, paceAt);
-  }
-
-  /** The earliest deadline of any flow; the heap's top entry is then that flow's. */
-  private nextDeadline(): number | undefined {
-    for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
-      const r = top.receiver;
-      if (this.entryKey[r] !== top.key) {
-        this.heap.pop(); // superseded by an earlier entry
-        continue;
-      }
-      const at = this.deadlines[r]!;
-      if (at === top.key) return at;
-      // The flow's deadline moved later (or went away) since this entry was pushed: move the entry (the same object).
-      this.heap.pop();
-      this.entryKey[r] = Number.NaN;
-      if (!Number.isNaN(at)) {
-        this.entryKey[r] = at;
-        top.key = at;
-        this.heap.push(top);
-      }
-    }
-    return undefined;
   }
 
   // ---- multicast ----
@@ -442,17 +404,7 @@ export class GroupSender {
 
   private refreshDeadline(r: number): void {
     const at = this.flows[r]!.pollTimeout();
-    const key = at ?? Number.NaN;
-    const old = this.deadlines[r]!;
-    if (key === old || (Number.isNaN(key) && Number.isNaN(old))) return;
-    this.deadlines[r] = key;
-    if (at !== undefined && !(this.entryKey[r]! <= at)) this.pushEntry(r, at);
-    if (this.instrument) this.events.push({ type: 'timer', receiver: r, at });
-  }
-
-  private pushEntry(r: number, at: number): void {
-    this.entryKey[r] = at;
-    this.heap.push({ key: at, order: 0, receiver: r });
+    if (this.deadlines.set(r, at) && this.instrument) this.events.push({ type: 'timer', receiver: r, at });
   }
 
   /** A live flow left the slowest count (acknowledged past it, or failed): recompute once none is left there. */

@@ -1,5 +1,5 @@
-// A binary min-heap ordered by (key, insertion order), so ties resolve the same way on every run. The
-// simulator's event queue and the group sender's per-receiver deadlines both use it.
+// A binary min-heap ordered by (key, insertion order), so ties resolve the same way on every run: the
+// simulator's event queue (the group's deadlines keep their own typed-array heap, deadlines.ts).
 
 export interface Keyed {
   /** The ordering key (a time in ms). */

@@ -43,6 +43,12 @@ export interface ReceiverConfig {
   acceptFrom?: (from: string) => boolean;
   /** --verify / --key (README, "Wire extensions"): the wire's reader and ACK writer; undefined: classic. */
   wire?: ReceiverWire;
+  /**
+   * Hash the copy (`sha256`, the receiver's summary); default true. The simulator turns it off on the classic
+   * wire: it checks every write against the file itself, and hashing was a tenth of its time. --verify/--key
+   * hash regardless (their END check needs it).
+   */
+  hashCopy?: boolean;
 }
 
 /** Why a datagram changed nothing. */
@@ -119,7 +125,7 @@ export class ReceiverMachine {
   /** The answer to the end-of-file segment, repeated while lingering (a fresh datagram each time with --key). */
   private eofReply: (() => Uint8Array) | undefined;
   /** SHA-256 of everything delivered, in order (every mode: the copy's hash, and --verify/--key's END check). */
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
   /** The SHA-256 (hex) of the delivered file, once its end has arrived. */
   sha256: string | undefined;
   /** --verify/--key: whether the END failed to match the hash. */
@@ -134,6 +140,7 @@ export class ReceiverMachine {
 
   constructor(private readonly cfg: ReceiverConfig) {
     this.expected = (cfg.initialSeq ?? 0) >>> 0;
+    this.hash = cfg.hashCopy !== false || cfg.wire !== undefined ? createHash('sha256') : undefined;
     // The reorder buffer and SACK are classic-wire extensions (not combined with --verify/--key).
     this.reorder = (cfg.reorderSegments ?? 0) > 0 && cfg.wire === undefined ? new ReorderBuffer(cfg.reorderSegments!) : undefined;
   }
@@ -336,7 +343,7 @@ export class ReceiverMachine {
     this.stats.bytes += payload.length;
     this.stats.segments++;
     // The wire's END closed the hash already (to check its digest) and carries no data.
-    if (this.sha256 === undefined) {
+    if (this.sha256 === undefined && this.hash !== undefined) {
       this.hash.update(payload);
       if (eof) this.finishHash();
     }
@@ -346,7 +353,7 @@ export class ReceiverMachine {
 
   /** Close the hash of what was delivered (once: at the end of file). */
   private finishHash(): Buffer {
-    const d = this.hash.digest();
+    const d = this.hash!.digest();
     this.sha256 = d.toString('hex');
     return d;
   }
