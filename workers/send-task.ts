@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
 import type { FailReason, SenderStats } from '../src/core/flow.js';
-import { GroupSender, type GroupEvent } from '../src/core/group.js';
+import { GroupSender, type GroupEvent, type MulticastStats } from '../src/core/group.js';
 import type { SenderOptions } from '../src/core/options.js';
 import { fileSource, type SharedFile } from '../src/transport/shared-file.js';
 import { SharedCoordinator, SharedState } from '../src/transport/shared-state.js';
@@ -75,6 +75,8 @@ export interface TaskResult {
   /** Datagrams from addresses that are none of the receivers' (multicast's unconnected socket only). */
   strangers: number;
   firstStranger: string | undefined;
+  /** --multicast: group sends and repairs by kind; undefined for a unicast transfer. */
+  multicast: MulticastStats | undefined;
 }
 
 export default function sendTask(t: SendTask): Promise<TaskResult> {
@@ -107,6 +109,7 @@ export function runSendTask(t: SendTask, watch: TaskWatch): Promise<TaskResult> 
           datagramsSent: group.datagramsSent,
           strangers: strangers.count,
           firstStranger: strangers.first,
+          multicast: group.multicastStats === undefined ? undefined : { ...group.multicastStats },
           flows: t.receivers.map((rcv, i) => {
             const flow = group.flows[i]!;
             return {

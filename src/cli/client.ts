@@ -6,7 +6,8 @@ import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
 import { randomBytes } from 'node:crypto';
 import { TRAILER_BYTES } from '../core/extension.js';
-import { EOF_MODES, MODES, type EofMode, type SenderOptions, type WireOptions } from '../core/options.js';
+import { DEFAULT_REPAIR_GROUP_FRACTION, MULTICAST_DEFAULT_WINDOW } from '../core/multicast.js';
+import { EOF_MODES, MODES, type EofMode, type Mode, type MulticastOptions, type SenderOptions, type WireOptions } from '../core/options.js';
 import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
 import { parseRate } from '../core/pacer.js';
@@ -30,6 +31,9 @@ import { EventSink } from './events-log.js';
 import { describeProgram } from './help.js';
 import { parseHostSpec, readHostsFile, resolveTargets } from './hosts.js';
 import { jsonLine } from './json.js';
+import { checkLocalAddress } from './local-address.js';
+import { DEFAULT_TTL, parseFraction, parseGroup, parseTtl } from './multicast-options.js';
+import type { MulticastSend } from '../transport/udp-multicast.js';
 import { Logger } from './log.js';
 import { formatSummary, summarize } from './summary.js';
 import { startProgress } from './progress.js';
@@ -58,6 +62,10 @@ interface ClientOptions {
   progress: boolean;
   verify?: boolean;
   key?: string;
+  multicast?: string;
+  ttl?: string;
+  interface?: string;
+  repairGroup?: string;
 }
 
 async function main(args: string[], opts: ClientOptions): Promise<void> {
@@ -69,7 +77,8 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const [portRaw, filePath, mssRaw] = args.slice(-3) as [string, string, string];
   const port = parsePort(portRaw);
   const mss = parseMss(mssRaw);
-  const mode = parseChoice('--mode', opts.mode, MODES);
+  const multicast = await parseMulticast(opts, port);
+  const mode: Mode = multicast === undefined ? parseChoice('--mode', opts.mode, MODES) : 'lockstep';
   const eof = parseChoice<EofMode>('--eof', opts.eof, EOF_MODES);
   const rto: RtoConfig = {
     ...RTO_DEFAULTS,
@@ -80,7 +89,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   if (rto.maxMs < rto.minMs) throw new UsageError(`--rto-max (${rto.maxMs}) must not be below --rto-min (${rto.minMs})`);
   const giveUpMs = parseTime('--give-up', opts.giveUp, 's', { positive: true });
   const waitMs = parseTime('--wait', opts.wait, 's');
-  const threads = opts.threads === undefined ? defaultThreads(specs.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
+  const threads = opts.threads === undefined || multicast !== undefined ? defaultThreads(specs.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
   if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
   const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
   if (filePath === '-' && opts.hostsFile === '-') throw new UsageError('FILE - and --hosts-file - cannot both read stdin');
@@ -89,13 +98,18 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const wireMode = choice.mode === 'classic' ? undefined : choice.mode;
   const payload = payloadBytes(mss, TRAILER_BYTES[choice.mode]);
   if (payload <= 0) throw new UsageError(`MSS ${mss} leaves no room for data with ${choice.mode === 'key' ? '--key' : '--verify'} (its segments need MSS > ${mss - payload})`);
-  const asked = parseWindow(opts);
+  const asked = parseWindow(opts, multicast !== undefined);
   const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
   if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${opts.rate}'`);
   if (choice.mode !== 'classic' && (asked.window > 1 || asked.sack || asked.cc !== 'none')) {
     throw new UsageError('--window, --sack and --cc apply to the classic wire only (not with --verify or --key, yet)');
   }
+  if (multicast !== undefined && choice.mode !== 'classic') throw new UsageError('--multicast cannot be combined with --verify or --key yet');
   const targets = await resolveTargets(specs, port);
+  const ownPort = targets.find((t) => t.port !== port);
+  if (multicast !== undefined && ownPort !== undefined) {
+    throw new UsageError(`HOST '${ownPort.host}' has its own port, but with --multicast every receiver listens on PORT ${port} (the group's datagrams go to ${multicast.send.group}:${port})`);
+  }
   let opened: OpenedFile;
   try {
     opened = filePath === '-' ? openSharedStream(0, 'stdin', mss, eof, bufferBytes, wireMode) : openSharedFile(filePath, payload, bufferBytes);
@@ -110,13 +124,15 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const events = new EventSink({ targets, port, print: !quiet, eventsFile: opts.events, log });
   const names = targets.map((t) => `${t.address}:${t.port ?? port}`).join(' ');
   const end = wireMode === undefined ? `eof ${eof}` : `--${wireMode}`;
-  log.log(`sending ${filePath} (${Number.isFinite(file.length) ? `${file.length} bytes` : 'size unknown'}) to ${names}, MSS ${mss}, mode ${mode}, ${end}, ${threads} thread(s)`);
+  const via = multicast === undefined ? '' : ` via group ${multicast.send.group}:${port} (TTL ${multicast.send.ttl}, from ${multicast.send.interface ?? 'the default interface'})`;
+  log.log(`sending ${filePath} (${Number.isFinite(file.length) ? `${file.length} bytes` : 'size unknown'}) to ${names}${via}, MSS ${mss}, mode ${mode}, ${end}, ${threads} thread(s)`);
   events.record('start', { file: filePath, bytes: Number.isFinite(file.length) ? file.length : null, receivers: targets.map((t) => `${t.address}:${t.port ?? port}`) });
   // The END carries the SHA-256 the reader computes (opened.digest, filled in before the END may be sent).
   const wire: WireOptions | undefined =
     wireMode === undefined ? undefined : { mode: wireMode, digest: opened.digest, key: choice.mode === 'key' ? { psk: choice.psk, ns: randomBytes(NONCE_SEED_BYTES) } : undefined };
-  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, waitMs, window, rateBitsPerSec, wire };
-  const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, onEvent: events.wanted ? (ev) => events.handle(ev) : undefined });
+  const sender: SenderOptions = { mss, eof, mode, rto, giveUpMs, waitMs, window, rateBitsPerSec, wire, multicast: multicast?.options };
+  const onEvent = events.wanted ? (ev: Parameters<EventSink['handle']>[0]) => events.handle(ev) : undefined;
+  const run = startEngine({ targets, port, file, advanceBuffer: opened.advance, sender, threads, multicast: multicast?.send, onEvent });
   const signals = catchInterrupt(() => run.abort());
   const drawn = opts.progress && !quiet && process.stderr.isTTY && !process.env.CI;
   const progress = drawn ? startProgress(run.state, targets, () => opened.size() ?? Number.POSITIVE_INFINITY, payload) : undefined;
@@ -126,7 +142,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     log.terminal = events.stderr;
     if (process.stdout.isTTY) events.stdout = events.stderr;
   }
-  const { results, elapsedMs, readError } = await run.done;
+  const { results, elapsedMs, readError, datagramsSent, strangers, firstStranger, multicast: multicastStats } = await run.done;
   progress?.stop();
   const sha256 = readError === undefined ? opened.sha256() : undefined;
   opened.close();
@@ -135,7 +151,26 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const interrupted = signal !== undefined;
 
   const fileBytes = opened.size() ?? results.reduce((m, r) => Math.max(m, r.stats.bytesAcked), 0);
-  const summary = summarize({ results, elapsedMs, file: filePath, fileBytes, sha256, mss, mode, eof, port, giveUpMs, interrupted, readError, wire: wireMode, window, rateBitsPerSec });
+  const summary = summarize({
+    results,
+    elapsedMs,
+    file: filePath,
+    fileBytes,
+    sha256,
+    mss,
+    mode,
+    eof,
+    port,
+    giveUpMs,
+    interrupted,
+    readError,
+    wire: wireMode,
+    window,
+    rateBitsPerSec,
+    datagramsSent,
+    strangers,
+    multicast: multicast === undefined || multicastStats === undefined ? undefined : { ...multicast.send, interface: multicast.send.interface ?? null, repairGroupFraction: multicast.options.repairGroupFraction, ...multicastStats, firstStranger: firstStranger ?? null },
+  });
   if (opts.json) process.stdout.write(jsonLine(summary));
   else process.stdout.write(formatSummary(summary));
   if (readError !== undefined) process.stderr.write(`p2mpclient: ${readError}; transfer stopped\n`);
@@ -146,10 +181,39 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   process.exitCode = signal !== undefined ? exitCodeFor(signal) : summary.ok ? EXIT_OK : EXIT_FAILED;
 }
 
-/** --window, --sack, --cc as given (validated; the window is clamped to the file buffer once the file is open). */
-function parseWindow(opts: ClientOptions): WindowOptions {
+/**
+ * --window, --sack, --cc as given (validated; the window is clamped to the file buffer once the file is open).
+ * --multicast: its own default window, and SACK always (the group repairs from SACKs); no --cc.
+ */
+function parseWindow(opts: ClientOptions, multicast: boolean): WindowOptions {
   if (!/^[0-9]+$/.test(opts.window.trim()) || Number(opts.window) < 1) throw new UsageError(`--window must be a positive integer (segments), got '${opts.window}'`);
-  return { window: Number(opts.window), sack: opts.sack === true, cc: parseChoice('--cc', opts.cc, CC_MODES) };
+  const cc = parseChoice('--cc', opts.cc, CC_MODES);
+  if (!multicast) return { window: Number(opts.window), sack: opts.sack === true, cc };
+  if (cc !== 'none') throw new UsageError('--cc cannot be combined with --multicast (the group advances with its slowest receiver)');
+  const given = program.getOptionValueSource('window') === 'cli';
+  return { window: given ? Number(opts.window) : MULTICAST_DEFAULT_WINDOW, sack: true, cc };
+}
+
+/**
+ * --multicast GROUP [--ttl N] [--interface ADDR] [--repair-group FRACTION]: the group's socket options for the
+ * transport and the repair rule for the core; the options that only mean something with it are refused
+ * without it, and the ones it decides itself (lockstep, one thread) are refused when they say otherwise.
+ */
+async function parseMulticast(opts: ClientOptions, port: number): Promise<{ send: MulticastSend; options: MulticastOptions } | undefined> {
+  const given = (o: string): boolean => program.getOptionValueSource(o) === 'cli';
+  if (opts.multicast === undefined) {
+    const stray = ['ttl', 'interface', 'repairGroup'].find(given);
+    if (stray !== undefined) throw new UsageError(`--${stray === 'repairGroup' ? 'repair-group' : stray} applies to --multicast only`);
+    return undefined;
+  }
+  const ttl = opts.ttl === undefined ? DEFAULT_TTL : parseTtl(opts.ttl);
+  const { group, warning } = parseGroup(opts.multicast, ttl);
+  if (warning !== undefined) process.stderr.write(`p2mpclient: ${warning}\n`);
+  if (opts.interface !== undefined) await checkLocalAddress('--interface', opts.interface);
+  if (given('mode') && opts.mode !== 'lockstep') throw new UsageError('--multicast is lockstep (one transmission serves every receiver): --mode independent cannot apply');
+  if (opts.threads !== undefined && opts.threads.trim() !== '1') throw new UsageError('--multicast runs in one thread (a group transmission is one send): --threads cannot apply');
+  const repairGroupFraction = opts.repairGroup === undefined ? DEFAULT_REPAIR_GROUP_FRACTION : parseFraction('--repair-group', opts.repairGroup);
+  return { send: { group, port, ttl, interface: opts.interface }, options: { repairGroupFraction } };
 }
 
 /**
@@ -172,6 +236,7 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
   ],
   notes: [
     'Prints "Timeout, sequence number = Y" on stdout for each timeout, a line on stderr when a receiver completes or fails, and a summary.',
+    'With --multicast GROUP each new segment goes once to GROUP:PORT instead of once per receiver (the receivers run p2mpserver --multicast GROUP); every HOST is still tracked on its own (its ACKs, RTT, failure), the first segment goes to each by unicast (a receiver that never acknowledges it is reported and left out), the group advances with its slowest live receiver (lockstep, --window defaults to 16, SACK always), and a segment some receivers miss is resent by unicast to just those, or once to the group when more than --repair-group of them miss it. One socket, bound to --interface, sends to the group and to each receiver and takes every ACK; datagrams from other addresses are counted and ignored. The network must carry multicast between the hosts (IGMP snooping on switches, a route for 224.0.0.0/4 or --interface, no firewall dropping it); --ttl 1 keeps it on the local link.',
     'Exit status: 0 all receivers complete, 1 any failed or unconfirmed, 2 bad arguments, 130 interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP).',
   ],
   examples: [
@@ -181,6 +246,7 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
     'tar c dir | p2mpclient --json 10.0.0.2 7735 - 1472 > summary.json',
     'p2mpclient --window 32 --sack 10.0.0.2 7735 ./file 1472  # p2mpserver --sack',
     'p2mpclient --window 64 --cc aimd --rate 100M 10.0.0.2 7735 ./file 1472',
+    'p2mpclient --multicast 239.1.2.3 --interface 10.0.0.1 rx1 rx2 7735 ./f 1472',
   ],
 })
   .argument('<HOST...>')
@@ -206,6 +272,10 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
   .option('--no-progress', 'no progress display (it is shown only when stderr is a terminal)')
   .option('--verify', 'verified wire: header covered by a CRC-32, the file\'s SHA-256 sent at the end, a receiver commits only on a match (receivers need --verify too)')
   .option('--key <file>', 'authenticated, encrypted wire (AES-256-GCM) with the pre-shared key in FILE: 64 hex digits, mode 600; implies --verify (receivers need the same --key)')
+  .option('--multicast <group>', 'send each new segment once to this IPv4 multicast group on PORT (a 239.x.y.z group; receivers need p2mpserver --multicast GROUP); implies lockstep, SACK, --window 16')
+  .option('--ttl <n>', `with --multicast: IP multicast TTL, 1 to 255 router hops (default ${DEFAULT_TTL}: the local link only)`)
+  .option('--interface <addr>', 'with --multicast: the IPv4 address of this host to send from, for the group and every receiver (default: the kernel\'s choice)')
+  .option('--repair-group <fraction>', `with --multicast: a lost segment is resent once to the group when more than this fraction of the live receivers miss it, else by unicast to each (default ${DEFAULT_REPAIR_GROUP_FRACTION})`)
   .action(main);
 
 await runProgram(program, process.argv);

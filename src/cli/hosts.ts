@@ -57,7 +57,7 @@ function notAReceiver(address: string): string | undefined {
   const first = Number(address.split('.')[0]);
   if (address === '255.255.255.255') return 'the broadcast address, not a receiver';
   if (first === 0) return 'an unspecified address ("this host"), not a receiver';
-  if (first >= 224 && first <= 239) return 'a multicast group, not a receiver (ACKs come from unicast addresses)';
+  if (first >= 224 && first <= 239) return 'a multicast group, not a receiver (ACKs come from unicast addresses; to send to a group: --multicast GROUP, then the receivers)';
   return undefined;
 }
 

@@ -2,7 +2,6 @@
 // p2mpserver PORT FILE P: receive one file over P2MP-FTP, dropping each arriving segment with probability P.
 
 import { randomBytes, randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { checkOutput, OutputError } from '../transport/atomic-output.js';
@@ -11,6 +10,8 @@ import { StdoutSink } from '../transport/stdout-sink.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseLoss, parsePort, parseTime, runProgram, UsageError } from './args.js';
 import { describeProgram } from './help.js';
 import { jsonLine, receiverReport } from './json.js';
+import { checkLocalAddress } from './local-address.js';
+import { parseGroup } from './multicast-options.js';
 import { Logger, toStderr, type LineWriter } from './log.js';
 import { startLiveLine } from './receiver-progress.js';
 import { acceptOnlyFrom, resolveSenderHost } from './sender-host.js';
@@ -34,6 +35,8 @@ interface ServerOptions {
   sender?: string;
   verify?: boolean;
   key?: string;
+  multicast?: string;
+  interface?: string;
 }
 
 /** FILE for transfer n (1-based): every {n} replaced. */
@@ -49,25 +52,18 @@ function checkFile(file: string): void {
 }
 
 /**
- * --bind must name an IPv4 address of this host: probe it with a throw-away socket on an ephemeral port, so a
- * typo or a foreign address is a usage error (exit 2) rather than a socket error after start-up.
+ * --multicast GROUP [--interface ADDR]: the group and the address it is joined on and answered from
+ * (--interface, else --bind's; neither: the 0.0.0.0 pitfall, see src/transport/udp-multicast.ts).
  */
-async function checkBindAddress(addr: string): Promise<void> {
-  if (addr.trim() === '') throw new UsageError(`--bind needs an IPv4 address, got ''`);
-  const probe = dgram.createSocket('udp4');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      probe.once('error', reject);
-      probe.bind({ port: 0, address: addr, exclusive: true }, () => resolve());
-    });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRNOTAVAIL') throw new UsageError(`--bind '${addr}' is not an IPv4 address of this host`);
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EINVAL') throw new UsageError(`--bind '${addr}' is not an IPv4 address (nor a name of one)`);
-    throw new UsageError(`--bind '${addr}': ${code ?? String(err)}`);
-  } finally {
-    probe.close();
+function parseMulticast(opts: ServerOptions): { group: string; address: string | undefined } | undefined {
+  if (opts.multicast === undefined) {
+    if (opts.interface !== undefined) throw new UsageError('--interface applies to --multicast only (to listen on one address, use --bind)');
+    return undefined;
   }
+  if (opts.interface !== undefined && opts.bind !== undefined && opts.interface !== opts.bind) {
+    throw new UsageError(`--interface ${opts.interface} and --bind ${opts.bind} differ: a multicast receiver joins the group and answers on one address (give one of them)`);
+  }
+  return { group: parseGroup(opts.multicast, 1).group, address: opts.interface ?? opts.bind };
 }
 
 async function main(portRaw: string, pattern: string, pRaw: string, opts: ServerOptions): Promise<void> {
@@ -76,7 +72,9 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const toStdout = pattern === '-';
   // FILE - replaces nothing: the output checks are for files.
   if (!toStdout) checkFile(fileFor(pattern, 1));
-  if (opts.bind !== undefined) await checkBindAddress(opts.bind);
+  if (opts.bind !== undefined) await checkLocalAddress('--bind', opts.bind);
+  const multicast = parseMulticast(opts);
+  if (multicast?.address !== undefined && multicast.address !== opts.bind) await checkLocalAddress('--interface', multicast.address);
   const seed = opts.seed ?? String(randomInt(2 ** 31));
   const idleTimeoutMs = parseTime('--idle-timeout', opts.idleTimeout, 's', { positive: true });
   const lingerMs = parseTime('--linger', opts.linger, 's');
@@ -89,6 +87,9 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got '${opts.reorder}'`);
   const recvBufferBytes = Math.floor(parseDecimal('--rcvbuf', opts.rcvbuf, { positive: true }) * 1024);
   if (opts.sack === true && wire.mode !== 'classic') throw new UsageError('--sack applies to the classic wire only (not with --verify or --key, yet)');
+  if (multicast !== undefined && wire.mode !== 'classic') throw new UsageError('--multicast cannot be combined with --verify or --key yet');
+  // The multicast sender repairs from SACKs (it infers nothing from duplicate ACKs): they need held segments.
+  if (multicast !== undefined && reorderSegments === 0) throw new UsageError('--multicast needs a reorder buffer (--reorder above 0): the sender repairs from SACKs of held segments');
   // With FILE - stdout carries the data: everything else goes to stderr.
   const report = (text: string): boolean => (toStdout ? process.stderr : process.stdout).write(text);
   const log = Logger.open('p2mpserver', opts);
@@ -106,14 +107,16 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
     const live = { line: undefined as ReturnType<typeof startLiveLine> | undefined };
     const run = startReceiver({
       port,
-      bind: opts.bind,
+      bind: multicast?.address ?? opts.bind,
+      multicastGroup: multicast?.group,
       file,
       lossRate,
       random: seedrandom(transferSeed),
       idleTimeoutMs,
       lingerMs,
       reorderSegments,
-      sack: opts.sack === true,
+      // --multicast answers with SACKs: its sender reads them (src/core/multicast.ts).
+      sack: opts.sack === true || multicast !== undefined,
       recvBufferBytes,
       sink: toStdout ? new StdoutSink() : undefined,
       onLoss: quiet ? () => {} : (seq) => lines(`Packet loss, sequence number = ${seq}\n`),
@@ -129,7 +132,8 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
         );
       },
       onListening: (address, boundPort) => {
-        const where = `${address}:${boundPort}`;
+        const group = multicast === undefined ? '' : ` and group ${multicast.group}:${boundPort} (joined on ${multicast.address ?? 'the default interface'})`;
+        const where = `${address}:${boundPort}${group}`;
         process.stderr.write(`p2mpserver: listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}\n`);
         log.log(`listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}`);
         if (opts.progress && !opts.json && process.stderr.isTTY && !process.env.CI) {
@@ -190,6 +194,7 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
   ],
   notes: [
     'Serves one sender per transfer, then lingers briefly to re-ACK a retransmitted end of file, prints a summary and exits (or serves the next transfer, see --count).',
+    'With --multicast GROUP it also takes the DATA its sender (p2mpclient --multicast GROUP) sends once to GROUP:PORT, joining the group on --interface ADDR (or --bind ADDR): a socket bound to GROUP:PORT takes the group\'s datagrams and one bound to ADDR:PORT sends the ACKs (with SACKs) and takes unicast repairs. Without an address it listens on 0.0.0.0 and its ACKs leave from whichever address the kernel routes by: on a host with several addresses give --interface. Loss service, checksum, --sender and the atomic FILE work as without it.',
     'Exit status: 0 every transfer complete (also when interrupted after FILE was written), 1 any failed, 2 bad arguments, 130 interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP).',
   ],
   examples: [
@@ -197,6 +202,7 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
     'p2mpserver --count 0 7735 /srv/in/file-{n}.bin 0      # serve until Ctrl-C',
     'p2mpserver 7735 - 0 | tar x                           # data on stdout',
     'p2mpserver --sack --rcvbuf 8192 7735 /tmp/copy 0     # p2mpclient --sack',
+    'p2mpserver --multicast 239.1.2.3 --interface 10.0.0.2 7735 /tmp/copy 0',
   ],
 })
   .argument('<PORT>')
@@ -218,6 +224,8 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
   .option('--sender <host>', 'accept a transfer only from this host (name or IPv4 address, any port); everything else is counted and ignored')
   .option('--verify', 'verified wire: header covered by a CRC-32, the file committed only if its SHA-256 matches (the sender needs --verify too)')
   .option('--key <file>', 'authenticated, encrypted wire (AES-256-GCM) with the pre-shared key in FILE: 64 hex digits, mode 600; implies --verify (the sender needs the same --key)')
+  .option('--multicast <group>', 'also take DATA sent to this IPv4 multicast group on PORT (a 239.x.y.z group; p2mpclient --multicast); answers with unicast ACKs and SACKs')
+  .option('--interface <addr>', 'with --multicast: join the group on this IPv4 address of this host and answer from it (default: --bind\'s address, else the kernel\'s choice)')
   .action(main);
 
 await runProgram(program, process.argv);

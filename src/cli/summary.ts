@@ -30,6 +30,30 @@ export interface SummaryInput {
   window?: WindowOptions;
   /** --rate, bits per second (absent: unpaced). */
   rateBitsPerSec?: number;
+  /** DATA datagrams the sender put on the wire, a group one once (absent: the sum of segmentsSent). */
+  datagramsSent?: number;
+  /** Datagrams from addresses that are no receiver's (multicast's unconnected socket). */
+  strangers?: number;
+  /** --multicast: the group and what was sent to it. */
+  multicast?: MulticastSummary;
+}
+
+/** --multicast in the summary: the group's settings and the group's own counters (a group datagram counts once). */
+export interface MulticastSummary {
+  group: string;
+  port: number;
+  ttl: number;
+  /** --interface, or null: the kernel's choice. */
+  interface: string | null;
+  repairGroupFraction: number;
+  /** New segments sent once to the group. */
+  groupSent: number;
+  /** Repairs sent once to the group (more than repairGroupFraction of the live receivers missed them). */
+  groupRepairs: number;
+  /** Repairs sent by unicast, one per receiver that missed the segment. */
+  unicastRepairs: number;
+  /** Where the first datagram from no receiver's address came from (address:port), or null: none came. */
+  firstStranger: string | null;
 }
 
 /** Whether the flows were windowed (WindowFlow: the group hosts SenderFlow for the classic stop-and-wait). */
@@ -84,8 +108,24 @@ export interface Summary {
   window: WindowOptions;
   /** --rate (the sender's total), or null: unpaced. */
   rateBitsPerSec: number | null;
+  /** --multicast, or null: unicast to each receiver. */
+  multicast: MulticastSummary | null;
   receivers: ReceiverSummary[];
-  total: Record<Counted, number> & { fastRetransmits: number | null; sacked: number | null; receivers: number; complete: number; failed: number; unconfirmed: number; interrupted: number; timeMs: number; goodputMbps: number };
+  total: Record<Counted, number> & {
+    fastRetransmits: number | null;
+    sacked: number | null;
+    receivers: number;
+    complete: number;
+    failed: number;
+    unconfirmed: number;
+    interrupted: number;
+    timeMs: number;
+    goodputMbps: number;
+    /** DATA datagrams put on the wire: a group one once (unicast: the same as segmentsSent). */
+    datagramsSent: number;
+    /** Datagrams from no receiver's address, ignored (multicast only: a unicast socket's kernel drops them). */
+    strangers: number;
+  };
 }
 
 /** Megabits per second for `bytes` in `ms` milliseconds: 0 for no time, NaN for an unknown (NaN) time. */
@@ -109,7 +149,8 @@ export const REASON_TEXT: Record<Reason, string> = {
 };
 
 /** What went wrong with one receiver, in the words of what the sender knows (the summary's `message`). */
-function receiverMessage(r: FlowResult, reason: Reason, giveUpMs: number, wire: SummaryInput['wire']): string {
+function receiverMessage(r: FlowResult, reason: Reason, i: SummaryInput): string {
+  const { giveUpMs, wire } = i;
   if (r.error !== undefined) return r.error;
   const acked = r.stats.segmentsAcked;
   const stopped = `stopped answering after ${acked} of ${r.segmentsTotal} segments`;
@@ -121,6 +162,14 @@ function receiverMessage(r: FlowResult, reason: Reason, giveUpMs: number, wire: 
       return acked === 0 ? REASON_TEXT['port-unreachable'] : `${stopped} (port unreachable: nothing listens there any more)`;
     case 'no-valid-answer':
       return noAnswerReason(wire ?? 'verify');
+    case 'never-registered': {
+      // The 0.0.0.0 pitfall under multicast: its ACKs left from another address of its host, so they were a stranger's.
+      const stranger = i.multicast?.firstStranger ?? null;
+      const samePort = stranger !== null && stranger.endsWith(`:${r.port}`);
+      return samePort
+        ? `${REASON_TEXT['never-registered']}; datagrams from ${stranger} were ignored: if that is this receiver answering from another address of its host, start it with --interface ${r.address}`
+        : REASON_TEXT['never-registered'];
+    }
     case 'digest-mismatch':
       return "digest mismatch: the receiver's copy failed the SHA-256 check and was not committed";
     case 'wrong-address':
@@ -152,7 +201,7 @@ export function summarize(i: SummaryInput): Summary {
       port: r.port,
       status: reason === null ? 'complete' : statusOf(reason),
       reason,
-      message: reason === null ? null : reason === 'read-error' ? i.readError! : receiverMessage(r, reason, i.giveUpMs, i.wire),
+      message: reason === null ? null : reason === 'read-error' ? i.readError! : receiverMessage(r, reason, i),
       bytes: r.stats.bytesAcked,
       segmentsAcked: r.stats.segmentsAcked,
       segmentsTotal: r.segmentsTotal,
@@ -195,6 +244,7 @@ export function summarize(i: SummaryInput): Summary {
     port: i.port,
     window,
     rateBitsPerSec: i.rateBitsPerSec ?? null,
+    multicast: i.multicast ?? null,
     receivers,
     total: {
       receivers: receivers.length,
@@ -215,6 +265,8 @@ export function summarize(i: SummaryInput): Summary {
       ignored: sum('ignored'),
       timeMs: i.elapsedMs,
       goodputMbps: mbps(sum('bytes'), i.elapsedMs),
+      datagramsSent: i.datagramsSent ?? sum('segmentsSent'),
+      strangers: i.strangers ?? 0,
     },
   };
 }
@@ -251,6 +303,13 @@ export function formatSummary(s: Summary): string {
   const counters = `Ignored datagrams (not ACKs): ${which('ignored')}; ACKs for unsent segments: ${which('ackForUnsent')}\n`;
   // Windowed runs only (the classic table stays as it was): loss repairs the timer did not decide.
   const fast = t.fastRetransmits === null ? '' : `Fast retransmits: ${t.fastRetransmits}${t.sacked === null ? '' : `; segments SACKed: ${t.sacked}`}\n`;
+  // What crossed the sender's link: under multicast one group datagram serves every receiver.
+  const m = s.multicast;
+  const sent =
+    m === null
+      ? `DATA datagrams sent: ${t.datagramsSent}\n`
+      : `DATA datagrams sent: ${t.datagramsSent} (group ${m.group}:${m.port}, TTL ${m.ttl}: ${m.groupSent} new segments, ${m.groupRepairs} group repairs; ${m.unicastRepairs} unicast repairs)` +
+        `${t.strangers > 0 ? `; ignored ${t.strangers} datagrams from strangers (first from ${m.firstStranger})` : ''}\n`;
   const failures = s.receivers
     .filter((r) => r.status !== 'complete')
     .map((r) => `${STATUS_WORD[r.status]} ${r.address}:${r.port}: ${r.message ?? r.reason}\n`)
@@ -262,7 +321,7 @@ export function formatSummary(s: Summary): string {
     (s.rateBitsPerSec !== null ? `, rate ${s.rateBitsPerSec / 1e6} Mbit/s` : '');
   const head =
     `Sent ${s.file}: ${s.bytes} bytes${s.status === 'interrupted' ? ' (interrupted)' : ''}\n` +
-    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, ${end}${extras}\n` +
+    `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, ${end}${extras}${s.multicast === null ? '' : `, multicast ${s.multicast.group}`}\n` +
     `SHA-256 ${s.sha256 ?? '-'}  ${s.file}\n`;
-  return `${head}${table(rows)}\n${counters}${fast}${failures}`;
+  return `${head}${table(rows)}\n${counters}${fast}${sent}${failures}`;
 }

@@ -138,7 +138,9 @@ export function startEngine(o: EngineOptions): EngineRun {
     const results = perGroup.flatMap((g) => g.flows).sort((a, b) => a.index - b.index);
     const sum = (k: 'datagramsSent' | 'strangers'): number => perGroup.reduce((s, g) => s + g[k], 0);
     const firstStranger = perGroup.find((g) => g.firstStranger !== undefined)?.firstStranger;
-    return { results, elapsedMs, readError, datagramsSent: sum('datagramsSent'), strangers: sum('strangers'), firstStranger };
+    // A multicast transfer is one group (planTasks), so its stats are that group's.
+    const multicast = perGroup[0]?.multicast;
+    return { results, elapsedMs, readError, datagramsSent: sum('datagramsSent'), strangers: sum('strangers'), firstStranger, multicast };
   });
   return { state, done, abort: () => state.abort() };
 }

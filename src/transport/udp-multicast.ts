@@ -20,11 +20,9 @@
 // on hosts with more than one address want --interface ADDR (README, "Multicast").
 
 import dgram from 'node:dgram';
+import { GROUP_PEER } from '../core/group.js';
 import type { DatagramHandlers } from './datagram.js';
 import { UdpEndpoint, type UdpTarget } from './udp.js';
-
-/** The peer that means "the group" on the sender's side (the core's GROUP_PEER). */
-const GROUP = -1;
 
 export interface MulticastSend {
   /** The group's IPv4 address (224.0.0.0/4); DATA for the group goes to group:port. */
@@ -63,7 +61,7 @@ export class UdpMulticastSenderTransport extends UdpEndpoint<number> {
       if (err !== null && !this.closed) h.error(peer, `${what}: ${describeErr(err)}`);
     };
     this.sentTo = this.targets.map((t, i) => failed(i, `cannot send to ${t.address}:${t.port}`));
-    this.sentToGroup = failed(undefined, `cannot send to the group ${this.m.group}:${this.m.port}`);
+    this.sentToGroup = failed(GROUP_PEER, `cannot send to the group ${this.m.group}:${this.m.port}`);
     this.socket.on('message', (msg, rinfo) => {
       if (this.closed) return;
       const from = `${rinfo.address}:${rinfo.port}`;
@@ -93,7 +91,7 @@ export class UdpMulticastSenderTransport extends UdpEndpoint<number> {
 
   send(to: number, bytes: Uint8Array): void {
     if (this.closed) return;
-    if (to === GROUP) this.socket.send(bytes, this.m.port, this.m.group, this.sentToGroup);
+    if (to === GROUP_PEER) this.socket.send(bytes, this.m.port, this.m.group, this.sentToGroup);
     else {
       const t = this.targets[to];
       if (t !== undefined) this.socket.send(bytes, t.port, t.address, this.sentTo[to]);

@@ -1,0 +1,40 @@
+// --multicast GROUP, --ttl and --repair-group: parsed and checked the same way by both programs and the
+// library (README, "Multicast").
+//
+// Which groups: any IPv4 multicast address (224.0.0.0/4) but the local network control block 224.0.0.0/24
+// (RFC 5771: routing protocols, IGMP, all-hosts; never an application's). Neither udpcast (default: 232.x.y.z
+// derived from the sender's address) nor UFTP (default 230.4.4.1 / 230.5.5.x) restricts the range, and at the
+// default TTL 1 no router forwards a datagram of any group. With --ttl above 1 a group outside the
+// administratively scoped 239.0.0.0/8 (RFC 2365, the site's own) may be forwarded beyond the site: that gets a
+// warning, not a refusal.
+
+import { isIPv4 } from 'node:net';
+import { UsageError } from './args.js';
+
+export const DEFAULT_TTL = 1;
+
+/** The group address, checked; a warning to print when it is not administratively scoped and may leave the site. */
+export function parseGroup(raw: string, ttl: number): { group: string; warning: string | undefined } {
+  const group = raw.trim();
+  if (!isIPv4(group)) throw new UsageError(`--multicast needs an IPv4 multicast address (224.0.0.0 to 239.255.255.255), got '${raw}'`);
+  const [a, b, c] = group.split('.').map(Number) as [number, number, number];
+  if (a < 224 || a > 239) throw new UsageError(`--multicast ${group} is not a multicast address (224.0.0.0/4); for one receiver, name it as HOST`);
+  if (a === 224 && b === 0 && c === 0) throw new UsageError(`--multicast ${group} is in 224.0.0.0/24, reserved for routing protocols and IGMP (RFC 5771): use a 239.x.y.z group`);
+  const warning =
+    ttl > 1 && a !== 239
+      ? `--multicast ${group} is not administratively scoped (239.0.0.0/8, RFC 2365): with --ttl ${ttl} routers may forward it beyond your site`
+      : undefined;
+  return { group, warning };
+}
+
+export function parseTtl(raw: string): number {
+  const ttl = /^\s*[0-9]+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(ttl >= 1 && ttl <= 255)) throw new UsageError(`--ttl must be a whole number from 1 to 255 (router hops), got '${raw}'`);
+  return ttl;
+}
+
+export function parseFraction(name: string, raw: string): number {
+  const v = /^\s*[0-9]*\.?[0-9]+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(v >= 0 && v <= 1)) throw new UsageError(`${name} must be a fraction from 0 to 1, got '${raw}'`);
+  return v;
+}
