@@ -21,9 +21,9 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const fixture = (name: string, size: number): { sub: string; src: string } => seededFixture(dir, name, size);
 
 /** The documented keys (docs/JSON.md), in order: present in every document whatever the outcome. */
-const SENDER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'bytes', 'sha256', 'mss', 'payloadBytes', 'mode', 'eof', 'wire', 'port', 'window', 'rateBitsPerSec', 'receivers', 'total'];
+const SENDER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'bytes', 'sha256', 'mss', 'payloadBytes', 'mode', 'eof', 'wire', 'port', 'window', 'rateBitsPerSec', 'multicast', 'receivers', 'total'];
 const SENDER_RECEIVER_KEYS = ['host', 'address', 'port', 'status', 'reason', 'message', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'fastRetransmits', 'sacked', 'ignored', 'srttMs', 'timeMs', 'goodputMbps'];
-const TOTAL_KEYS = ['receivers', 'complete', 'failed', 'unconfirmed', 'interrupted', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'fastRetransmits', 'sacked', 'ignored', 'timeMs', 'goodputMbps'];
+const TOTAL_KEYS = ['receivers', 'complete', 'failed', 'unconfirmed', 'interrupted', 'bytes', 'segmentsAcked', 'segmentsTotal', 'segmentsSent', 'retransmissions', 'timeouts', 'duplicateAcks', 'ackForUnsent', 'fastRetransmits', 'sacked', 'ignored', 'timeMs', 'goodputMbps', 'datagramsSent', 'strangers'];
 const RECEIVER_KEYS = ['schema', 'program', 'ok', 'status', 'reason', 'message', 'file', 'transfer', 'bytes', 'sha256', 'peer', 'timeMs', 'goodputMbps', 'seed', 'lossRate', 'wire', 'segments', 'drops', 'badChecksums', 'duplicates', 'ignored', 'foreign'];
 const STATUS = ['complete', 'failed', 'unconfirmed', 'interrupted'];
 const REASONS = ['no-answer', 'no-valid-answer', 'port-unreachable', 'eof-unconfirmed', 'digest-mismatch', 'wrong-address', 'socket-error', 'read-error', 'idle-timeout', 'write-error', 'cannot-listen', 'interrupted'];
