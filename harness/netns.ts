@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { start, type Proc, type StartOptions } from './procs.js';
 
-const PREFIX = 'p2mp-test-';
+export const PREFIX = 'p2mp-test-';
 
 export interface NsHost {
   ns: string;

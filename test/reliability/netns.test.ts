@@ -16,78 +16,24 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
 import { CLIENT, SERVER } from '../../harness/paths.js';
-import { receivedFile, start, type Proc } from '../../harness/procs.js';
+import { createTopology, nsList, nsPrefix, PREFIX, startIn, txBytes, type Topology } from '../../harness/netns.js';
+import { receivedFile, type Proc } from '../../harness/procs.js';
 import { rootSkipReason, testSeed } from './support.js';
 
 const why = rootSkipReason('ip');
-const PREFIX = 'p2mp-test-';
 const id = `${PREFIX}${process.pid}`;
-const BRIDGE_NS = `${id}-br`;
-const SENDER = { ns: `${id}-s`, addr: '127.1.0.1' };
-const RECEIVERS = [1, 2, 3, 4, 5].map((k) => ({ ns: `${id}-r${k}`, addr: `127.1.0.${10 + k}` }));
+const prefix = nsPrefix('t');
+const SENDER = { name: 's', ns: `${prefix}s`, addr: '127.1.0.1' };
+const RECEIVERS = [1, 2, 3, 4, 5].map((k) => ({ name: `r${k}`, ns: `${prefix}r${k}`, addr: `127.1.0.${10 + k}` }));
 /** An address on the segment that no host has: ARP gets no answer — a host that is down. */
 const PHANTOM = '127.1.0.99';
 
-function ip(...args: string[]): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-}
-
-function nsList(): string[] {
-  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.length > 0) : [];
-}
-
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Delete our namespaces, and those left by test runs whose process is gone (a crashed run cannot clean up). */
-function cleanup(): void {
-  for (const ns of nsList()) {
-    if (!ns.startsWith(PREFIX)) continue;
-    const pid = Number(ns.slice(PREFIX.length).split('-')[0]);
-    if (ns.startsWith(`${id}-`) || (Number.isInteger(pid) && pid > 0 && !pidAlive(pid))) spawnSync('ip', ['netns', 'delete', ns]);
-  }
-}
-
-/** Bytes the sender host's eth0 has transmitted (so a test can see its traffic really crossed the veth). */
-function txBytes(ns: string): number {
-  const r = spawnSync('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' });
-  return Number(JSON.parse(r.stdout)[0]?.stats64?.tx?.bytes ?? Number.NaN);
-}
-
-function setSysctl(ns: string, key: string, value: string): void {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', `echo ${value} > /proc/sys/${key.replace(/\./g, '/')}`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`sysctl ${key} in ${ns}: ${r.stderr.trim()}`);
-}
-
+let topology: Topology | undefined;
 function buildTopology(): void {
-  cleanup();
-  ip('netns', 'add', BRIDGE_NS);
-  ip('-n', BRIDGE_NS, 'link', 'add', 'br0', 'type', 'bridge');
-  ip('-n', BRIDGE_NS, 'link', 'set', 'br0', 'up');
-  for (const [i, h] of [SENDER, ...RECEIVERS].entries()) {
-    ip('netns', 'add', h.ns);
-    const port = `v${i}`;
-    ip('link', 'add', 'eth0', 'netns', h.ns, 'type', 'veth', 'peer', 'name', port, 'netns', BRIDGE_NS);
-    ip('-n', BRIDGE_NS, 'link', 'set', port, 'master', 'br0', 'up');
-    setSysctl(h.ns, 'net.ipv4.conf.all.route_localnet', '1');
-    setSysctl(h.ns, 'net.ipv4.conf.eth0.route_localnet', '1');
-    ip('-n', h.ns, 'addr', 'add', `${h.addr}/24`, 'dev', 'eth0');
-    ip('-n', h.ns, 'link', 'set', 'eth0', 'up');
-    // `lo` stays DOWN on purpose (see the header comment).
-  }
+  topology = createTopology('t', [SENDER, ...RECEIVERS]);
 }
-
-/** Like procs.start, inside a namespace. `ip netns exec` execs the program, so the child is node itself. */
-function startIn(ns: string, script: string, args: string[]): Proc {
-  return start(script, args, { launcher: ['ip', 'netns', 'exec', ns] });
+function cleanup(): void {
+  topology?.destroy();
 }
 
 const dir = tempDir('test');
