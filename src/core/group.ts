@@ -119,8 +119,7 @@ export class GroupSender {
       if (cfg.wire !== undefined) throw new RangeError('--multicast cannot be combined with --verify or --key yet');
     }
     const classic = m === undefined && w.window === 1 && !w.sack && w.cc === 'none';
-    // The window speaks the classic wire; --verify/--key (sealed segments, handshakes) are SenderFlow's alone for now.
-    if (!classic && cfg.wire !== undefined) throw new RangeError('--window, --sack and --cc cannot be combined with --verify or --key yet');
+    if (w.sack && cfg.wire !== undefined) throw new RangeError('--sack cannot be combined with --verify or --key yet');
     this.window = w.window;
     this.pacer = cfg.rateBitsPerSec === undefined ? undefined : new Pacer(cfg.rateBitsPerSec, PACER_BURST_DATAGRAMS * cfg.mss);
     const flows: Flow[] = [];
@@ -272,15 +271,16 @@ export class GroupSender {
   }
 
   /**
-   * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segment after
-   * each one sent and the ACK expected for it, so sealing is off the round trip (stop-and-wait would
-   * otherwise wait for it). Only loaded segments are read; the cache makes the later pollTransmit a lookup.
+   * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segment each
+   * flow will send next for the first time (after the one in flight with stop-and-wait, after the newest sent
+   * with a window) and the ACK it expects, so sealing is off the round trip (stop-and-wait would otherwise
+   * wait for it). Only loaded segments are read; the cache makes the later pollTransmit a lookup.
    */
   prepare(): void {
     for (let r = this.toPrepare.pop(); r !== undefined; r = this.toPrepare.pop()) {
       const flow = this.flows[r]!;
       flow.prepare();
-      const next = flow.acked + 1;
+      const next = flow.nextNew;
       if (next < this.total && next < this.bufferEnd) this.segments.segment(next);
     }
   }
