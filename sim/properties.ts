@@ -228,10 +228,10 @@ export const windowCrashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> =
  * unacknowledged, the lockstep-window barrier.
  */
 export const windowWireProperty = (wireMode: Exclude<WireMode, 'classic'>): fc.IProperty<[ScenarioInput]> =>
-  fc.property(fc.tuple(corruptAnyArbitrary(wireMode), fc.record(windowFields)).map(([input, w]) => withWindow(input, { ...w, sack: false })), checkScenario);
+  fc.property(fc.tuple(corruptAnyArbitrary(wireMode), fc.record(windowFields)).map(([input, w]) => withWindow(input, w)), checkScenario);
 /** The window on the --key wire, receivers vanish in lockstep: they are given up on, the survivors finish identical. */
 export const windowCrashKeyProperty = (): fc.IProperty<[ScenarioInput]> =>
-  fc.property(fc.tuple(crashArbitrary('lockstep', 'key'), fc.record(windowFields)).map(([input, w]) => withWindow(input, { ...w, sack: false })), checkScenario);
+  fc.property(fc.tuple(crashArbitrary('lockstep', 'key'), fc.record(windowFields)).map(([input, w]) => withWindow(input, w)), checkScenario);
 
 /**
  * The multicast data path on top of any scenario (lockstep, SACK on both sides): a window up to 64, any repair

@@ -54,14 +54,14 @@ export function classicReceiver(initialSeq = 0): Receiver {
 
 /**
  * The project's receiver on the --verify/--key wire `wire`, holding up to `reorderSegments` out-of-order segments
- * (0: it discards them).
+ * (0: it discards them); with `sack`, it answers with the wire's SACK form while holding any.
  */
-export function wireReceiver(wire: ReceiverWire, reorderSegments: number, initialSeq = 0): Receiver {
-  return machineReceiver({ initialSeq, reorderSegments, wire });
+export function wireReceiver(wire: ReceiverWire, reorderSegments: number, initialSeq = 0, sack = false): Receiver {
+  return machineReceiver({ initialSeq, reorderSegments, wire, sack });
 }
 
 /** A ReceiverMachine with no loss service and endless timers; every delivery of a datagram is written (a held run is several). */
-function machineReceiver(cfg: Pick<ReceiverConfig, 'initialSeq' | 'reorderSegments' | 'wire'>): Receiver {
+function machineReceiver(cfg: Pick<ReceiverConfig, 'initialSeq' | 'reorderSegments' | 'wire' | 'sack'>): Receiver {
   const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e12, lingerMs: 1e12, ...cfg });
   const written: Uint8Array[] = [];
   return {

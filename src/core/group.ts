@@ -119,7 +119,6 @@ export class GroupSender {
       if (cfg.wire !== undefined) throw new RangeError('--multicast cannot be combined with --verify or --key yet');
     }
     const classic = m === undefined && w.window === 1 && !w.sack && w.cc === 'none';
-    if (w.sack && cfg.wire !== undefined) throw new RangeError('--sack cannot be combined with --verify or --key yet');
     this.window = w.window;
     this.pacer = cfg.rateBitsPerSec === undefined ? undefined : new Pacer(cfg.rateBitsPerSec, PACER_BURST_DATAGRAMS * cfg.mss);
     const flows: Flow[] = [];

@@ -235,9 +235,11 @@ export class ReceiverMachine {
   /** The re-ACK of the last in-sequence segment (in the wire's form), or with --sack a SACK while segments are held. */
   private cumulativeReply(): Uint8Array {
     const cum = (this.expected - 1) >>> 0;
-    if (this.cfg.wire !== undefined) return this.cfg.wire.ack(cum, ACK_STATUS.ack);
-    if (this.cfg.sack !== true || this.reorder === undefined || this.reorder.size === 0) return encodeAck(cum);
-    return encodeSack(cum, this.reorder.ranges(this.expected, SACK_MAX_RANGES));
+    const holding = this.cfg.sack === true && this.reorder !== undefined && this.reorder.size > 0;
+    const wire = this.cfg.wire;
+    if (wire !== undefined) return holding ? wire.sack(cum, this.reorder!.ranges(this.expected, SACK_MAX_RANGES)) : wire.ack(cum, ACK_STATUS.ack);
+    if (!holding) return encodeAck(cum);
+    return encodeSack(cum, this.reorder!.ranges(this.expected, SACK_MAX_RANGES));
   }
 
   /**

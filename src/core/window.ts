@@ -345,7 +345,7 @@ export class WindowFlow {
     const ahead = (a.seq - this.seqOf(this.base)) >>> 0;
     const named = ahead < this.highSent - this.base ? this.base + ahead : -1;
     const meaning = statusMeaning(a.status, named === this.total - 1);
-    if (meaning === 'progress') this.onAck(now, a.seq, []);
+    if (meaning === 'progress') this.onAck(now, a.seq, this.cfg.sack ? (a.ranges ?? []) : []);
     else if (meaning === 'mismatch' && this.status === 'sending') this.fail('digest-mismatch');
     else {
       // A status that does not fit (or the verdict on a transfer already over): it names a segment sent, or is late.
