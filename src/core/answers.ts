@@ -19,10 +19,13 @@ export function statusMeaning(status: AckStatus, isEnd: boolean): 'progress' | '
 }
 
 /**
- * Why a silent receiver is given up on: with --verify/--key, one that never sent a valid answer of the wire's
- * mode is most likely running in another mode (or with another key).
+ * Why a receiver is given up on, with `acked` segments acknowledged and `unreachable` ICMP reports: one that only
+ * ever said "port unreachable" never listened; with --verify/--key, one that never sent a valid answer of the
+ * wire's mode is most likely running in another mode (or with another key). With --key ICMP names nothing (see
+ * ignoresUnreachable): a reason it would ignore must not be the one its give-up reports, or it would never fail.
  */
-export function silenceReason(wire: FlowWire | undefined, answered: boolean): FailReason {
+export function giveUpReason(wire: FlowWire | undefined, answered: boolean, acked: number, unreachable: number): FailReason {
+  if (acked === 0 && unreachable > 0 && wire?.mode !== 'key') return 'port-unreachable';
   return wire !== undefined && !answered ? 'no-valid-answer' : 'no-answer';
 }
 

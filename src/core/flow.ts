@@ -4,7 +4,7 @@
 // once for every flow.
 
 import { decode } from './codec.js';
-import { ignoresUnreachable, silenceReason, statusMeaning } from './answers.js';
+import { giveUpReason, ignoresUnreachable, statusMeaning } from './answers.js';
 import type { FlowWire } from './sender-wire.js';
 import { Fifo } from './queue.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
@@ -307,9 +307,8 @@ export class SenderFlow {
     // Same expression as pollTimeout(): `now - since >= giveUp` can be false at exactly since + giveUp (rounding),
     // and a driver woken at pollTimeout() would then spin at that instant forever.
     if (now >= this.giveUpAt()) {
-      // A receiver that answered only "port unreachable" while it was waited for never listened; with
-      // --verify/--key, one that never sent a valid answer of the wire's mode is likely in another mode.
-      this.fail(this.nextIndex === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : silenceReason(this.wire, this.answered));
+      // Why (answers.ts): it never listened, it is likely in another mode, or it fell silent.
+      this.fail(giveUpReason(this.wire, this.answered, this.nextIndex, this.stats.unreachable));
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;

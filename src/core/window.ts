@@ -28,7 +28,7 @@
 //   time, each retransmitted on its timer as SenderFlow does (at N = 1 the two send the same datagrams).
 
 import { decode } from './codec.js';
-import { ignoresUnreachable, silenceReason, statusMeaning } from './answers.js';
+import { giveUpReason, ignoresUnreachable, statusMeaning } from './answers.js';
 import { Aimd } from './cc.js';
 import { newSenderStats, refineFailure, stalledBy, type FailReason, type FlowConfig, type SenderEvent, type SenderStats, type SenderStatus } from './flow.js';
 import { Fifo } from './queue.js';
@@ -540,9 +540,9 @@ export class WindowFlow {
     if (late > 0) this.waitingSince = Math.max(this.waitingSince + late, now + this.rto.rtoMs - this.cfg.giveUpMs);
     // Same expression as pollTimeout(), so a wake-up at that instant always acts (see SenderMachine).
     if (now >= this.giveUpAt()) {
-      // A receiver that answered only "port unreachable" while it was waited for never listened.
-      const silent = this.base === 0 && this.cfg.multicast === true ? 'never-registered' : silenceReason(this.wire, this.answered);
-      this.fail(this.base === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : silent);
+      // Why (answers.ts), or under multicast one that never acknowledged its first segment never registered.
+      const reason = giveUpReason(this.wire, this.answered, this.base, this.stats.unreachable);
+      this.fail(reason !== 'port-unreachable' && this.base === 0 && this.cfg.multicast === true ? 'never-registered' : reason);
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;
