@@ -253,6 +253,12 @@ function withMulticast<T extends ScenarioInput>(input: T, m: MulticastFields): T
 
 export const multicastScenarioProperty = (): fc.IProperty<[ScenarioInput]> =>
   fc.property(fc.tuple(scenarioArbitrary('lockstep'), fc.record(multicastFields)).map(([input, m]) => withMulticast(input, m)), checkScenario);
+/**
+ * Multicast on the --verify/--key wire with corruption free to flip any bit: each receiver's handshake by unicast
+ * (its own challenge), the group's data sealed once for all, every receiver identical, none commits a wrong file.
+ */
+export const multicastWireProperty = (wireMode: Exclude<WireMode, 'classic'>): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.tuple(corruptAnyArbitrary(wireMode), fc.record(multicastFields)).map(([input, m]) => withMulticast(input, m)), checkScenario);
 /** Receivers vanish mid-transfer under multicast: they are given up on, the others finish with identical files. */
 export const multicastCrashProperty = (): fc.IProperty<[ScenarioInput]> =>
   fc.property(fc.tuple(crashArbitrary('lockstep'), fc.record(multicastFields)).map(([input, m]) => withMulticast(input, m)), checkScenario);

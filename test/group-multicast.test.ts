@@ -7,6 +7,9 @@ import { decode, encodeAck } from '../src/core/codec.js';
 import { GROUP_PEER, GroupSender, type GroupConfig, type GroupEvent, type Transmit } from '../src/core/group.js';
 import { MULTICAST_DEFAULT_WINDOW, REPAIR_HOLD_SRTT_FRACTION } from '../src/core/multicast.js';
 import { encodeSack } from '../src/core/sack.js';
+import { TYPE_KHELLO, TYPE_KRESPONSE } from '../src/core/extension.js';
+import { ReceiverMachine, step } from '../src/core/receiver.js';
+import { KeyReceiverWire } from '../src/core/receiver-wire.js';
 import { WindowFlow } from '../src/core/window.js';
 import { fileBytes } from '../harness/files.js';
 
@@ -200,9 +203,32 @@ describe('group, multicast', () => {
     expect(g.multicastStats!.groupSent).toBe(20);
   });
 
-  it('rejects --cc and the --verify/--key wire, and a fraction outside [0, 1]', () => {
+  it('rejects --cc and a fraction outside [0, 1]', () => {
     expect(() => group({ window: { window: 8, sack: false, cc: 'aimd' } })).toThrow(RangeError);
     expect(() => group({ multicast: { repairGroupFraction: 1.5 } })).toThrow(RangeError);
-    expect(() => group({ wire: { mode: 'verify', digest: new Uint8Array(32) } })).toThrow(RangeError);
+  });
+
+  it('with --key, each receiver gets its HELLO by unicast and nothing of the file, by unicast or to the group, before its session is open', () => {
+    const psk = new Uint8Array(32).fill(1);
+    const g = group({ mss: 64, multicast: { repairGroupFraction: 0 }, wire: { mode: 'key', digest: new Uint8Array(32), key: { psk, ns: new Uint8Array(16).fill(2) } } });
+    const first = drain(g, 0);
+    expect(first.map((t) => t.receiver).sort()).toEqual([0, 1, 2]);
+    for (const t of first) expect((t.bytes[6]! << 8) | t.bytes[7]!).toBe(TYPE_KHELLO);
+    // Receiver 0 opens its session, then hears nothing more: its segment 0 is lost, so its flow's timer asks for
+    // repairs, which (fraction 0) go to the group: receivers 1 and 2, still silent, must not be booked for them.
+    const rx0 = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, wire: new KeyReceiverWire(psk, new Uint8Array(16).fill(3)) });
+    let now = 1;
+    const isHandshake = (t: Transmit): boolean => [TYPE_KHELLO, TYPE_KRESPONSE].includes((t.bytes[6]! << 8) | t.bytes[7]!);
+    for (let toZero = first.filter((t) => t.receiver === 0); toZero.length > 0; now++) {
+      for (const t of toZero.filter(isHandshake)) g.handleDatagram(now, 0, step(rx0, now, t.bytes, 'sender').reply!);
+      toZero = drain(g, now).filter((t) => t.receiver === 0 && isHandshake(t));
+    }
+    expect(rx0.status).toBe('receiving'); // its session is open
+    for (; now < 3000; now += 50) {
+      g.handleTimeout(now);
+      for (const t of drain(g, now)) if (t.receiver !== 0 && t.receiver !== GROUP_PEER) expect((t.bytes[6]! << 8) | t.bytes[7]!).toBe(TYPE_KHELLO);
+    }
+    expect(g.multicastStats!.groupRepairs).toBeGreaterThan(0);
+    for (const r of [1, 2]) expect((g.flows[r] as WindowFlow).sentCount).toBe(0);
   });
 });

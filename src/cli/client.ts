@@ -101,7 +101,6 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const asked = parseWindow(opts, multicast !== undefined);
   const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
   if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${opts.rate}'`);
-  if (multicast !== undefined && choice.mode !== 'classic') throw new UsageError('--multicast cannot be combined with --verify or --key yet');
   const targets = await resolveTargets(specs, port);
   const ownPort = targets.find((t) => t.port !== port);
   if (multicast !== undefined && ownPort !== undefined) {

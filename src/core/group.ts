@@ -116,7 +116,6 @@ export class GroupSender {
     if (m !== undefined) {
       if (!(m.repairGroupFraction >= 0 && m.repairGroupFraction <= 1)) throw new RangeError('--repair-group must be a fraction in [0, 1]');
       if (w.cc !== 'none') throw new RangeError('--cc cannot be combined with --multicast');
-      if (cfg.wire !== undefined) throw new RangeError('--multicast cannot be combined with --verify or --key yet');
     }
     const classic = m === undefined && w.window === 1 && !w.sack && w.cc === 'none';
     this.window = w.window;

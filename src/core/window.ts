@@ -200,6 +200,11 @@ export class WindowFlow {
     return (this.highSent > this.base || this.step !== undefined) && this.status === 'sending';
   }
 
+  /** --key: the handshake is not done yet (a step is on the wire or still to be sent); no segment goes before it. */
+  private get opening(): boolean {
+    return this.highSent === 0 && this.wire?.handshake() !== undefined;
+  }
+
   /** The next segment this flow will send for the first time (to seal ahead). */
   get nextNew(): number {
     return this.highSent;
@@ -220,8 +225,7 @@ export class WindowFlow {
 
   pollTransmit(now: number): Uint8Array | undefined {
     if (this.status !== 'sending') return undefined;
-    const step = this.highSent === 0 ? this.wire?.handshake() : undefined;
-    if (step !== undefined) return this.sendStep(now, step);
+    if (this.opening) return this.sendStep(now, this.wire!.handshake()!);
     while (this.lostQueue.length > 0) {
       const index = this.lostQueue.shift()!;
       const s = this.slot(index);
@@ -627,7 +631,8 @@ export class WindowFlow {
    * Karn's rule see every copy the receiver may answer. Returns the bytes; undefined: not for this flow.
    */
   sendCopy(now: number, index: number): Uint8Array | undefined {
-    if (this.status !== 'sending') return undefined;
+    // With --key nothing of the file goes to a receiver before its session is open (it could not open it).
+    if (this.status !== 'sending' || this.opening) return undefined;
     if (index === this.highSent && index < this.total) return this.transmitNew(now, index);
     if (!this.needs(index)) return undefined;
     const s = this.slot(index);
