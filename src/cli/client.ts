@@ -32,7 +32,7 @@ import { describeProgram } from './help.js';
 import { parseHostSpec, readHostsFile, resolveTargets } from './hosts.js';
 import { jsonLine } from './json.js';
 import { checkLocalAddress } from './local-address.js';
-import { DEFAULT_TTL, parseFraction, parseGroup, parseTtl } from './multicast-options.js';
+import { DEFAULT_TTL, multicastSummary, parseFraction, parseGroup, parseTtl } from './multicast-options.js';
 import type { MulticastSend } from '../transport/udp-multicast.js';
 import { Logger } from './log.js';
 import { formatSummary, summarize } from './summary.js';
@@ -142,7 +142,8 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     log.terminal = events.stderr;
     if (process.stdout.isTTY) events.stdout = events.stderr;
   }
-  const { results, elapsedMs, readError, datagramsSent, strangers, firstStranger, multicast: multicastStats } = await run.done;
+  const done = await run.done;
+  const { results, elapsedMs, readError, datagramsSent, strangers } = done;
   progress?.stop();
   const sha256 = readError === undefined ? opened.sha256() : undefined;
   opened.close();
@@ -169,7 +170,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     rateBitsPerSec,
     datagramsSent,
     strangers,
-    multicast: multicast === undefined || multicastStats === undefined ? undefined : { ...multicast.send, interface: multicast.send.interface ?? null, repairGroupFraction: multicast.options.repairGroupFraction, ...multicastStats, firstStranger: firstStranger ?? null },
+    multicast: multicast === undefined ? undefined : multicastSummary(multicast.send, multicast.options, done),
   });
   if (opts.json) process.stdout.write(jsonLine(summary));
   else process.stdout.write(formatSummary(summary));
