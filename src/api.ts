@@ -41,7 +41,7 @@ export interface SendMulticastOptions {
   ttl?: number;
   /** The IPv4 address of this host to send from, for the group and every receiver (default: the kernel's choice). */
   interface?: string;
-  /** A lost segment goes once to the group when more than this fraction of the live receivers miss it, else by unicast to each (0..1, default 0.005). */
+  /** A lost segment goes once to the group when more than this fraction of the live receivers miss it, else by unicast to each (0..1, default 0.001). */
   repairGroup?: number;
 }
 
