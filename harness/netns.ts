@@ -111,3 +111,45 @@ export function txBytes(ns: string): number {
   const r = spawnSync('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' });
   return Number(JSON.parse(r.stdout)[0]?.stats64?.tx?.bytes ?? Number.NaN);
 }
+
+/** The UDP sockets bound in a namespace, as "address:port" (its /proc/net/udp): where a program there listens. */
+export function udpSockets(ns: string): string[] {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/udp'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`/proc/net/udp in ${ns}: ${r.stderr.trim()}`);
+  // "  909: 0100017F:ECA9 00000000:0000 07 ...": the local address is a little-endian hex IPv4, the port hex.
+  return r.stdout
+    .split('\n')
+    .slice(1)
+    .map((l) => /^\s*\d+:\s+([0-9A-F]{8}):([0-9A-F]{4})\s/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => `${procAddress(m[1]!)}:${parseInt(m[2]!, 16)}`);
+}
+
+/** A little-endian hex IPv4 address as /proc/net/{udp,igmp} print it ("0100017F"), dotted ("127.1.0.1"). */
+const procAddress = (hex: string): string => [3, 2, 1, 0].map((i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16)).join('.');
+
+/** The multicast groups joined on any interface of a namespace (undefined: this process's own, i.e. the root namespace). */
+export function joinedGroups(ns: string | undefined): string[] {
+  const r = spawnSync(ns === undefined ? 'cat' : 'ip', [...(ns === undefined ? [] : ['netns', 'exec', ns, 'cat']), '/proc/net/igmp'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`/proc/net/igmp in ${ns ?? 'this namespace'}: ${r.stderr.trim()}`);
+  // A group line is indented under its interface's line: "\t\t\t\t030201EF     1 0:00000000\t\t0".
+  return [...new Set(r.stdout.split('\n').flatMap((l) => /^\s+([0-9A-F]{8})\s/.exec(l)?.[1] ?? []).map(procAddress))];
+}
+
+// Sends datagrams given as hex arguments from address:port (0: any) to address:port, one socket, in order.
+const SEND_UDP = `
+const dgram = require('node:dgram');
+const [from, fromPort, to, port, ...hex] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+s.bind(Number(fromPort), from, async () => {
+  for (const h of hex) await new Promise((ok, fail) => s.send(Buffer.from(h, 'hex'), Number(port), to, (e) => (e ? fail(e) : ok())));
+  s.close();
+});
+`;
+
+/** Send each payload as one UDP datagram from a host's address (and `fromPort`, 0: any) inside `ns`, to to:port. */
+export function sendUdpIn(ns: string, from: { address: string; port: number }, to: { address: string; port: number }, payloads: readonly Uint8Array[]): void {
+  const hex = payloads.map((p) => Buffer.from(p).toString('hex'));
+  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', SEND_UDP, from.address, String(from.port), to.address, String(to.port), ...hex], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`sending UDP in ${ns}: ${r.stderr.trim() || `exit ${r.status}`}`);
+}
