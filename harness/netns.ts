@@ -14,7 +14,8 @@
 // and removed by the next run's cleanup (removeStale), so no two runs collide and nothing is left behind.
 
 import { spawnSync } from 'node:child_process';
-import { start, type Proc, type StartOptions } from './procs.js';
+import { SERVER } from './paths.js';
+import { receivedFile, start, type Proc, type StartOptions } from './procs.js';
 
 export const PREFIX = 'p2mp-test-';
 
@@ -104,6 +105,32 @@ export function createTopology(tag: string, hosts: ReadonlyArray<{ name: string;
 /** Like procs.start, inside a namespace. `ip netns exec` execs the program, so the child is node itself. */
 export function startIn(ns: string, script: string, args: string[], o: StartOptions = {}): Proc {
   return start(script, args, { ...o, launcher: ['ip', 'netns', 'exec', ns, ...(o.launcher ?? [])] });
+}
+
+export interface NsReceiversOptions {
+  /** Loss-service seeds: receiver i gets `${seed}-${i}`. */
+  seed: string;
+  /** Join this group, on the host's own address (p2mpserver --multicast GROUP --interface ADDR). */
+  multicast?: string;
+  /** More p2mpserver options (e.g. --json, --sack). */
+  args?: string[];
+}
+
+/** One p2mpserver per host, in its namespace, all on `port`, loss `p`, writing receivedFile(dir, host's address); resolves once every one is listening (or ended). */
+export async function startReceiversIn(hosts: readonly NsHost[], port: number, dir: string, p: number, o: NsReceiversOptions): Promise<Proc[]> {
+  const procs = hosts.map((h, i) =>
+    startIn(h.ns, SERVER, [
+      ...(o.multicast === undefined ? [] : ['--multicast', o.multicast, '--interface', h.addr]),
+      '--seed',
+      `${o.seed}-${i}`,
+      ...(o.args ?? []),
+      String(port),
+      receivedFile(dir, h.addr),
+      String(p),
+    ]),
+  );
+  await Promise.all(procs.map((r) => r.ready));
+  return procs;
 }
 
 /** Bytes a host's eth0 has transmitted (so a test can see its traffic really crossed the veth). */

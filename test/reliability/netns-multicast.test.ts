@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
-import { CLIENT, SERVER } from '../../harness/paths.js';
-import { createTopology, joinedGroups, nsList, nsPrefix, sendUdpIn, startIn, txBytes, udpSockets, type Topology } from '../../harness/netns.js';
+import { CLIENT } from '../../harness/paths.js';
+import { createTopology, joinedGroups, nsList, nsPrefix, sendUdpIn, startIn, startReceiversIn, txBytes, udpSockets, type NsHost, type Topology } from '../../harness/netns.js';
 import { receivedFile, type Finished, type Proc } from '../../harness/procs.js';
 import { waitFor } from '../../harness/wait.js';
 import { encodeAck } from '../../src/core/codec.js';
@@ -29,10 +29,12 @@ const MSS = 1400;
 const WIRE_OVERHEAD = 14 + 20 + 8;
 
 let topology: Topology | undefined;
-const ns = (h: { name: string }): string => `${nsPrefix(TAG)}${h.name}`;
-function net(): void {
-  if (topology === undefined || !nsList().includes(ns(SENDER))) topology = createTopology(TAG, [SENDER, ...RECEIVERS, STRANGER], { multicast: true });
+/** The hosts as built: [sender, ...receivers, stranger]. */
+function net(): NsHost[] {
+  if (topology === undefined || !nsList().includes(topology.hosts[0]!.ns)) topology = createTopology(TAG, [SENDER, ...RECEIVERS, STRANGER], { multicast: true });
+  return topology.hosts;
 }
+const ns = (h: { name: string }): string => `${nsPrefix(TAG)}${h.name}`;
 
 const dir = tempDir('test');
 afterAll(() => {
@@ -49,15 +51,12 @@ interface Run {
 
 /** Eight multicast receivers (loss P, seeded) and a multicast sender of a seeded file of `bytes` to all of them. */
 async function startTransfer(name: string, seed: string, bytes: number, p: number, clientArgs: string[]): Promise<Run> {
-  net();
+  const receivers = net().slice(1, 1 + RECEIVERS.length);
   const out = path.join(dir, name);
   fs.mkdirSync(out);
   const src = path.join(out, 'src.bin');
   writeSeededFile(src, bytes, seed);
-  const servers = RECEIVERS.map((h, i) =>
-    startIn(ns(h), SERVER, ['--json', '--seed', `${seed}-${i}`, '--multicast', GROUP, '--interface', h.addr, String(PORT), receivedFile(out, h.addr), String(p)]),
-  );
-  await Promise.all(servers.map((s) => s.ready));
+  const servers = await startReceiversIn(receivers, PORT, out, p, { seed, multicast: GROUP, args: ['--json'] });
   const args = ['--json', '--multicast', GROUP, '--interface', SENDER.addr, '--window', '16', ...clientArgs, ...RECEIVERS.map((h) => h.addr), String(PORT), src, String(MSS)];
   return { src, out, servers, client: startIn(ns(SENDER), CLIENT, args) };
 }
