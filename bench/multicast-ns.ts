@@ -99,6 +99,7 @@ async function runOnce(mode: Mode, round: number, hosts: NsHost[], o: Options, s
 }
 
 async function main(o: Options): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench:multicast needs root: it creates network namespaces (ip netns)');
   const modes = o.modes.split(',').map((x) => x.trim()) as Mode[];
   for (const m of modes) if (!(m in MODES)) throw new Error(`unknown mode '${m}' (${Object.keys(MODES).join(', ')})`);
   const start = machine();
