@@ -102,6 +102,12 @@ export function createTopology(tag: string, hosts: ReadonlyArray<{ name: string;
   return { hosts: out, destroy };
 }
 
+/** Give a host a second address on its eth0 (after its own, so not the one it answers from); returns its removal. */
+export function addAddress(ns: string, addr: string): () => void {
+  ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0');
+  return () => void spawnSync('ip', ['-n', ns, 'addr', 'del', `${addr}/24`, 'dev', 'eth0']);
+}
+
 /** Like procs.start, inside a namespace. `ip netns exec` execs the program, so the child is node itself. */
 export function startIn(ns: string, script: string, args: string[], o: StartOptions = {}): Proc {
   return start(script, args, { ...o, launcher: ['ip', 'netns', 'exec', ns, ...(o.launcher ?? [])] });

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
-import { CLIENT } from '../../harness/paths.js';
-import { createTopology, joinedGroups, nsList, nsPrefix, sendUdpIn, startIn, startReceiversIn, txBytes, udpSockets, type NsHost, type Topology } from '../../harness/netns.js';
+import { CLIENT, SERVER } from '../../harness/paths.js';
+import { addAddress, createTopology, joinedGroups, nsList, nsPrefix, sendUdpIn, startIn, startReceiversIn, txBytes, udpSockets, type NsHost, type Topology } from '../../harness/netns.js';
 import { receivedFile, type Finished, type Proc } from '../../harness/procs.js';
 import { waitFor } from '../../harness/wait.js';
 import { encodeAck } from '../../src/core/codec.js';
@@ -173,6 +173,36 @@ describe(`IP multicast between real network hosts: 1 sender + 8 receiver namespa
         expect(sha256File(receivedFile(run.out, h.addr)), h.addr).toBe(sha256File(run.src));
       }
       console.log(`[reliability] netns multicast, strangers: ${summary.total.strangers} counted and ignored, 8/8 identical in ${(summary.total.timeMs / 1000).toFixed(2)} s`);
+    },
+  );
+
+  it.skipIf(why !== undefined)(
+    'the 0.0.0.0 pitfall: a receiver without --interface on a host with two addresses answers from its first; the sender, told the second, ignores it as a stranger and says to give --interface',
+    { timeout: 60_000 },
+    async () => {
+      const [, host] = net() as [NsHost, NsHost];
+      const second = '127.1.0.21';
+      const out = path.join(dir, 'pitfall');
+      fs.mkdirSync(out);
+      const src = path.join(out, 'src.bin');
+      writeSeededFile(src, 100_000, testSeed('netns-multicast-pitfall'));
+      const removeAddress = addAddress(host.ns, second);
+      const server = startIn(host.ns, SERVER, ['--json', '--multicast', GROUP, String(PORT), receivedFile(out, second), '0']);
+      try {
+        await server.ready;
+        const c = await startIn(ns(SENDER), CLIENT, ['--json', '--multicast', GROUP, '--interface', SENDER.addr, '--give-up', '2', second, String(PORT), src, String(MSS)]).done;
+        expect(c.code, c.stderr).toBe(1);
+        const summary = JSON.parse(c.stdout);
+        expect(summary.receivers[0]).toMatchObject({ status: 'failed', reason: 'never-registered' });
+        expect(summary.receivers[0].message).toContain(`datagrams from ${host.addr}:${PORT} were ignored`);
+        expect(summary.receivers[0].message).toContain(`start it with --interface ${second}`);
+        expect(summary.total.strangers).toBeGreaterThan(0);
+        expect(summary.multicast.firstStranger).toBe(`${host.addr}:${PORT}`);
+        expect(fs.existsSync(receivedFile(out, second))).toBe(false);
+      } finally {
+        server.child.kill('SIGKILL');
+        removeAddress();
+      }
     },
   );
 
