@@ -112,8 +112,8 @@ describe(`IP multicast between real network hosts: 1 sender + 8 receiver namespa
 
   it.skipIf(why !== undefined)('a receiver killed (SIGKILL) mid-transfer: the others finish byte-identical, the sender reports that one failed and exits 1', { timeout: 60_000 }, async () => {
     const seed = testSeed('netns-multicast-kill');
-    // Paced (about 1 s for the file) so that "mid-transfer" cannot be missed; --give-up 2: the dead one is dropped soon.
-    const run = await startTransfer('kill', seed, 1_000_000, 0.05, ['--give-up', '2', '--rate', '8M']);
+    // Paced (about 1 s for the file) so that "mid-transfer" cannot be missed; --give-up 3: the dead one is dropped soon.
+    const run = await startTransfer('kill', seed, 1_000_000, 0.05, ['--give-up', '3', '--rate', '8M']);
     const victim = RECEIVERS.length - 1;
     try {
       await waitFor('a quarter of the file at the receiver to kill', () => partBytes(run.out, RECEIVERS[victim]!) >= 250_000, 30_000);
@@ -147,7 +147,8 @@ describe(`IP multicast between real network hosts: 1 sender + 8 receiver namespa
     { timeout: 60_000 },
     async () => {
       const seed = testSeed('netns-multicast-strangers');
-      const run = await startTransfer('strangers', seed, 1_000_000, 0.05, ['--rate', '8M']);
+      // Paced (at least 2 s for the file): the strangers' two short programs start well before it ends, even under load.
+      const run = await startTransfer('strangers', seed, 1_000_000, 0.05, ['--rate', '4M']);
       let sender = '';
       await waitFor('the transfer under way and the sender socket bound', () => {
         [sender = ''] = udpSockets(ns(SENDER));
