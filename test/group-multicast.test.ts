@@ -1,4 +1,5 @@
-// The group sender's multicast path, driven by hand (no network): registration by unicast, new segments once to
+// The group sender's multicast path, driven by hand (no network): registration (the first segment to the group,
+// resent to those who miss it), new segments once to
 // the group within the slowest receiver's window, repairs by unicast to those who miss a segment or once to the
 // group past the fraction, a silent receiver dropped while the others carry on.
 
@@ -7,7 +8,7 @@ import { decode, encodeAck } from '../src/core/codec.js';
 import { GROUP_PEER, GroupSender, type GroupConfig, type GroupEvent, type Transmit } from '../src/core/group.js';
 import { MULTICAST_DEFAULT_WINDOW, REPAIR_HOLD_SRTT_FRACTION } from '../src/core/multicast.js';
 import { encodeSack } from '../src/core/sack.js';
-import { TYPE_KHELLO, TYPE_KRESPONSE } from '../src/core/extension.js';
+import { TYPE_KDATA, TYPE_KHELLO, TYPE_KRESPONSE } from '../src/core/extension.js';
 import { ReceiverMachine, step } from '../src/core/receiver.js';
 import { KeyReceiverWire } from '../src/core/receiver-wire.js';
 import { WindowFlow } from '../src/core/window.js';
@@ -62,17 +63,13 @@ describe('group, multicast', () => {
     const t = drain(g, 0);
     register(g, 10, [0, 1, 2]);
     expect(drain(g, 10).length).toBe(MULTICAST_DEFAULT_WINDOW);
-    expect(t.length).toBe(3);
+    expect(t.length).toBe(1);
   });
 
-  it('registration: segment 0 by unicast to each receiver; nothing to the group until every receiver acknowledged it', () => {
+  it('registration: segment 0 once to the group; nothing more until every receiver acknowledged it', () => {
     const g = group();
     const first = drain(g, 0);
-    expect(first.map((t) => [t.receiver, indexOf(t)])).toEqual([
-      [2, 0],
-      [1, 0],
-      [0, 0],
-    ]);
+    expect(first.map((t) => [t.receiver, indexOf(t)])).toEqual([[GROUP_PEER, 0]]);
     g.handleDatagram(10, 0, encodeAck(0));
     g.handleDatagram(10, 1, encodeAck(0));
     expect(drain(g, 10)).toEqual([]);
@@ -81,10 +78,31 @@ describe('group, multicast', () => {
     // N segments past the slowest's acknowledged count (1): indices 1..N, each once, to the group.
     expect(data.map((t) => t.receiver)).toEqual(new Array(N).fill(GROUP_PEER));
     expect(data.map(indexOf)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
-    expect(g.datagramsSent).toBe(3 + N);
-    expect(g.multicastStats).toEqual({ groupSent: N, groupRepairs: 0, unicastRepairs: 0 });
+    expect(g.datagramsSent).toBe(1 + N);
+    expect(g.multicastStats).toEqual({ groupSent: 1 + N, groupRepairs: 0, unicastRepairs: 0 });
     // Each receiver's flow booked every group copy as its own.
     for (const f of g.flows) expect(f.stats.segmentsSent).toBe(1 + N);
+  });
+
+  it('a first segment some receivers miss is resent at their timeout: by unicast to a few, once to the group past the fraction', () => {
+    const g = group({ receivers: 4 });
+    drain(g, 0);
+    register(g, 10, [0]);
+    // Receivers 1, 2 and 3 never got segment 0: three of four is above the fraction (0.5), one copy to the group.
+    let at = g.pollTimeout()!;
+    expect(at).toBe(RTO.initialMs);
+    g.handleTimeout(at);
+    expect(drain(g, at).map((t) => [t.receiver, indexOf(t)])).toEqual([[GROUP_PEER, 0]]);
+    register(g, at + 10, [1, 2]);
+    expect(drain(g, at + 10)).toEqual([]);
+    // Receiver 3 alone (one of four) is retried by unicast, its RTO backed off.
+    at = g.pollTimeout()!;
+    expect(at).toBe(RTO.initialMs * 3);
+    g.handleTimeout(at);
+    expect(drain(g, at).map((t) => [t.receiver, indexOf(t)])).toEqual([[3, 0]]);
+    expect(g.multicastStats).toEqual({ groupSent: 1, groupRepairs: 1, unicastRepairs: 1 });
+    register(g, at + 10, [3]);
+    expect(drain(g, at + 10).map((t) => t.receiver)).toEqual(new Array(N).fill(GROUP_PEER));
   });
 
   it('the group never runs more than the window ahead of the slowest live receiver', () => {
@@ -177,6 +195,22 @@ describe('group, multicast', () => {
     expect(drain(g, at).map((t) => t.receiver)).toEqual(new Array(N).fill(GROUP_PEER));
   });
 
+  it('a receiver is waited for its registration until --wait when that is longer than --give-up (no port unreachable to tell it is starting)', () => {
+    const g = group({ giveUpMs: 1000, waitMs: 3000 });
+    drain(g, 0);
+    register(g, 10, [0, 1]);
+    let at = g.pollTimeout()!;
+    for (; g.flows[2]!.status === 'sending'; at = g.pollTimeout()!) {
+      g.handleTimeout(at);
+      if (g.flows[2]!.status !== 'sending') break;
+      for (const t of drain(g, at)) expect([t.receiver, indexOf(t)]).toEqual([2, 0]);
+    }
+    expect(at).toBe(3000);
+    expect(g.flows[2]!.failReason).toBe('never-registered');
+    // Once registered, a receiver is given up on after --give-up of silence as before.
+    expect(g.flows[0]!.status).toBe('sending');
+  });
+
   it('a receiver that falls silent mid-transfer is dropped at --give-up; the others finish', () => {
     const g = group({ giveUpMs: 1000 });
     let now = 0;
@@ -199,8 +233,8 @@ describe('group, multicast', () => {
     expect(g.finished).toBe(true);
     expect(g.flows.map((f) => f.status)).toEqual(['done', 'done', 'failed']);
     expect(g.flows[2]!.failReason).toBe('no-answer');
-    // The end of file went once to the group, after every live receiver acknowledged every data segment.
-    expect(g.multicastStats!.groupSent).toBe(20);
+    // Every segment, the end of file included (after every live receiver acknowledged every data segment), went once to the group.
+    expect(g.multicastStats!.groupSent).toBe(21);
   });
 
   it('rejects --cc and a fraction outside [0, 1]', () => {
@@ -208,27 +242,35 @@ describe('group, multicast', () => {
     expect(() => group({ multicast: { repairGroupFraction: 1.5 } })).toThrow(RangeError);
   });
 
-  it('with --key, each receiver gets its HELLO by unicast and nothing of the file, by unicast or to the group, before its session is open', () => {
+  it('with --key, each receiver\'s handshake goes by unicast, and segment 0 goes to the group only once every live session is open (every flow books it)', () => {
     const psk = new Uint8Array(32).fill(1);
-    const g = group({ mss: 64, multicast: { repairGroupFraction: 0 }, wire: { mode: 'key', digest: new Uint8Array(32), key: { psk, ns: new Uint8Array(16).fill(2) } } });
-    const first = drain(g, 0);
-    expect(first.map((t) => t.receiver).sort()).toEqual([0, 1, 2]);
-    for (const t of first) expect((t.bytes[6]! << 8) | t.bytes[7]!).toBe(TYPE_KHELLO);
-    // Receiver 0 opens its session, then hears nothing more: its segment 0 is lost, so its flow's timer asks for
-    // repairs, which (fraction 0) go to the group: receivers 1 and 2, still silent, must not be booked for them.
-    const rx0 = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, wire: new KeyReceiverWire(psk, new Uint8Array(16).fill(3)) });
+    const g = group({ mss: 64, wire: { mode: 'key', digest: new Uint8Array(32), key: { psk, ns: new Uint8Array(16).fill(2) } } });
+    const type = (t: Transmit): number => (t.bytes[6]! << 8) | t.bytes[7]!;
+    const rxs = [0, 1, 2].map((r) => new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, wire: new KeyReceiverWire(psk, new Uint8Array(16).fill(3 + r)) }));
+    let out = drain(g, 0);
+    expect(out.map((t) => t.receiver).sort()).toEqual([0, 1, 2]);
+    for (const t of out) expect(type(t)).toBe(TYPE_KHELLO);
+    // Receivers 0 and 1 answer every handshake step; receiver 2 stays silent: only handshake steps go out.
     let now = 1;
-    const isHandshake = (t: Transmit): boolean => [TYPE_KHELLO, TYPE_KRESPONSE].includes((t.bytes[6]! << 8) | t.bytes[7]!);
-    for (let toZero = first.filter((t) => t.receiver === 0); toZero.length > 0; now++) {
-      for (const t of toZero.filter(isHandshake)) g.handleDatagram(now, 0, step(rx0, now, t.bytes, 'sender').reply!);
-      toZero = drain(g, now).filter((t) => t.receiver === 0 && isHandshake(t));
+    for (; now < 50; now++) {
+      for (const t of out) if (t.receiver !== 2) g.handleDatagram(now, t.receiver, step(rxs[t.receiver]!, now, t.bytes, 'sender').reply!);
+      out = drain(g, now);
+      for (const t of out) expect([TYPE_KHELLO, TYPE_KRESPONSE]).toContain(type(t));
+      expect(out.some((t) => t.receiver === GROUP_PEER)).toBe(false);
     }
-    expect(rx0.status).toBe('receiving'); // its session is open
-    for (; now < 3000; now += 50) {
+    expect(rxs[0]!.status).toBe('receiving');
+    expect(rxs[1]!.status).toBe('receiving');
+    // Receiver 2 answers its HELLO (retransmitted on its timer) and its RESPONSE: now segment 0 goes to the group.
+    let zero: Transmit | undefined;
+    for (; now < 5000 && zero === undefined; now += 10) {
       g.handleTimeout(now);
-      for (const t of drain(g, now)) if (t.receiver !== 0 && t.receiver !== GROUP_PEER) expect((t.bytes[6]! << 8) | t.bytes[7]!).toBe(TYPE_KHELLO);
+      for (const t of drain(g, now)) {
+        if (t.receiver === GROUP_PEER) zero = t;
+        else if (t.receiver === 2) g.handleDatagram(now, 2, step(rxs[2]!, now, t.bytes, 'sender').reply!);
+      }
+      zero ??= drain(g, now).find((t) => t.receiver === GROUP_PEER);
     }
-    expect(g.multicastStats!.groupRepairs).toBeGreaterThan(0);
-    for (const r of [1, 2]) expect((g.flows[r] as WindowFlow).sentCount).toBe(0);
+    expect(zero && type(zero)).toBe(TYPE_KDATA);
+    for (const r of [0, 1, 2]) expect((g.flows[r] as WindowFlow).unacked).toBe(1);
   });
 });

@@ -56,7 +56,10 @@ export interface WindowOptions {
 export const CLASSIC_WINDOW: WindowOptions = { window: 1, sack: false, cc: 'none' };
 
 export type WindowConfig = FlowConfig & WindowOptions & {
-  /** Driven by the multicast group (multicast.ts): a receiver silent before its first ACK 'never-registered'. */
+  /**
+   * Driven by the multicast group (multicast.ts): a receiver silent before its first ACK 'never-registered',
+   * and waited for that long as one that may still be starting (the group's socket hears no port unreachable).
+   */
   multicast?: boolean;
 };
 
@@ -158,7 +161,7 @@ export class WindowFlow {
     if (!(Number.isInteger(cfg.window) && cfg.window >= 1)) throw new RangeError('window must be a positive integer');
     this.n = cfg.window;
     this.segments = cfg.segments;
-    this.startWait = new StartWait(cfg.waitMs);
+    this.startWait = new StartWait(cfg.waitMs, cfg.multicast === true);
     this.receiver = cfg.receiver ?? 0;
     this.events = cfg.events ?? new Fifo<SenderEvent>();
     this.rto = new RtoEstimator(cfg.rto);
@@ -201,7 +204,7 @@ export class WindowFlow {
   }
 
   /** --key: the handshake is not done yet (a step is on the wire or still to be sent); no segment goes before it. */
-  private get opening(): boolean {
+  get opening(): boolean {
     return this.highSent === 0 && this.wire?.handshake() !== undefined;
   }
 
@@ -603,12 +606,7 @@ export class WindowFlow {
     return this.events.shift();
   }
 
-  // ---- multicast: once its first segment is out, the group sends for this flow (group.ts, multicast.ts) ----
-
-  /** Segments [0, sentCount) have been sent at least once. */
-  get sentCount(): number {
-    return this.highSent;
-  }
+  // ---- multicast: the group sends for this flow (group.ts, multicast.ts) ----
 
   /** Whether segment `index` is sent and, as far as the sender knows, not held by the receiver (not acknowledged, not SACKed). */
   needs(index: number): boolean {
