@@ -103,7 +103,7 @@ const SLAB_BYTES = 64 * 1024;
 let slab = new Uint8Array(0);
 let slabUsed = 0;
 
-function allocSegment(bytes: number): Uint8Array {
+export function allocSegment(bytes: number): Uint8Array {
   if (bytes > SLAB_BYTES / 4) return new Uint8Array(bytes);
   if (slabUsed + bytes > slab.length) {
     slab = new Uint8Array(SLAB_BYTES);

@@ -4,7 +4,7 @@
 // (Ns and Cr come from the caller, so the simulator stays deterministic) and opening never throws.
 
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { HEADER_BYTES, writeHeader } from './codec.js';
+import { allocSegment, HEADER_BYTES, writeHeader } from './codec.js';
 import { RANGE_BYTES, readRanges, SACK_MAX_RANGES, writeRanges, type SeqRange } from './sack.js';
 import {
   ACK_STATUS,
@@ -54,11 +54,15 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** 96-bit GCM nonce: 32 zero bits, then n as u64. Distinct n under one key means distinct nonces. */
+/**
+ * 96-bit GCM nonce: 32 zero bits, then n as u64. Distinct n under one key means distinct nonces. One scratch
+ * buffer serves every operation: createCipheriv/createDecipheriv copy the IV before returning, and nothing
+ * here is asynchronous, so no operation can see another's nonce.
+ */
+const ivScratch = new Uint8Array(12);
 function nonce(n: number): Uint8Array {
-  const iv = new Uint8Array(12);
-  writeU64(iv, 4, n);
-  return iv;
+  writeU64(ivScratch, 4, n);
+  return ivScratch;
 }
 
 function writeU64(out: Uint8Array, at: number, n: number): void {
@@ -116,16 +120,22 @@ export function openHandshake(kh: KeyObject, bytes: Uint8Array): { ok: true; msg
 // ---------------------------------------------------------------------------------------------------------
 // DATA and END: AES-256-GCM under Kd, nonce(seq), the 8-byte header as additional data.
 
-function seal(key: KeyObject, iv: Uint8Array, aad: Uint8Array, plain: Uint8Array): Uint8Array {
+/**
+ * Seal in place: `out` holds the additional data in [0, aadBytes) and the plaintext is `plain`; the
+ * ciphertext and the tag are written after the additional data, filling `out` exactly. `out` comes from the
+ * codec's slabs (as classic segments do): one off-heap allocation the fewer per datagram, GCM's own output
+ * being the other one node:crypto cannot avoid.
+ */
+function seal(key: KeyObject, iv: Uint8Array, out: Uint8Array, aadBytes: number, plain: Uint8Array): Uint8Array {
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad);
-  const out = new Uint8Array(aad.length + plain.length + TAG_BYTES);
-  out.set(aad);
-  if (plain.length > 0) out.set(cipher.update(plain), aad.length); // an ACK has none: skip the call
+  cipher.setAAD(out.subarray(0, aadBytes));
+  if (plain.length > 0) out.set(cipher.update(plain), aadBytes); // an ACK has none: skip the call
   cipher.final(); // GCM emits no further ciphertext
-  out.set(cipher.getAuthTag(), aad.length + plain.length);
+  out.set(cipher.getAuthTag(), aadBytes + plain.length);
   return out;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** The plaintext, or undefined when the tag does not verify (forged, corrupted, or another key's). */
 function open(key: KeyObject, iv: Uint8Array, aadBytes: number, bytes: Uint8Array): Uint8Array | undefined {
@@ -133,19 +143,19 @@ function open(key: KeyObject, iv: Uint8Array, aadBytes: number, bytes: Uint8Arra
   const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   decipher.setAAD(bytes.subarray(0, aadBytes));
   decipher.setAuthTag(bytes.subarray(tagAt));
-  const plain = tagAt > aadBytes ? decipher.update(bytes.subarray(aadBytes, tagAt)) : Buffer.alloc(0);
+  const plain = tagAt > aadBytes ? decipher.update(bytes.subarray(aadBytes, tagAt)) : undefined;
   try {
     decipher.final();
   } catch {
     return undefined;
   }
-  return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
+  return plain === undefined ? EMPTY : new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
 }
 
 function sealWithHeader(kd: KeyObject, seq: number, type: number, plain: Uint8Array): Uint8Array {
-  const header = new Uint8Array(HEADER_BYTES);
-  writeHeader(header, seq, plain.length, type);
-  return seal(kd, nonce(seq >>> 0), header, plain);
+  const out = allocSegment(HEADER_BYTES + plain.length + TAG_BYTES);
+  writeHeader(out, seq, plain.length, type);
+  return seal(kd, nonce(seq >>> 0), out, HEADER_BYTES, plain);
 }
 
 export function sealData(kd: KeyObject, seq: number, payload: Uint8Array): Uint8Array {
@@ -183,10 +193,10 @@ const STATUSES: ReadonlySet<number> = new Set(Object.values(ACK_STATUS));
 /** `counter` must grow with every ACK one receiver sends in one transfer (re-ACKs included): it is the nonce. */
 export function sealAck(ka: KeyObject, seq: number, status: AckStatus, counter: number): Uint8Array {
   checkCounter(counter);
-  const aad = new Uint8Array(HEADER_BYTES + 8);
-  writeHeader(aad, seq, status, TYPE_KACK);
-  writeU64(aad, HEADER_BYTES, counter);
-  return seal(ka, nonce(counter), aad, new Uint8Array(0));
+  const out = allocSegment(SEALED_ACK_BYTES);
+  writeHeader(out, seq, status, TYPE_KACK);
+  writeU64(out, HEADER_BYTES, counter);
+  return seal(ka, nonce(counter), out, HEADER_BYTES + 8, EMPTY);
 }
 
 export interface SealedSack {
@@ -207,11 +217,12 @@ function checkCounter(counter: number): void {
 export function sealSack(ka: KeyObject, cum: number, ranges: readonly SeqRange[], counter: number): Uint8Array {
   checkCounter(counter);
   if (ranges.length < 1 || ranges.length > SACK_MAX_RANGES) throw new RangeError(`a KSACK carries 1..${SACK_MAX_RANGES} ranges`);
-  const aad = new Uint8Array(HEADER_BYTES + 8 + ranges.length * RANGE_BYTES);
-  writeHeader(aad, cum, ranges.length, TYPE_KSACK);
-  writeU64(aad, HEADER_BYTES, counter);
-  writeRanges(aad, HEADER_BYTES + 8, ranges);
-  return seal(ka, nonce(counter), aad, new Uint8Array(0));
+  const aadBytes = HEADER_BYTES + 8 + ranges.length * RANGE_BYTES;
+  const out = allocSegment(aadBytes + TAG_BYTES);
+  writeHeader(out, cum, ranges.length, TYPE_KSACK);
+  writeU64(out, HEADER_BYTES, counter);
+  writeRanges(out, HEADER_BYTES + 8, ranges);
+  return seal(ka, nonce(counter), out, aadBytes, EMPTY);
 }
 
 export function openSack(ka: KeyObject, bytes: Uint8Array): { ok: true; sack: SealedSack } | { ok: false; error: OpenError } {
