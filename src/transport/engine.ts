@@ -2,11 +2,13 @@
 // one SharedArrayBuffer copy of the file and publishing counters into one SharedState. The main thread only
 // starts the groups, keeps the file buffer filled behind the slowest live receiver, reads counters for
 // progress, relays Ctrl-C as an abort flag, and collects one result per receiver at the end.
+// One group runs on the main thread instead: a worker thread buys nothing for a single group and costs ~50 ms of
+// start-up and ~15 ms of teardown (BENCHMARKS.md "Loopback targets"), the whole transfer of a small file.
 
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Mode, SenderOptions } from '../core/options.js';
 import type { FlowResult, SendTask, TaskEvent, TaskResult } from '../../workers/send-task.js';
 import type { MulticastSend } from './udp-multicast.js';
@@ -56,8 +58,9 @@ export function defaultThreads(receivers: number, mode: Mode): number {
   return Math.max(1, Math.min(receivers, os.availableParallelism()));
 }
 
-/** The pool the groups run on: one long-lived asynchronous task per thread. */
-export function createLoopPool(worker: URL, groups: number): Piscina {
+/** The pool the groups run on: one long-lived asynchronous task per thread (piscina loaded only when threads are used). */
+export async function createLoopPool(worker: URL, groups: number): Promise<Piscina> {
+  const { Piscina } = await import('piscina');
   return new Piscina({ filename: worker.href, minThreads: groups, maxThreads: groups, concurrentTasksPerWorker: 1, atomics: 'disabled', idleTimeout: 1000 });
 }
 
@@ -124,17 +127,34 @@ async function runForwarding(pool: Piscina, task: SendTask, onEvent: NonNullable
   return results;
 }
 
+/** Run one group's task on this thread: its events go straight to `onEvent` (in order, 'end' last, as through a port). */
+async function runHere(task: SendTask, onEvent: EngineOptions['onEvent']): Promise<TaskResult> {
+  const { runSendTask } = await import('../../workers/send-task.js');
+  return runSendTask(task, {}, onEvent === undefined ? undefined : (ev) => ev.type === 'end' || onEvent(ev));
+}
+
+/** Run every group on its own worker thread; `ended` is called once every group has ended, before the pool is torn down. */
+async function runOnPool(tasks: SendTask[], onEvent: EngineOptions['onEvent'], ended: () => void): Promise<TaskResult[]> {
+  const pool = await createLoopPool(WORKER, tasks.length);
+  try {
+    const perGroup = await Promise.all(tasks.map((task) => (onEvent === undefined ? (pool.run(task) as Promise<TaskResult>) : runForwarding(pool, task, onEvent))));
+    ended();
+    return perGroup;
+  } finally {
+    await pool.destroy();
+  }
+}
+
 export function startEngine(o: EngineOptions): EngineRun {
   const { state, tasks } = planTasks(o);
-  const pool = createLoopPool(WORKER, tasks.length);
   let readError: string | undefined;
   const stopBuffer = driveBuffer(o.advanceBuffer, state, (message) => (readError = message));
   const started = performance.now();
-  const runs = tasks.map((task) => (o.onEvent === undefined ? (pool.run(task) as Promise<TaskResult>) : runForwarding(pool, task, o.onEvent)));
-  const done = Promise.all(runs).then(async (perGroup) => {
-    const elapsedMs = performance.now() - started;
+  let elapsedMs = 0;
+  const ended = (): number => (elapsedMs = performance.now() - started);
+  const groups = tasks.length === 1 ? runHere(tasks[0]!, o.onEvent).then((r) => (ended(), [r])) : runOnPool(tasks, o.onEvent, ended);
+  const done = groups.then((perGroup) => {
     stopBuffer();
-    await pool.destroy();
     const results = perGroup.flatMap((g) => g.flows).sort((a, b) => a.index - b.index);
     const sum = (k: 'datagramsSent' | 'strangers'): number => perGroup.reduce((s, g) => s + g[k], 0);
     const firstStranger = perGroup.find((g) => g.firstStranger !== undefined)?.firstStranger;
