@@ -257,7 +257,7 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
   .option('--rto-max <ms>', 'adaptive RTO ceiling', String(RTO_DEFAULTS.maxMs))
   .option('--give-up <seconds>', 'declare a receiver failed after this long without an ACK', '10')
   .option('--wait <seconds>', 'a receiver not listening yet (port unreachable before its first ACK) is retried for this long', '5')
-  .option('--threads <n>', 'worker threads; the receivers are split into one group per thread (default: min(receivers, cores) in independent mode, 1 in lockstep, as measured)')
+  .option('--threads <n>', 'worker threads; the receivers are split into one group per thread (default: 1 for up to 3 receivers, min(receivers, cores) beyond in independent mode, 1 in lockstep, as measured)')
   .option('--buffer <MiB>', 'files larger than this stream through a shared buffer of this size (sender memory stays bounded)', String(DEFAULT_BUFFER_BYTES / 1048576))
   .option('--hosts-file <file>', 'more receivers, one HOST or HOST:PORT a line (# starts a comment; - reads stdin)')
   .option('--events <file>', 'append a status stream to FILE: one JSON object a line for each timeout, completion and failure (docs/JSON.md)')

@@ -50,12 +50,18 @@ const BUFFER_POLL_MS = 2;
 const WORKER = new URL('../../workers/send-task.js', import.meta.url);
 
 /**
- * Measured on loopback (BENCHMARKS.md, "threads"): independent receivers gain from a thread per core; in
- * lockstep a cross-thread barrier costs more than a second thread gains, so one group holds everybody.
+ * Up to this many independent receivers one group on the main thread beats a thread per core (measured with 3,
+ * BENCHMARKS.md "Loopback targets"): it saves the worker start-up, and a second loop gains little for so few.
+ */
+const ONE_THREAD_RECEIVERS = 3;
+
+/**
+ * Measured on loopback (BENCHMARKS.md, "threads"): beyond a few receivers independent ones gain from a thread
+ * per core; in lockstep a cross-thread barrier costs more than a second thread gains, so one group holds everybody.
  */
 export function defaultThreads(receivers: number, mode: Mode): number {
-  if (mode === 'lockstep') return 1;
-  return Math.max(1, Math.min(receivers, os.availableParallelism()));
+  if (mode === 'lockstep' || receivers <= ONE_THREAD_RECEIVERS) return 1;
+  return Math.min(receivers, os.availableParallelism());
 }
 
 /** The pool the groups run on: one long-lived asynchronous task per thread (piscina loaded only when threads are used). */
