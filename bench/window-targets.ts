@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { cachedSeededFile, sha256File, tempDir } from '../harness/files.js';
 import { fmt, mdTable, median } from '../harness/format.js';
-import { describeMachine, machine } from '../harness/machine.js';
+import { describeMachine, hasTimeV, machine, TIME_V } from '../harness/machine.js';
 import { freePort } from '../harness/net.js';
 import { ROOT } from '../harness/paths.js';
 import { start } from '../harness/procs.js';
@@ -50,6 +50,19 @@ interface Run {
   timeS: number;
   timeouts: number;
   retransmissions: number;
+  /** Segments the receivers got twice (each a spurious retransmission: the loss service drops DATA only). */
+  duplicates: number;
+  /** CPU seconds (user + system) of the client and of the three receivers together (NaN without GNU time). */
+  clientCpuS: number;
+  receiversCpuS: number;
+}
+
+// GNU time reports each process's CPU (the machine is shared: CPU is steadier than wall under load).
+const CPU_LAUNCHER = hasTimeV() ? [TIME_V, '-f', 'cpu-seconds %U %S'] : undefined;
+
+function cpuSeconds(stderr: string): number {
+  const m = /cpu-seconds ([0-9.]+) ([0-9.]+)/.exec(stderr);
+  return m ? Number(m[1]) + Number(m[2]) : Number.NaN;
 }
 
 async function once(root: string, t: Target, file: string, dir: string, seed: number, extra: string[]): Promise<Run> {
@@ -57,15 +70,16 @@ async function once(root: string, t: Target, file: string, dir: string, seed: nu
   const server = path.join(root, 'dist/src/cli/server.js');
   const client = path.join(root, 'dist/src/cli/client.js');
   const out = (h: string): string => path.join(dir, `out-${h}`);
-  const servers = HOSTS.map((h, i) => start(server, ['--bind', h, '--linger', '0.3', '--json', '--seed', String(seed + i), String(port), out(h), String(t.p)]));
+  const servers = HOSTS.map((h, i) => start(server, ['--bind', h, '--linger', '0.3', '--json', '--seed', String(seed + i), String(port), out(h), String(t.p)], { launcher: CPU_LAUNCHER }));
   await Promise.all(servers.map((s) => s.ready));
-  const c = await start(client, ['--json', ...t.client, ...extra, ...HOSTS, String(port), file, String(t.mss)], { ready: /^$/ }).done;
-  await Promise.all(servers.map((s) => s.done));
+  const c = await start(client, ['--json', ...t.client, ...extra, ...HOSTS, String(port), file, String(t.mss)], { ready: /^$/, launcher: CPU_LAUNCHER }).done;
+  const ends = await Promise.all(servers.map((s) => s.done));
   const summary = lastJson<Summary>(c.stdout);
   if (c.code !== 0 || summary === undefined) throw new Error(`${t.name} (${root}): p2mpclient exited ${c.code}: ${c.stderr.slice(0, 500)}`);
   const want = sha256File(file);
   for (const h of HOSTS) if (sha256File(out(h)) !== want) throw new Error(`${t.name} (${root}): the copy on ${h} differs`);
-  return { wallS: c.wallMs / 1000, timeS: summary.total.timeMs / 1000, timeouts: summary.total.timeouts, retransmissions: summary.total.retransmissions };
+  const duplicates = ends.reduce((sum, e) => sum + (lastJson<{ duplicates: number }>(e.stdout)?.duplicates ?? Number.NaN), 0);
+  return { wallS: c.wallMs / 1000, timeS: summary.total.timeMs / 1000, timeouts: summary.total.timeouts, retransmissions: summary.total.retransmissions, duplicates, clientCpuS: cpuSeconds(c.stderr), receiversCpuS: ends.reduce((sum, e) => sum + cpuSeconds(e.stderr), 0) };
 }
 
 async function main(opts: { runs: string; only?: string; roots?: string; client: string[] }): Promise<void> {
@@ -88,11 +102,11 @@ async function main(opts: { runs: string; only?: string; roots?: string; client:
         const run = await once(root, t, file, dir, 7000 + r * 10, extra);
         const key = `${t.name}\0${config}`;
         results.set(key, [...(results.get(key) ?? []), run]);
-        console.log(`run ${r + 1} ${t.name} ${config}: wall ${fmt(run.wallS, 3)} s, time ${fmt(run.timeS, 3)} s, timeouts ${run.timeouts}, retransmissions ${run.retransmissions}`);
+        console.log(`run ${r + 1} ${t.name} ${config}: wall ${fmt(run.wallS, 3)} s, time ${fmt(run.timeS, 3)} s, timeouts ${run.timeouts}, retransmissions ${run.retransmissions}, duplicates ${run.duplicates}, CPU s client ${fmt(run.clientCpuS)} receivers ${fmt(run.receiversCpuS)}`);
       }
     }
   }
-  const rows = [['target', 'options', 'root', 'wall s median (runs)', 'time s median', 'timeouts (median, all receivers)', 'retransmissions (median)', 'goal (wall)']];
+  const rows = [['target', 'options', 'root', 'wall s median (runs)', 'time s median', 'timeouts (median, all receivers)', 'retransmissions (median)', 'duplicates at the receivers (median)', 'CPU s client / receivers (median)', 'goal (wall)']];
   for (const t of targets) {
     for (const { root, extra, key } of configs) {
       const rs = results.get(`${t.name}\0${key}`)!;
@@ -105,6 +119,8 @@ async function main(opts: { runs: string; only?: string; roots?: string; client:
         fmt(median(rs.map((x) => x.timeS)), 3),
         String(median(rs.map((x) => x.timeouts))),
         String(median(rs.map((x) => x.retransmissions))),
+        String(median(rs.map((x) => x.duplicates))),
+        `${fmt(median(rs.map((x) => x.clientCpuS)))} / ${fmt(median(rs.map((x) => x.receiversCpuS)))}`,
         t.goal,
       ]);
     }
