@@ -49,6 +49,9 @@ export function hasTimeV(): boolean {
   return timeV;
 }
 
+/** Node flags that make a child print its peak RSS and CPU time at exit (the maxrss.js probe), for parseMaxRssKiB and parseCpuSeconds. */
+export const PROBE_NODE_ARGS = ['--import', path.join(DIST, 'harness/maxrss.js')];
+
 /**
  * How to measure a node child's peak RSS here: start it with these options (see procs.ts), then read
  * parseMaxRssKiB of its stderr. GNU time -v where installed, else the maxrss.js probe.
@@ -56,7 +59,13 @@ export function hasTimeV(): boolean {
 export function peakRssOptions(): { launcher?: string[]; nodeArgs?: string[]; how: string } {
   return hasTimeV()
     ? { launcher: [TIME_V, '-v'], how: '/usr/bin/time -v (Maximum resident set size)' }
-    : { nodeArgs: ['--import', path.join(DIST, 'harness/maxrss.js')], how: 'process.resourceUsage().maxRSS at exit' };
+    : { nodeArgs: PROBE_NODE_ARGS, how: 'process.resourceUsage().maxRSS at exit' };
+}
+
+/** A child's CPU time (user + system, s) from the stderr of a child started with PROBE_NODE_ARGS. */
+export function parseCpuSeconds(stderr: string): number | undefined {
+  const m = /^cpu-us: (\d+) (\d+)$/m.exec(stderr);
+  return m ? (Number(m[1]) + Number(m[2])) / 1e6 : undefined;
 }
 
 /** Peak RSS in KiB from the stderr of a child started with peakRssOptions(). */

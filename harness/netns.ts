@@ -14,7 +14,8 @@
 // and removed by the next run's cleanup (removeStale), so no two runs collide and nothing is left behind.
 
 import { spawnSync } from 'node:child_process';
-import { start, type Proc, type StartOptions } from './procs.js';
+import { SERVER } from './paths.js';
+import { receivedFile, start, type Proc, type StartOptions } from './procs.js';
 
 export const PREFIX = 'p2mp-test-';
 
@@ -101,13 +102,87 @@ export function createTopology(tag: string, hosts: ReadonlyArray<{ name: string;
   return { hosts: out, destroy };
 }
 
+/** Give a host a second address on its eth0 (after its own, so not the one it answers from); returns its removal. */
+export function addAddress(ns: string, addr: string): () => void {
+  ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0');
+  return () => void spawnSync('ip', ['-n', ns, 'addr', 'del', `${addr}/24`, 'dev', 'eth0']);
+}
+
 /** Like procs.start, inside a namespace. `ip netns exec` execs the program, so the child is node itself. */
 export function startIn(ns: string, script: string, args: string[], o: StartOptions = {}): Proc {
   return start(script, args, { ...o, launcher: ['ip', 'netns', 'exec', ns, ...(o.launcher ?? [])] });
+}
+
+export interface NsReceiversOptions {
+  /** Loss-service seeds: receiver i gets `${seed}-${i}`. */
+  seed: string;
+  /** Join this group, on the host's own address (p2mpserver --multicast GROUP --interface ADDR). */
+  multicast?: string;
+  /** More p2mpserver options (e.g. --json, --sack). */
+  args?: string[];
+}
+
+/** One p2mpserver per host, in its namespace, all on `port`, loss `p`, writing receivedFile(dir, host's address); resolves once every one is listening (or ended). */
+export async function startReceiversIn(hosts: readonly NsHost[], port: number, dir: string, p: number, o: NsReceiversOptions): Promise<Proc[]> {
+  const procs = hosts.map((h, i) =>
+    startIn(h.ns, SERVER, [
+      ...(o.multicast === undefined ? [] : ['--multicast', o.multicast, '--interface', h.addr]),
+      '--seed',
+      `${o.seed}-${i}`,
+      ...(o.args ?? []),
+      String(port),
+      receivedFile(dir, h.addr),
+      String(p),
+    ]),
+  );
+  await Promise.all(procs.map((r) => r.ready));
+  return procs;
 }
 
 /** Bytes a host's eth0 has transmitted (so a test can see its traffic really crossed the veth). */
 export function txBytes(ns: string): number {
   const r = spawnSync('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' });
   return Number(JSON.parse(r.stdout)[0]?.stats64?.tx?.bytes ?? Number.NaN);
+}
+
+/** The UDP sockets bound in a namespace, as "address:port" (its /proc/net/udp): where a program there listens. */
+export function udpSockets(ns: string): string[] {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/udp'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`/proc/net/udp in ${ns}: ${r.stderr.trim()}`);
+  // "  909: 0100017F:ECA9 00000000:0000 07 ...": the local address is a little-endian hex IPv4, the port hex.
+  return r.stdout
+    .split('\n')
+    .slice(1)
+    .map((l) => /^\s*\d+:\s+([0-9A-F]{8}):([0-9A-F]{4})\s/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => `${procAddress(m[1]!)}:${parseInt(m[2]!, 16)}`);
+}
+
+/** A little-endian hex IPv4 address as /proc/net/{udp,igmp} print it ("0100017F"), dotted ("127.1.0.1"). */
+const procAddress = (hex: string): string => [3, 2, 1, 0].map((i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16)).join('.');
+
+/** The multicast groups joined on any interface of a namespace (undefined: this process's own, i.e. the root namespace). */
+export function joinedGroups(ns: string | undefined): string[] {
+  const r = spawnSync(ns === undefined ? 'cat' : 'ip', [...(ns === undefined ? [] : ['netns', 'exec', ns, 'cat']), '/proc/net/igmp'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`/proc/net/igmp in ${ns ?? 'this namespace'}: ${r.stderr.trim()}`);
+  // A group line is indented under its interface's line: "\t\t\t\t030201EF     1 0:00000000\t\t0".
+  return [...new Set(r.stdout.split('\n').flatMap((l) => /^\s+([0-9A-F]{8})\s/.exec(l)?.[1] ?? []).map(procAddress))];
+}
+
+// Sends datagrams given as hex arguments from address:port (0: any) to address:port, one socket, in order.
+const SEND_UDP = `
+const dgram = require('node:dgram');
+const [from, fromPort, to, port, ...hex] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+s.bind(Number(fromPort), from, async () => {
+  for (const h of hex) await new Promise((ok, fail) => s.send(Buffer.from(h, 'hex'), Number(port), to, (e) => (e ? fail(e) : ok())));
+  s.close();
+});
+`;
+
+/** Send each payload as one UDP datagram from a host's address (and `fromPort`, 0: any) inside `ns`, to to:port. */
+export function sendUdpIn(ns: string, from: { address: string; port: number }, to: { address: string; port: number }, payloads: readonly Uint8Array[]): void {
+  const hex = payloads.map((p) => Buffer.from(p).toString('hex'));
+  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', SEND_UDP, from.address, String(from.port), to.address, String(to.port), ...hex], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`sending UDP in ${ns}: ${r.stderr.trim() || `exit ${r.status}`}`);
 }

@@ -11,7 +11,7 @@ import { seededFixture, sha256File, tempDir, writeSeededFile } from '../../harne
 import { freePort } from '../../harness/net.js';
 import { CLIENT, DIST, ROOT, SERVER } from '../../harness/paths.js';
 import { receivedFile, run, start, startReceivers } from '../../harness/procs.js';
-import { sleep } from '../../harness/wait.js';
+import { sleep, waitFor } from '../../harness/wait.js';
 
 const dir = tempDir('users');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -185,7 +185,10 @@ describe('JSON: one line, the documented keys on both sides, whatever the outcom
     const port = await freePort();
     const [recv] = await startReceivers(['127.0.0.5'], port, sub, 0.02, { args: ['--json', '--idle-timeout', '1'] });
     const client = start(CLIENT, ['--quiet', '127.0.0.5', String(port), src, '200'], { ready: /$^/ });
-    await sleep(700);
+    // Kill it once data is flowing (the receiver's temporary file has grown), not after a fixed delay: a slow
+    // start under load could otherwise kill the sender before its first segment and the receiver never starts.
+    const part = (): boolean => fs.readdirSync(sub).some((n) => n.endsWith('.part') && fs.statSync(path.join(sub, n)).size > 0);
+    await waitFor('the receiver to write its first data', part);
     client.child.kill('SIGKILL');
     const r = await recv!.done;
     expect(r.code).toBe(1);

@@ -15,8 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256File, tempDir, writeSeededFile } from '../../harness/files.js';
-import { CLIENT, SERVER } from '../../harness/paths.js';
-import { createTopology, nsList, nsPrefix, PREFIX, startIn, txBytes, type Topology } from '../../harness/netns.js';
+import { CLIENT } from '../../harness/paths.js';
+import { createTopology, nsList, nsPrefix, PREFIX, startIn, startReceiversIn, txBytes, type Topology } from '../../harness/netns.js';
 import { receivedFile, type Proc } from '../../harness/procs.js';
 import { rootSkipReason, testSeed } from './support.js';
 
@@ -70,12 +70,8 @@ describe(`real network hosts: 1 sender + 5 receiver namespaces on a bridge${why 
       const port = 7735; // the same well-known port on every host: each host has its own stack, nothing collides
       const procs: Proc[] = [];
       try {
-        for (const [i, h] of RECEIVERS.entries()) {
-          const p = startIn(h.ns, SERVER, ['--json', '--seed', `${seed}-${i}`, String(port), receivedFile(d, h.addr), '0.05']);
-          procs.push(p);
-          running.push(p);
-        }
-        await Promise.all(procs.map((p) => p.ready));
+        procs.push(...(await startReceiversIn(RECEIVERS, port, d, 0.05, { seed, args: ['--json'] })));
+        running.push(...procs);
         const hosts = [...RECEIVERS.map((h) => h.addr), ...(t.phantom ? [PHANTOM] : [])];
         const txBefore = txBytes(SENDER.ns);
         const client = startIn(SENDER.ns, CLIENT, ['--json', '--mode', t.mode, '--give-up', '3', ...hosts, String(port), src, String(t.mss)]);
