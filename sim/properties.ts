@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { HEADER_BYTES, MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from '../src/core/codec.js';
 import { TRAILER_BYTES, type WireMode } from '../src/core/extension.js';
+import { DEFAULT_REPAIR_GROUP_FRACTION } from '../src/core/multicast.js';
 import { EOF_MODES, type Mode } from '../src/core/options.js';
 import { maxRttMs } from './bounds.js';
 import type { LinkOptions } from './network.js';
@@ -230,7 +231,7 @@ export const windowCrashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> =
  */
 const multicastFields = {
   window: fc.integer({ min: 1, max: 64 }),
-  repairGroupFraction: fc.oneof(fc.constantFrom(0, 0.005, 0.5, 1), uniform(0, 1)),
+  repairGroupFraction: fc.oneof(fc.constantFrom(0, DEFAULT_REPAIR_GROUP_FRACTION, 0.5, 1), uniform(0, 1)),
   reorderSegments: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constant(1024)),
 };
 

@@ -195,7 +195,7 @@ export function formatText(s: Summary): string {
       `duplicated ${w.duplicated}, corrupted ${w.corrupted}, lost to crashes ${w.lostToCrash}`,
   );
   const m = s.multicast;
-  if (m) out.push(`multicast data ${w.dataSent} = ${m.groupSent} new to the group + ${m.groupRepairs} group repairs + ${m.unicastRepairs} unicast repairs + ${w.dataSent - m.groupSent - m.groupRepairs - m.unicastRepairs} first segments (unicast)`);
+  if (m) out.push(`multicast data ${w.dataSent} = ${m.groupSent} new to the group + ${m.groupRepairs} group repairs + ${m.unicastRepairs} unicast repairs`);
   if (s.analytic) {
     const a = s.analytic;
     const what = s.options.mode === 'independent' ? 'mean receiver completion' : 'completion';

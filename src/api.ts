@@ -6,14 +6,18 @@
 import { randomInt } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from './core/codec.js';
+import { DEFAULT_REPAIR_GROUP_FRACTION, MULTICAST_DEFAULT_WINDOW } from './core/multicast.js';
 import { EOF_MODES, MODES, type EofMode, type Mode, type SenderOptions } from './core/options.js';
 import { RTO_DEFAULTS, type RtoConfig } from './core/rto.js';
 import { CC_MODES, type CcMode, type WindowOptions } from './core/window.js';
 import { resolveTargets, parseHostSpec } from './cli/hosts.js';
 import { receiverReport, type ReceiverReport } from './cli/json.js';
+import { checkLocalAddress } from './cli/local-address.js';
+import { DEFAULT_TTL, multicastSummary, parseGroup } from './cli/multicast-options.js';
 import { summarize, type Summary } from './cli/summary.js';
 import { defaultThreads, startEngine, type EngineOptions } from './transport/engine.js';
 import { DEFAULT_RCVBUF_BYTES, DEFAULT_REORDER_SEGMENTS, startReceiver } from './transport/receiver-driver.js';
+import type { MulticastSend } from './transport/udp-multicast.js';
 import { bufferSegments, DEFAULT_BUFFER_BYTES, openSharedFile } from './transport/shared-file.js';
 import { runScenario, type ScenarioResult } from '../sim/scenario.js';
 import type { ScenarioInput } from '../sim/options.js';
@@ -24,6 +28,30 @@ export type { ScenarioInput, ScenarioOptions } from '../sim/options.js';
 export type { ScenarioResult } from '../sim/scenario.js';
 export type { EofMode, Mode } from './core/options.js';
 export type { CcMode } from './core/window.js';
+
+/**
+ * `send`'s IP multicast data path (p2mpclient --multicast GROUP [--ttl N] [--interface ADDR] [--repair-group F];
+ * README, "IP multicast"): each segment once to group:port, every receiver still tracked on its own. Implies
+ * lockstep, one thread, SACK, no `cc`, and a window of 16 unless `window` is given; every host on `port`.
+ */
+export interface SendMulticastOptions {
+  /** The IPv4 group (224.0.0.0/4 outside 224.0.0.0/24; a 239.x.y.z one stays within the site). */
+  group: string;
+  /** IP_MULTICAST_TTL, router hops 1..255 (default 1: the local link only). */
+  ttl?: number;
+  /** The IPv4 address of this host to send from, for the group and every receiver (default: the kernel's choice). */
+  interface?: string;
+  /** A lost segment goes once to the group when more than this fraction of the live receivers miss it, else by unicast to each (0..1, default 0.001). */
+  repairGroup?: number;
+}
+
+/** `receive`'s side of multicast (p2mpserver --multicast GROUP [--interface ADDR]): also take DATA sent to group:port. */
+export interface ReceiveMulticastOptions {
+  /** The IPv4 group the sender sends to. */
+  group: string;
+  /** The address of this host to join on and answer from (default: `bind`'s; with neither, see README on 0.0.0.0). */
+  interface?: string;
+}
 
 /** What the sender reports while it runs: a receiver's timeout, completion or failure. */
 export type SendEvent = Parameters<NonNullable<EngineOptions['onEvent']>>[0];
@@ -61,6 +89,8 @@ export interface SendOptions {
   cc?: CcMode;
   /** Pace the sender's total transmissions to this many bits per second (IP and UDP headers counted); default unpaced. */
   rateBitsPerSec?: number;
+  /** IP multicast instead of a copy per receiver (the receivers need `receive({ multicast })`). */
+  multicast?: SendMulticastOptions;
   signal?: AbortSignal;
   onEvent?: (ev: SendEvent) => void;
 }
@@ -83,6 +113,8 @@ export interface ReceiveOptions {
   sack?: boolean;
   /** The socket's receive buffer (default 4 MiB; the kernel caps it at net.core.rmem_max). */
   recvBufferBytes?: number;
+  /** Also take the DATA a `send({ multicast })` sends to the group; answers with SACKs (needs reorderSegments above 0). */
+  multicast?: ReceiveMulticastOptions;
   signal?: AbortSignal;
   /** Each segment the loss service dropped. */
   onLoss?: (seq: number) => void;
@@ -108,7 +140,7 @@ export async function send(o: SendOptions): Promise<Summary> {
   check(Array.isArray(o.hosts) && o.hosts.length > 0, 'hosts must name at least one receiver');
   checkPort(o.port);
   check(Number.isInteger(o.mss) && o.mss > MSS_MIN_EXCLUSIVE && o.mss <= MSS_MAX, `mss must be an integer in (${MSS_MIN_EXCLUSIVE}, ${MSS_MAX}], got ${o.mss}`);
-  const mode = o.mode ?? 'independent';
+  const mode = o.mode ?? (o.multicast === undefined ? 'independent' : 'lockstep');
   const eof = o.eof ?? 'empty';
   check(MODES.includes(mode), `mode must be one of ${MODES.join(', ')}`);
   check(EOF_MODES.includes(eof), `eof must be one of ${EOF_MODES.join(', ')}`);
@@ -117,32 +149,70 @@ export async function send(o: SendOptions): Promise<Summary> {
   const rto: RtoConfig = { ...RTO_DEFAULTS, minMs: o.rtoMinMs ?? RTO_DEFAULTS.minMs, maxMs: o.rtoMaxMs ?? RTO_DEFAULTS.maxMs };
   if (o.timeoutMs !== undefined) rto.fixedMs = o.timeoutMs;
   check(rto.maxMs >= rto.minMs, 'rtoMaxMs must not be below rtoMinMs');
+  check(o.multicast === undefined || o.threads === undefined || o.threads === 1, 'multicast runs in one thread (a group transmission is one send): threads cannot apply');
   const threads = o.threads ?? defaultThreads(o.hosts.length, mode);
   check(Number.isInteger(threads) && threads > 0, 'threads must be a positive integer');
   const giveUpMs = o.giveUpMs ?? 10_000;
-  const asked: WindowOptions = { window: o.window ?? 1, sack: o.sack === true, cc: o.cc ?? 'none' };
+  // Multicast: its own default window, and SACK always (the group repairs from SACKs).
+  const asked: WindowOptions = { window: o.window ?? (o.multicast === undefined ? 1 : MULTICAST_DEFAULT_WINDOW), sack: o.sack === true || o.multicast !== undefined, cc: o.cc ?? 'none' };
   check(Number.isInteger(asked.window) && asked.window >= 1, `window must be a positive integer (segments), got ${o.window}`);
   check(CC_MODES.includes(asked.cc), `cc must be one of ${CC_MODES.join(', ')}`);
   const rate = o.rateBitsPerSec;
   check(rate === undefined || (Number.isFinite(rate) && rate > 0), `rateBitsPerSec must be a positive number, got ${rate}`);
+  const multicast = o.multicast === undefined ? undefined : await sendMulticast(o.multicast, o.port, mode, asked.cc);
 
   const targets = await resolveTargets(o.hosts.map((h) => parseHostSpec(h)), o.port);
+  const ownPort = targets.find((t) => t.port !== o.port);
+  check(multicast === undefined || ownPort === undefined, `host '${ownPort?.host}' has its own port, but with multicast every receiver listens on port ${o.port}`);
   const opened = openSharedFile(o.file, payloadBytes(o.mss), o.bufferBytes ?? DEFAULT_BUFFER_BYTES);
   const window = { ...asked, window: Math.min(asked.window, bufferSegments(opened.file)) };
-  const sender: SenderOptions = { mss: o.mss, eof, mode, rto, giveUpMs, waitMs: o.waitMs ?? 5000, window, rateBitsPerSec: rate };
-  const run = startEngine({ targets, port: o.port, file: opened.file, advanceBuffer: opened.advance, sender, threads, onEvent: o.onEvent });
+  const sender: SenderOptions = { mss: o.mss, eof, mode, rto, giveUpMs, waitMs: o.waitMs ?? 5000, window, rateBitsPerSec: rate, multicast: multicast?.options };
+  const run = startEngine({ targets, port: o.port, file: opened.file, advanceBuffer: opened.advance, sender, threads, multicast: multicast?.send, onEvent: o.onEvent });
   const abort = (): void => run.abort();
   if (o.signal?.aborted) abort();
   o.signal?.addEventListener('abort', abort, { once: true });
   try {
-    const { results, elapsedMs, readError } = await run.done;
+    const done = await run.done;
+    const { results, elapsedMs, readError, datagramsSent, strangers } = done;
     const sha256 = readError === undefined ? opened.sha256() : undefined;
     const fileBytes = opened.size() ?? opened.file.length;
-    return summarize({ results, elapsedMs, file: o.file, fileBytes, sha256, mss: o.mss, mode, eof, port: o.port, giveUpMs, interrupted: o.signal?.aborted === true, readError, window, rateBitsPerSec: rate });
+    return summarize({
+      results,
+      elapsedMs,
+      file: o.file,
+      fileBytes,
+      sha256,
+      mss: o.mss,
+      mode,
+      eof,
+      port: o.port,
+      giveUpMs,
+      interrupted: o.signal?.aborted === true,
+      readError,
+      window,
+      rateBitsPerSec: rate,
+      datagramsSent,
+      strangers,
+      multicast: multicast === undefined ? undefined : multicastSummary(multicast.send, multicast.options, done),
+    });
   } finally {
     o.signal?.removeEventListener('abort', abort);
     opened.close();
   }
+}
+
+/** `send`'s multicast options, checked as p2mpclient checks them: the group's socket options and the repair rule. */
+async function sendMulticast(m: SendMulticastOptions, port: number, mode: Mode, cc: CcMode): Promise<{ send: MulticastSend; options: { repairGroupFraction: number } }> {
+  const ttl = m.ttl ?? DEFAULT_TTL;
+  check(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255, `multicast.ttl must be a whole number from 1 to 255 (router hops), got ${m.ttl}`);
+  // A group outside 239.0.0.0/8 with a TTL above 1 may be forwarded beyond the site: p2mpclient warns, the library prints nothing.
+  const { group } = parseGroup(m.group, ttl);
+  if (m.interface !== undefined) await checkLocalAddress('multicast.interface', m.interface);
+  const repairGroupFraction = m.repairGroup ?? DEFAULT_REPAIR_GROUP_FRACTION;
+  check(repairGroupFraction >= 0 && repairGroupFraction <= 1, `multicast.repairGroup must be a fraction from 0 to 1, got ${m.repairGroup}`);
+  check(mode === 'lockstep', 'multicast is lockstep (one transmission serves every receiver): mode independent cannot apply');
+  check(cc === 'none', 'cc cannot be combined with multicast (the group advances with its slowest receiver)');
+  return { send: { group, port, ttl, interface: m.interface }, options: { repairGroupFraction } };
 }
 
 /** Receive one file; resolves with the same report as `p2mpserver --json`. */
@@ -156,17 +226,28 @@ export async function receive(o: ReceiveOptions): Promise<ReceiverReport> {
   check(Number.isInteger(reorderSegments) && reorderSegments >= 0, `reorderSegments must be a whole number, got ${o.reorderSegments}`);
   const recvBufferBytes = o.recvBufferBytes ?? DEFAULT_RCVBUF_BYTES;
   check(Number.isInteger(recvBufferBytes) && recvBufferBytes > 0, `recvBufferBytes must be a positive integer, got ${o.recvBufferBytes}`);
+  const m = o.multicast;
+  const bind = m?.interface ?? o.bind;
+  const group = m === undefined ? undefined : parseGroup(m.group, 1).group;
+  if (m !== undefined) {
+    check(m.interface === undefined || o.bind === undefined || m.interface === o.bind, `multicast.interface ${m.interface} and bind ${o.bind} differ: a multicast receiver joins the group and answers on one address (give one of them)`);
+    // The multicast sender repairs from SACKs (it infers nothing from duplicate ACKs): they need held segments.
+    check(reorderSegments > 0, 'multicast needs reorderSegments above 0: the sender repairs from SACKs of held segments');
+    if (m.interface !== undefined) await checkLocalAddress('multicast.interface', m.interface);
+  }
   const seed = o.seed ?? String(randomInt(2 ** 31));
   const run = startReceiver({
     port: o.port,
-    bind: o.bind,
+    bind,
+    multicastGroup: group,
     file: o.file,
     lossRate,
     random: seedrandom(seed),
     idleTimeoutMs: o.idleTimeoutMs ?? 30_000,
     lingerMs: o.lingerMs ?? 2000,
     reorderSegments,
-    sack: o.sack === true,
+    // Multicast answers with SACKs: its sender reads them (src/core/multicast.ts).
+    sack: o.sack === true || m !== undefined,
     recvBufferBytes,
     onLoss: o.onLoss ?? (() => {}),
     onListening: o.onListening ?? (() => {}),

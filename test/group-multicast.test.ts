@@ -1,4 +1,5 @@
-// The group sender's multicast path, driven by hand (no network): registration by unicast, new segments once to
+// The group sender's multicast path, driven by hand (no network): registration (the first segment to the group,
+// resent to those who miss it), new segments once to
 // the group within the slowest receiver's window, repairs by unicast to those who miss a segment or once to the
 // group past the fraction, a silent receiver dropped while the others carry on.
 
@@ -59,17 +60,13 @@ describe('group, multicast', () => {
     const t = drain(g, 0);
     register(g, 10, [0, 1, 2]);
     expect(drain(g, 10).length).toBe(MULTICAST_DEFAULT_WINDOW);
-    expect(t.length).toBe(3);
+    expect(t.length).toBe(1);
   });
 
-  it('registration: segment 0 by unicast to each receiver; nothing to the group until every receiver acknowledged it', () => {
+  it('registration: segment 0 once to the group; nothing more until every receiver acknowledged it', () => {
     const g = group();
     const first = drain(g, 0);
-    expect(first.map((t) => [t.receiver, indexOf(t)])).toEqual([
-      [2, 0],
-      [1, 0],
-      [0, 0],
-    ]);
+    expect(first.map((t) => [t.receiver, indexOf(t)])).toEqual([[GROUP_PEER, 0]]);
     g.handleDatagram(10, 0, encodeAck(0));
     g.handleDatagram(10, 1, encodeAck(0));
     expect(drain(g, 10)).toEqual([]);
@@ -78,10 +75,31 @@ describe('group, multicast', () => {
     // N segments past the slowest's acknowledged count (1): indices 1..N, each once, to the group.
     expect(data.map((t) => t.receiver)).toEqual(new Array(N).fill(GROUP_PEER));
     expect(data.map(indexOf)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
-    expect(g.datagramsSent).toBe(3 + N);
-    expect(g.multicastStats).toEqual({ groupSent: N, groupRepairs: 0, unicastRepairs: 0 });
+    expect(g.datagramsSent).toBe(1 + N);
+    expect(g.multicastStats).toEqual({ groupSent: 1 + N, groupRepairs: 0, unicastRepairs: 0 });
     // Each receiver's flow booked every group copy as its own.
     for (const f of g.flows) expect(f.stats.segmentsSent).toBe(1 + N);
+  });
+
+  it('a first segment some receivers miss is resent at their timeout: by unicast to a few, once to the group past the fraction', () => {
+    const g = group({ receivers: 4 });
+    drain(g, 0);
+    register(g, 10, [0]);
+    // Receivers 1, 2 and 3 never got segment 0: three of four is above the fraction (0.5), one copy to the group.
+    let at = g.pollTimeout()!;
+    expect(at).toBe(RTO.initialMs);
+    g.handleTimeout(at);
+    expect(drain(g, at).map((t) => [t.receiver, indexOf(t)])).toEqual([[GROUP_PEER, 0]]);
+    register(g, at + 10, [1, 2]);
+    expect(drain(g, at + 10)).toEqual([]);
+    // Receiver 3 alone (one of four) is retried by unicast, its RTO backed off.
+    at = g.pollTimeout()!;
+    expect(at).toBe(RTO.initialMs * 3);
+    g.handleTimeout(at);
+    expect(drain(g, at).map((t) => [t.receiver, indexOf(t)])).toEqual([[3, 0]]);
+    expect(g.multicastStats).toEqual({ groupSent: 1, groupRepairs: 1, unicastRepairs: 1 });
+    register(g, at + 10, [3]);
+    expect(drain(g, at + 10).map((t) => t.receiver)).toEqual(new Array(N).fill(GROUP_PEER));
   });
 
   it('the group never runs more than the window ahead of the slowest live receiver', () => {
@@ -174,6 +192,22 @@ describe('group, multicast', () => {
     expect(drain(g, at).map((t) => t.receiver)).toEqual(new Array(N).fill(GROUP_PEER));
   });
 
+  it('a receiver is waited for its registration until --wait when that is longer than --give-up (no port unreachable to tell it is starting)', () => {
+    const g = group({ giveUpMs: 1000, waitMs: 3000 });
+    drain(g, 0);
+    register(g, 10, [0, 1]);
+    let at = g.pollTimeout()!;
+    for (; g.flows[2]!.status === 'sending'; at = g.pollTimeout()!) {
+      g.handleTimeout(at);
+      if (g.flows[2]!.status !== 'sending') break;
+      for (const t of drain(g, at)) expect([t.receiver, indexOf(t)]).toEqual([2, 0]);
+    }
+    expect(at).toBe(3000);
+    expect(g.flows[2]!.failReason).toBe('never-registered');
+    // Once registered, a receiver is given up on after --give-up of silence as before.
+    expect(g.flows[0]!.status).toBe('sending');
+  });
+
   it('a receiver that falls silent mid-transfer is dropped at --give-up; the others finish', () => {
     const g = group({ giveUpMs: 1000 });
     let now = 0;
@@ -196,8 +230,8 @@ describe('group, multicast', () => {
     expect(g.finished).toBe(true);
     expect(g.flows.map((f) => f.status)).toEqual(['done', 'done', 'failed']);
     expect(g.flows[2]!.failReason).toBe('no-answer');
-    // The end of file went once to the group, after every live receiver acknowledged every data segment.
-    expect(g.multicastStats!.groupSent).toBe(20);
+    // Every segment, the end of file included (after every live receiver acknowledged every data segment), went once to the group.
+    expect(g.multicastStats!.groupSent).toBe(21);
   });
 
   it('rejects --cc and the --verify/--key wire, and a fraction outside [0, 1]', () => {

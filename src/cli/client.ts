@@ -32,7 +32,7 @@ import { describeProgram } from './help.js';
 import { parseHostSpec, readHostsFile, resolveTargets } from './hosts.js';
 import { jsonLine } from './json.js';
 import { checkLocalAddress } from './local-address.js';
-import { DEFAULT_TTL, parseFraction, parseGroup, parseTtl } from './multicast-options.js';
+import { DEFAULT_TTL, multicastSummary, parseFraction, parseGroup, parseTtl } from './multicast-options.js';
 import type { MulticastSend } from '../transport/udp-multicast.js';
 import { Logger } from './log.js';
 import { formatSummary, summarize } from './summary.js';
@@ -143,7 +143,8 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     log.terminal = events.stderr;
     if (process.stdout.isTTY) events.stdout = events.stderr;
   }
-  const { results, elapsedMs, readError, datagramsSent, strangers, firstStranger, multicast: multicastStats } = await run.done;
+  const done = await run.done;
+  const { results, elapsedMs, readError, datagramsSent, strangers } = done;
   progress?.stop();
   const sha256 = readError === undefined ? opened.sha256() : undefined;
   opened.close();
@@ -170,7 +171,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
     rateBitsPerSec,
     datagramsSent,
     strangers,
-    multicast: multicast === undefined || multicastStats === undefined ? undefined : { ...multicast.send, interface: multicast.send.interface ?? null, repairGroupFraction: multicast.options.repairGroupFraction, ...multicastStats, firstStranger: firstStranger ?? null },
+    multicast: multicast === undefined ? undefined : multicastSummary(multicast.send, multicast.options, done),
   });
   if (opts.json) process.stdout.write(jsonLine(summary));
   else process.stdout.write(formatSummary(summary));
@@ -237,7 +238,7 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
   ],
   notes: [
     'Prints "Timeout, sequence number = Y" on stdout for each timeout, a line on stderr when a receiver completes or fails, and a summary.',
-    'With --multicast GROUP each new segment goes once to GROUP:PORT instead of once per receiver (the receivers run p2mpserver --multicast GROUP); every HOST is still tracked on its own (its ACKs, RTT, failure), the first segment goes to each by unicast (a receiver that never acknowledges it is reported and left out), the group advances with its slowest live receiver (lockstep, --window defaults to 16, SACK always), and a segment some receivers miss is resent by unicast to just those, or once to the group when more than --repair-group of them miss it. One socket, bound to --interface, sends to the group and to each receiver and takes every ACK; datagrams from other addresses are counted and ignored. The network must carry multicast between the hosts (IGMP snooping on switches, a route for 224.0.0.0/4 or --interface, no firewall dropping it); --ttl 1 keeps it on the local link.',
+    'With --multicast GROUP each new segment goes once to GROUP:PORT instead of once per receiver (the receivers run p2mpserver --multicast GROUP); every HOST is still tracked on its own (its ACKs, RTT, failure), the first segment is the registration (it goes to the group, is resent to those who miss it, and a receiver that never acknowledges it within --give-up and --wait is reported and left out), the group advances with its slowest live receiver (lockstep, --window defaults to 16, SACK always), and a segment some receivers miss is resent by unicast to just those, or once to the group when more than --repair-group of them miss it. One socket, bound to --interface, sends to the group and to each receiver and takes every ACK; datagrams from other addresses are counted and ignored. The network must carry multicast between the hosts (IGMP snooping on switches, a route for 224.0.0.0/4 or --interface, no firewall dropping it); --ttl 1 keeps it on the local link.',
     'Exit status: 0 all receivers complete, 1 any failed or unconfirmed, 2 bad arguments, 130 interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP).',
   ],
   examples: [
@@ -257,7 +258,7 @@ const program = describeProgram(new Command('p2mpclient').usage('[options] HOST.
   .option('--rto-min <ms>', 'adaptive RTO floor (RFC 6298 estimator)', String(RTO_DEFAULTS.minMs))
   .option('--rto-max <ms>', 'adaptive RTO ceiling', String(RTO_DEFAULTS.maxMs))
   .option('--give-up <seconds>', 'declare a receiver failed after this long without an ACK', '10')
-  .option('--wait <seconds>', 'a receiver not listening yet (port unreachable before its first ACK) is retried for this long', '5')
+  .option('--wait <seconds>', 'a receiver not listening yet (port unreachable before its first ACK; with --multicast any receiver before its first ACK) is retried for this long', '5')
   .option('--threads <n>', 'worker threads; the receivers are split into one group per thread (default: min(receivers, cores) in independent mode, 1 in lockstep, as measured)')
   .option('--buffer <MiB>', 'files larger than this stream through a shared buffer of this size (sender memory stays bounded)', String(DEFAULT_BUFFER_BYTES / 1048576))
   .option('--hosts-file <file>', 'more receivers, one HOST or HOST:PORT a line (# starts a comment; - reads stdin)')

@@ -9,7 +9,11 @@
 // warning, not a refusal.
 
 import { isIPv4 } from 'node:net';
+import type { MulticastOptions } from '../core/options.js';
+import type { MulticastSend } from '../transport/udp-multicast.js';
+import type { TaskResult } from '../../workers/send-task.js';
 import { UsageError } from './args.js';
+import type { MulticastSummary } from './summary.js';
 
 export const DEFAULT_TTL = 1;
 
@@ -37,4 +41,10 @@ export function parseFraction(name: string, raw: string): number {
   const v = /^\s*[0-9]*\.?[0-9]+\s*$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(v >= 0 && v <= 1)) throw new UsageError(`${name} must be a fraction from 0 to 1, got '${raw}'`);
   return v;
+}
+
+/** The summary's `multicast`: the group's settings and, from the finished run, what went to it. */
+export function multicastSummary(send: MulticastSend, options: MulticastOptions, run: Pick<TaskResult, 'multicast' | 'firstStranger'>): MulticastSummary | undefined {
+  if (run.multicast === undefined) return undefined;
+  return { ...send, interface: send.interface ?? null, repairGroupFraction: options.repairGroupFraction, ...run.multicast, firstStranger: run.firstStranger ?? null };
 }

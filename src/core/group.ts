@@ -63,7 +63,7 @@ interface Multicast {
   out: Fifo<Transmit>;
   /** The flows (all WindowFlow under multicast). */
   flows: WindowFlow[];
-  /** Segments [0, high) have gone out as new; segment 0 goes by unicast to each receiver (registration). */
+  /** Segments [0, high) have gone out once to the group as new. */
   high: number;
   stats: MulticastStats;
 }
@@ -132,7 +132,7 @@ export class GroupSender {
     this.mcast =
       m === undefined
         ? undefined
-        : { batcher: new RepairBatcher(), fraction: m.repairGroupFraction, out: new Fifo<Transmit>(), flows: flows as WindowFlow[], high: 1, stats: { groupSent: 0, groupRepairs: 0, unicastRepairs: 0 } };
+        : { batcher: new RepairBatcher(), fraction: m.repairGroupFraction, out: new Fifo<Transmit>(), flows: flows as WindowFlow[], high: 0, stats: { groupSent: 0, groupRepairs: 0, unicastRepairs: 0 } };
     this.deadlines = new FlowDeadlines(cfg.receivers);
     this.isReady = new Uint8Array(cfg.receivers);
     this.atSlowest = cfg.receivers;
@@ -312,21 +312,16 @@ export class GroupSender {
   }
 
   /**
-   * Decide what goes out next: each receiver's first segment by unicast (registration: it is retried by that
-   * flow's timer, and a receiver that never acknowledges it fails 'never-registered'); the flows' repair
-   * requests into the batcher, and the batches due; then the next new segment, once, to the group.
+   * Decide what goes out next: the flows' repair requests into the batcher, and the batches due; then the next
+   * new segment, once, to the group. The first segment is the registration: it goes to the group like any
+   * other, a receiver that acknowledges it is registered, one whose timer expires first asks for it again like
+   * any lost segment (so a few are retried by unicast, a whole group that is not listening yet by one group
+   * copy per timeout), and one that never acknowledges it fails 'never-registered' (WindowFlow).
    */
   private gatherMulticast(now: number, m: Multicast): void {
     for (let r = this.ready.pop(); r !== undefined; r = this.ready.pop()) {
       this.isReady[r] = 0;
       const flow = m.flows[r]!;
-      if (flow.sentCount === 0) {
-        const bytes = flow.pollTransmit(now);
-        if (bytes !== undefined) {
-          m.out.push({ receiver: r, bytes });
-          this.refreshDeadline(r);
-        }
-      }
       for (let j = flow.takeRepair(); j !== undefined; j = flow.takeRepair()) m.batcher.request(now, j, r, (flow.srttMs ?? 0) * REPAIR_HOLD_SRTT_FRACTION);
     }
     for (let b = m.batcher.takeDue(now); b !== undefined; b = m.batcher.takeDue(now)) this.repair(now, m, b.index, b.receivers);
@@ -357,14 +352,15 @@ export class GroupSender {
 
   /**
    * The next new segment, once to the group, when every live receiver may have it: within the window of the
-   * slowest (the lockstep limit, which also holds the file-buffer gate), after every receiver registered, and
-   * the end of file only once every data segment is acknowledged by all (see WindowFlow).
+   * slowest (the lockstep limit, which also holds the file-buffer gate), past the first only once every live
+   * receiver has registered (acknowledged it), and the end of file only once every data segment is
+   * acknowledged by all (see WindowFlow).
    */
   private sendNew(now: number, m: Multicast): void {
     const i = m.high;
     const eof = this.total - 1;
     const slowest = Math.min(this.slowestAcked, this.peerSlowest);
-    if (i > eof || i > this.limit || slowest < 1 || (i === eof && slowest < eof)) return;
+    if (i > eof || i > this.limit || (i > 0 && slowest < 1) || (i === eof && slowest < eof)) return;
     const bytes = this.copyToGroup(now, m, i);
     m.high++;
     if (bytes === undefined) return;

@@ -51,7 +51,10 @@ export interface WindowOptions {
 export const CLASSIC_WINDOW: WindowOptions = { window: 1, sack: false, cc: 'none' };
 
 export type WindowConfig = FlowConfig & WindowOptions & {
-  /** Driven by the multicast group (multicast.ts): a receiver silent before its first ACK 'never-registered'. */
+  /**
+   * Driven by the multicast group (multicast.ts): a receiver silent before its first ACK 'never-registered',
+   * and waited for that long as one that may still be starting (the group's socket hears no port unreachable).
+   */
   multicast?: boolean;
 };
 
@@ -147,7 +150,7 @@ export class WindowFlow {
     if (!(Number.isInteger(cfg.window) && cfg.window >= 1)) throw new RangeError('window must be a positive integer');
     this.n = cfg.window;
     this.segments = cfg.segments;
-    this.startWait = new StartWait(cfg.waitMs);
+    this.startWait = new StartWait(cfg.waitMs, cfg.multicast === true);
     this.receiver = cfg.receiver ?? 0;
     this.events = cfg.events ?? new Fifo<SenderEvent>();
     this.rto = new RtoEstimator(cfg.rto);
@@ -509,12 +512,7 @@ export class WindowFlow {
     return this.events.shift();
   }
 
-  // ---- multicast: once its first segment is out, the group sends for this flow (group.ts, multicast.ts) ----
-
-  /** Segments [0, sentCount) have been sent at least once. */
-  get sentCount(): number {
-    return this.highSent;
-  }
+  // ---- multicast: the group sends for this flow (group.ts, multicast.ts) ----
 
   /** Whether segment `index` is sent and, as far as the sender knows, not held by the receiver (not acknowledged, not SACKed). */
   needs(index: number): boolean {
