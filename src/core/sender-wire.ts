@@ -3,7 +3,7 @@
 // sealed data, one copy for every receiver) is shared; each receiver's flow holds its own handshake state.
 
 import { ACK_STATUS, TYPE_KACK, TYPE_KCHALLENGE, type AckStatus, type WireMode } from './extension.js';
-import { timingSafeEqual } from 'node:crypto';
+import { crypto } from './builtins.js';
 import { ackKey, dataKey, encodeHandshake, handshakeKey, NONCE_SEED_BYTES, openAck, openHandshake, sealAck, sealData, sealEnd } from './seal.js';
 import { otherModeOf } from './receiver-wire.js';
 import { decodeVerified, encodeVerifiedData, encodeVerifiedEnd } from './verify.js';
@@ -144,7 +144,7 @@ class KeyFlow implements FlowWire {
     if (this.ka === undefined) return ignored('unauthenticated');
     // The predicted ACK, byte for byte (compared in constant time: it holds a valid tag), needs no decryption.
     const e = this.expected;
-    if (e !== undefined && this.state === 'open' && bytes.length === e.bytes.length && timingSafeEqual(bytes, e.bytes)) {
+    if (e !== undefined && this.state === 'open' && bytes.length === e.bytes.length && crypto().timingSafeEqual(bytes, e.bytes)) {
       this.expected = undefined;
       this.counter = Math.max(this.counter, e.counter);
       return { kind: 'ack', seq: e.seq, status: ACK_STATUS.ack };
