@@ -69,7 +69,7 @@ async function main(args: string[], o: Options): Promise<void> {
   const sender = { mss, eof: 'empty' as const, mode, rto, giveUpMs: Number(o.giveUp) * 1000 };
   // The engine's own plan, pool and buffer refills, so the probe measures what p2mpclient runs.
   const { state, tasks: plan } = planTasks({ targets, port, file, sender, threads: o.inline ? 1 : threads });
-  const pool = o.inline ? undefined : createLoopPool(WORKER, plan.length);
+  const pool = o.inline ? undefined : await createLoopPool(WORKER, plan.length);
   const stopBuffer = driveBuffer(opened.advance, state, (message) => console.error(`probe-client: ${message}`));
   const started = performance.now();
   const cpu0 = process.cpuUsage();

@@ -1,10 +1,12 @@
 // The event queue and virtual clock: core's MinHeap ordered by (time, insertion order), so ties resolve the
 // same way on every run.
 
-import { MinHeap, type Keyed } from '../src/core/heap.js';
+import { MinHeap } from '../src/core/heap.js';
 
-/** An event at virtual time `key` (ms); `order` is assigned by the queue. */
-export type Timed = Keyed;
+/** An event at virtual time `key` (ms). */
+export interface Timed {
+  key: number;
+}
 
 export class EventQueue<E extends Timed> {
   private readonly heap = new MinHeap<E>();
@@ -16,11 +18,11 @@ export class EventQueue<E extends Timed> {
   /** Schedule `event` at `event.key`; a time in the past is clamped to now (the clock never runs backwards). */
   push(event: E): void {
     if (!(event.key >= this.now)) event.key = this.now;
-    this.heap.push(event);
+    this.heap.push(event.key, event);
   }
 
   peekTime(): number | undefined {
-    return this.heap.peek()?.key;
+    return this.heap.size > 0 ? this.heap.topKey() : undefined;
   }
 
   /** Remove the earliest event and advance the clock to it. */

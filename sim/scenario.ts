@@ -4,7 +4,7 @@
 // decision is made in src/core, and every loop decision in src/transport.
 
 import { Buffer } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { crypto } from '../src/core/builtins.js';
 import { KeyReceiverWire, VerifyReceiverWire } from '../src/core/receiver-wire.js';
 import { KEY_BYTES, NONCE_SEED_BYTES } from '../src/core/seal.js';
 import { GROUP_PEER, GroupSender, type MulticastStats } from '../src/core/group.js';
@@ -110,7 +110,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
     initialSeq: o.initialSeq,
     window: { window: o.window, sack: o.sack, cc: o.cc },
     rateBitsPerSec: o.rateBitsPerSec ?? undefined,
-    wire: o.wireMode === 'classic' ? undefined : { mode: o.wireMode, digest: createHash('sha256').update(file).digest(), key: keys },
+    wire: o.wireMode === 'classic' ? undefined : { mode: o.wireMode, digest: crypto().createHash('sha256').update(file).digest(), key: keys },
     multicast: o.multicast ? { repairGroupFraction: o.repairGroupFraction } : undefined,
   });
   const total = group.total;

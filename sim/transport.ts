@@ -57,7 +57,7 @@ class SimTimer {
     const at = Math.max(deadline, this.queue.now);
     if (this.armed !== undefined && this.armed <= at) return;
     this.armed = at;
-    this.queue.push({ key: at, order: 0, kind: this.kind, r: this.r, bytes: undefined, corrupted: false });
+    this.queue.push({ key: at, kind: this.kind, r: this.r, bytes: undefined, corrupted: false });
   }
 
   /** The queue popped this timer's event: true when it is the current one (then the endpoint handles it). */
@@ -155,7 +155,7 @@ export class SimNet {
 
   constructor(o: SimNetOptions) {
     for (let r = 0; r < o.receivers; r++) {
-      const push = (kind: Kind) => (atMs: number, bytes: Uint8Array, corrupted: boolean) => this.queue.push({ key: atMs, order: 0, kind, r, bytes, corrupted });
+      const push = (kind: Kind) => (atMs: number, bytes: Uint8Array, corrupted: boolean) => this.queue.push({ key: atMs, kind, r, bytes, corrupted });
       this.downs.push(o.link(r, 'down', push(Kind.ArriveAtReceiver)));
       this.ups.push(o.link(r, 'up', push(Kind.ArriveAtSender)));
     }

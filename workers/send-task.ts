@@ -83,13 +83,13 @@ export default function sendTask(t: SendTask): Promise<TaskResult> {
   return runSendTask(t, {});
 }
 
-export function runSendTask(t: SendTask, watch: TaskWatch): Promise<TaskResult> {
+/** `post`: where the TaskEvents go (default: the task's port, t.events); the engine passes its own when it runs the task on its thread. */
+export function runSendTask(t: SendTask, watch: TaskWatch, post: (ev: TaskEvent) => void = (ev) => t.events?.postMessage(ev)): Promise<TaskResult> {
   const state = new SharedState(t.state, t.totalReceivers, t.groups);
   const group = new GroupSender({ ...t.sender, receivers: t.receivers.length, file: fileSource(t.file), instrument: t.instrument });
   const transport = t.multicast === undefined ? new UdpSenderTransport(t.receivers) : new UdpMulticastSenderTransport(t.receivers, t.multicast);
   const started = performance.now();
   const finishedAt = new Array<number>(t.receivers.length).fill(0);
-  const post = (ev: TaskEvent): void => t.events?.postMessage(ev);
   return new Promise<TaskResult>((resolve) => {
     const loop = new GroupLoop(group, transport, {
       coordinator: new SharedCoordinator(state, t.group, t.receivers.map((r) => r.index)),

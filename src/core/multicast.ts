@@ -4,7 +4,7 @@
 // other receivers joins it, then resends by unicast to those who need it, or once to the group when more than
 // the fraction of the live receivers do (as NORM aggregates NACKs before repairing).
 
-import { MinHeap, type Keyed } from './heap.js';
+import { MinHeap } from './heap.js';
 
 /** --window when --multicast is given without one: enough in flight for a LAN's round trip, a short lockstep barrier. */
 export const MULTICAST_DEFAULT_WINDOW = 16;
@@ -32,7 +32,9 @@ export function repairGoesToGroup(need: number, live: number, fraction: number):
   return need > fraction * live;
 }
 
-interface Batch extends Keyed {
+interface Batch {
+  /** When the batch is due. */
+  key: number;
   index: number;
   receivers: number[];
 }
@@ -49,9 +51,9 @@ export class RepairBatcher {
       if (!b.receivers.includes(r)) b.receivers.push(r);
       return;
     }
-    const batch: Batch = { key: now + holdMs, order: 0, index, receivers: [r] };
+    const batch: Batch = { key: now + holdMs, index, receivers: [r] };
     this.open.set(index, batch);
-    this.due.push(batch);
+    this.due.push(batch.key, batch);
   }
 
   /** When the earliest batch is due (undefined: none waiting). */

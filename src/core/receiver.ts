@@ -4,7 +4,8 @@
 // it sends nothing. The loss service's randomness is injected (a seeded PRNG from the driver), never
 // Math.random.
 
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { crypto } from './builtins.js';
 import { checksumMatches, decode, encodeAck, encodeFin, peekSeq } from './codec.js';
 import { ACK_STATUS, type AckStatus, type WireMode } from './extension.js';
 import type { ReceiverWire, WireIgnore } from './receiver-wire.js';
@@ -143,7 +144,7 @@ export class ReceiverMachine {
 
   constructor(private readonly cfg: ReceiverConfig) {
     this.expected = (cfg.initialSeq ?? 0) >>> 0;
-    this.hash = cfg.hashCopy !== false || cfg.wire !== undefined ? createHash('sha256') : undefined;
+    this.hash = cfg.hashCopy !== false || cfg.wire !== undefined ? crypto().createHash('sha256') : undefined;
     this.reorder = (cfg.reorderSegments ?? 0) > 0 ? new ReorderBuffer(cfg.reorderSegments!) : undefined;
   }
 

@@ -13,10 +13,12 @@ export interface RtoConfig {
   granularityMs: number;
 }
 
-// minMs 2: measured on loopback (BENCHMARKS.md, "RTO floor"): against 5 ms it cuts a P=0.05 transfer by
-// 17-49 % for 0.1-0.4 % spurious retransmissions; 1 ms gains little more with no margin over Node's 1 ms
-// timer resolution and RTT p99.9 of 2.5-8.6 ms under load (the RTO estimator covers those).
-export const RTO_DEFAULTS: RtoConfig = { minMs: 2, maxMs: 2000, initialMs: 200, granularityMs: 1 };
+// minMs 1: measured on loopback (BENCHMARKS.md, "RTO floor" and "Loopback targets"). 2 ms (against 5 ms) cut a
+// P=0.05 transfer by 17-49 %; 1 ms gained little more while Node's whole-millisecond timers drove the RTO. Since
+// the sender's timer is sub-millisecond (precise-timer.ts), 1 ms cuts the classic P=0.05 run by a further ~20 %
+// for ~0.3 % more spurious retransmissions, even under heavy load (the estimator's SRTT + 4 RTTVAR covers the
+// RTT tail). The simulator's links (milliseconds each way) keep the RTO far above either floor.
+export const RTO_DEFAULTS: RtoConfig = { minMs: 1, maxMs: 2000, initialMs: 200, granularityMs: 1 };
 
 export class RtoEstimator {
   private srtt: number | undefined;

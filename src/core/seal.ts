@@ -3,7 +3,8 @@
 // nonces. Everything cryptographic is node:crypto; this module only lays out bytes. It draws no randomness
 // (Ns and Cr come from the caller, so the simulator stays deterministic) and opening never throws.
 
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { crypto } from './builtins.js';
 import { allocSegment, HEADER_BYTES, writeHeader } from './codec.js';
 import { RANGE_BYTES, readRanges, SACK_MAX_RANGES, writeRanges, type SeqRange } from './sack.js';
 import {
@@ -37,7 +38,7 @@ export type SealedSegment = { kind: 'data'; seq: number; payload: Uint8Array } |
 
 function hkdf(psk: Uint8Array, salt: Uint8Array, info: string): KeyObject {
   if (psk.length !== KEY_BYTES) throw new RangeError(`the pre-shared key must be ${KEY_BYTES} bytes`);
-  return createSecretKey(Buffer.from(hkdfSync('sha256', psk, salt, info, KEY_BYTES)));
+  return crypto().createSecretKey(Buffer.from(crypto().hkdfSync('sha256', psk, salt, info, KEY_BYTES)));
 }
 
 /** Kh: the handshake MAC key (the same for every transfer with this pre-shared key). */
@@ -89,7 +90,7 @@ export type OpenError = 'short' | 'wrong-type' | 'malformed' | 'unauthenticated'
 const HANDSHAKE_TYPE = { hello: TYPE_KHELLO, challenge: TYPE_KCHALLENGE, response: TYPE_KRESPONSE } as const;
 
 function mac(kh: KeyObject, bytes: Uint8Array): Buffer {
-  return createHmac('sha256', kh).update(bytes).digest().subarray(0, MAC_BYTES);
+  return crypto().createHmac('sha256', kh).update(bytes).digest().subarray(0, MAC_BYTES);
 }
 
 export function encodeHandshake(kh: KeyObject, msg: Handshake): Uint8Array {
@@ -110,7 +111,7 @@ export function openHandshake(kh: KeyObject, bytes: Uint8Array): { ok: true; msg
   if (kind === undefined) return { ok: false, error: 'wrong-type' };
   if (bytes.length !== (kind === 'hello' ? HELLO_BYTES : CHALLENGE_BYTES) || h.seq !== 0 || h.field !== 0) return { ok: false, error: 'malformed' };
   const body = bytes.length - MAC_BYTES;
-  if (!timingSafeEqual(mac(kh, bytes.subarray(0, body)), bytes.subarray(body))) return { ok: false, error: 'unauthenticated' };
+  if (!crypto().timingSafeEqual(mac(kh, bytes.subarray(0, body)), bytes.subarray(body))) return { ok: false, error: 'unauthenticated' };
   // Copies: the caller may keep Ns/Cr beyond the life of the datagram's buffer.
   const ns = bytes.slice(HEADER_BYTES, HEADER_BYTES + NONCE_SEED_BYTES);
   if (kind === 'hello') return { ok: true, msg: { kind, ns } };
@@ -127,7 +128,7 @@ export function openHandshake(kh: KeyObject, bytes: Uint8Array): { ok: true; msg
  * being the other one node:crypto cannot avoid.
  */
 function seal(key: KeyObject, iv: Uint8Array, out: Uint8Array, aadBytes: number, plain: Uint8Array): Uint8Array {
-  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  const cipher = crypto().createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(out.subarray(0, aadBytes));
   if (plain.length > 0) out.set(cipher.update(plain), aadBytes); // an ACK has none: skip the call
   cipher.final(); // GCM emits no further ciphertext
@@ -140,7 +141,7 @@ const EMPTY = new Uint8Array(0);
 /** The plaintext, or undefined when the tag does not verify (forged, corrupted, or another key's). */
 function open(key: KeyObject, iv: Uint8Array, aadBytes: number, bytes: Uint8Array): Uint8Array | undefined {
   const tagAt = bytes.length - TAG_BYTES;
-  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  const decipher = crypto().createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   decipher.setAAD(bytes.subarray(0, aadBytes));
   decipher.setAuthTag(bytes.subarray(tagAt));
   const plain = tagAt > aadBytes ? decipher.update(bytes.subarray(aadBytes, tagAt)) : undefined;

@@ -4,7 +4,7 @@
 
 import { ACK_STATUS, TYPE_KACK, TYPE_KCHALLENGE, TYPE_KSACK, type AckStatus, type WireMode } from './extension.js';
 import type { SeqRange } from './sack.js';
-import { timingSafeEqual } from 'node:crypto';
+import { crypto } from './builtins.js';
 import { ackKey, dataKey, encodeHandshake, handshakeKey, NONCE_SEED_BYTES, openAck, openHandshake, openSack, sealAck, sealData, sealEnd } from './seal.js';
 import { otherModeOf } from './receiver-wire.js';
 import { decodeVerified, encodeVerifiedData, encodeVerifiedEnd } from './verify.js';
@@ -149,7 +149,7 @@ class KeyFlow implements FlowWire {
     if (this.ka === undefined) return ignored('unauthenticated');
     // The predicted ACK, byte for byte (compared in constant time: it holds a valid tag), needs no decryption.
     const e = this.expected;
-    if (e !== undefined && this.state === 'open' && bytes.length === e.bytes.length && timingSafeEqual(bytes, e.bytes)) {
+    if (e !== undefined && this.state === 'open' && bytes.length === e.bytes.length && crypto().timingSafeEqual(bytes, e.bytes)) {
       this.expected = undefined;
       this.counter = Math.max(this.counter, e.counter);
       return { kind: 'ack', seq: e.seq, status: ACK_STATUS.ack };

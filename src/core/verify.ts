@@ -3,7 +3,7 @@
 // against accidents only: anyone can compute both (--key is the protection against an attacker).
 // Decoding never throws: bytes from the network are untrusted.
 
-import { crc32 } from 'node:zlib';
+import { zlib } from './builtins.js';
 import { HEADER_BYTES, writeHeader } from './codec.js';
 import { ACK_STATUS, DIGEST_BYTES, readHeader, readU32, TYPE_VACK, TYPE_VDATA, TYPE_VEND, TYPE_VSACK, TRAILER_BYTES, writeU32, type AckStatus } from './extension.js';
 import { RANGE_BYTES, readRanges, SACK_MAX_RANGES, writeRanges, type SeqRange } from './sack.js';
@@ -27,7 +27,7 @@ function withCrc(seq: number, field: number, type: number, body: Uint8Array): Ui
   const out = new Uint8Array(HEADER_BYTES + body.length + CRC_BYTES);
   writeHeader(out, seq, field, type);
   out.set(body, HEADER_BYTES);
-  writeU32(out, out.length - CRC_BYTES, crc32(out.subarray(0, out.length - CRC_BYTES)));
+  writeU32(out, out.length - CRC_BYTES, zlib().crc32(out.subarray(0, out.length - CRC_BYTES)));
   return out;
 }
 
@@ -60,7 +60,7 @@ export function decodeVerified(bytes: Uint8Array): VerifiedDecoded {
   if (h === undefined || bytes.length < HEADER_BYTES + CRC_BYTES) return { ok: false, error: 'short' };
   if (h.type !== TYPE_VDATA && h.type !== TYPE_VEND && h.type !== TYPE_VACK && h.type !== TYPE_VSACK) return { ok: false, error: 'not-verify' };
   const end = bytes.length - CRC_BYTES;
-  if (crc32(bytes.subarray(0, end)) !== readU32(bytes, end)) return { ok: false, error: 'bad-crc' };
+  if (zlib().crc32(bytes.subarray(0, end)) !== readU32(bytes, end)) return { ok: false, error: 'bad-crc' };
   const body = bytes.subarray(HEADER_BYTES, end);
   switch (h.type) {
     case TYPE_VDATA:

@@ -2,11 +2,13 @@
 // one SharedArrayBuffer copy of the file and publishing counters into one SharedState. The main thread only
 // starts the groups, keeps the file buffer filled behind the slowest live receiver, reads counters for
 // progress, relays Ctrl-C as an abort flag, and collects one result per receiver at the end.
+// One group runs on the main thread instead: a worker thread buys nothing for a single group and costs ~50 ms of
+// start-up and ~15 ms of teardown (BENCHMARKS.md "Loopback targets"), the whole transfer of a small file.
 
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Mode, SenderOptions } from '../core/options.js';
 import type { FlowResult, SendTask, TaskEvent, TaskResult } from '../../workers/send-task.js';
 import type { MulticastSend } from './udp-multicast.js';
@@ -48,16 +50,23 @@ const BUFFER_POLL_MS = 2;
 const WORKER = new URL('../../workers/send-task.js', import.meta.url);
 
 /**
- * Measured on loopback (BENCHMARKS.md, "threads"): independent receivers gain from a thread per core; in
- * lockstep a cross-thread barrier costs more than a second thread gains, so one group holds everybody.
+ * Up to this many independent receivers one group on the main thread beats a thread per core (measured with 3,
+ * BENCHMARKS.md "Loopback targets"): it saves the worker start-up, and a second loop gains little for so few.
+ */
+const ONE_THREAD_RECEIVERS = 3;
+
+/**
+ * Measured on loopback (BENCHMARKS.md, "threads"): beyond a few receivers independent ones gain from a thread
+ * per core; in lockstep a cross-thread barrier costs more than a second thread gains, so one group holds everybody.
  */
 export function defaultThreads(receivers: number, mode: Mode): number {
-  if (mode === 'lockstep') return 1;
-  return Math.max(1, Math.min(receivers, os.availableParallelism()));
+  if (mode === 'lockstep' || receivers <= ONE_THREAD_RECEIVERS) return 1;
+  return Math.min(receivers, os.availableParallelism());
 }
 
-/** The pool the groups run on: one long-lived asynchronous task per thread. */
-export function createLoopPool(worker: URL, groups: number): Piscina {
+/** The pool the groups run on: one long-lived asynchronous task per thread (piscina loaded only when threads are used). */
+export async function createLoopPool(worker: URL, groups: number): Promise<Piscina> {
+  const { Piscina } = await import('piscina');
   return new Piscina({ filename: worker.href, minThreads: groups, maxThreads: groups, concurrentTasksPerWorker: 1, atomics: 'disabled', idleTimeout: 1000 });
 }
 
@@ -124,17 +133,34 @@ async function runForwarding(pool: Piscina, task: SendTask, onEvent: NonNullable
   return results;
 }
 
+/** Run one group's task on this thread: its events go straight to `onEvent` (in order, 'end' last, as through a port). */
+async function runHere(task: SendTask, onEvent: EngineOptions['onEvent']): Promise<TaskResult> {
+  const { runSendTask } = await import('../../workers/send-task.js');
+  return runSendTask(task, {}, onEvent === undefined ? undefined : (ev) => ev.type === 'end' || onEvent(ev));
+}
+
+/** Run every group on its own worker thread; `ended` is called once every group has ended, before the pool is torn down. */
+async function runOnPool(tasks: SendTask[], onEvent: EngineOptions['onEvent'], ended: () => void): Promise<TaskResult[]> {
+  const pool = await createLoopPool(WORKER, tasks.length);
+  try {
+    const perGroup = await Promise.all(tasks.map((task) => (onEvent === undefined ? (pool.run(task) as Promise<TaskResult>) : runForwarding(pool, task, onEvent))));
+    ended();
+    return perGroup;
+  } finally {
+    await pool.destroy();
+  }
+}
+
 export function startEngine(o: EngineOptions): EngineRun {
   const { state, tasks } = planTasks(o);
-  const pool = createLoopPool(WORKER, tasks.length);
   let readError: string | undefined;
   const stopBuffer = driveBuffer(o.advanceBuffer, state, (message) => (readError = message));
   const started = performance.now();
-  const runs = tasks.map((task) => (o.onEvent === undefined ? (pool.run(task) as Promise<TaskResult>) : runForwarding(pool, task, o.onEvent)));
-  const done = Promise.all(runs).then(async (perGroup) => {
-    const elapsedMs = performance.now() - started;
+  let elapsedMs = 0;
+  const ended = (): number => (elapsedMs = performance.now() - started);
+  const groups = tasks.length === 1 ? runHere(tasks[0]!, o.onEvent).then((r) => (ended(), [r])) : runOnPool(tasks, o.onEvent, ended);
+  const done = groups.then((perGroup) => {
     stopBuffer();
-    await pool.destroy();
     const results = perGroup.flatMap((g) => g.flows).sort((a, b) => a.index - b.index);
     const sum = (k: 'datagramsSent' | 'strangers'): number => perGroup.reduce((s, g) => s + g[k], 0);
     const firstStranger = perGroup.find((g) => g.firstStranger !== undefined)?.firstStranger;
