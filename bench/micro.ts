@@ -17,6 +17,8 @@ import { checksum, checksumMatches, decode, encodeAck, encodeData, payloadBytes 
 import { ReceiverMachine } from '../src/core/receiver.js';
 import { standaloneFlow, type SenderFlow } from '../src/core/flow.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
+import { TRAILER_BYTES } from '../src/core/extension.js';
+import { ackKey, dataKey, openAck, openSealed, sealAck, sealData } from '../src/core/seal.js';
 
 interface Result {
   name: string;
@@ -104,6 +106,22 @@ async function main(): Promise<void> {
         sink ^= m.pollTimeout() ?? 0;
       }),
     );
+  }
+
+  // --key: the four AES-256-GCM operations of a segment (seal and open the KDATA, seal and open a KACK).
+  {
+    const psk = new Uint8Array(32).fill(0x3c);
+    const ns = new Uint8Array(16).fill(1);
+    const kd = dataKey(psk, ns);
+    const ka = ackKey(psk, ns, new Uint8Array(16).fill(2));
+    const keyPayload = file.subarray(0, payloadBytes(mss, TRAILER_BYTES.key));
+    const sealed = sealData(kd, 7, keyPayload);
+    const kack = sealAck(ka, 7, 0, 7);
+    const KN = 20_000;
+    results.push(await bench(`--key sealData (${keyPayload.length} bytes)`, rounds, KN, (i) => (sink ^= sealData(kd, i, keyPayload).length)));
+    results.push(await bench(`--key openSealed (${keyPayload.length} bytes)`, rounds, KN, () => (sink ^= openSealed(kd, sealed).ok ? 1 : 0)));
+    results.push(await bench('--key sealAck', rounds, KN, (i) => (sink ^= sealAck(ka, i, 0, i).length)));
+    results.push(await bench('--key openAck', rounds, KN, () => (sink ^= openAck(ka, kack).ok ? 1 : 0)));
   }
 
   // Receiver driver pieces: the peer key string and the file write.
