@@ -222,7 +222,7 @@ export class ReceiverMachine {
     if (this.status === 'waiting') return this.ignore('not-started');
     this.lastValidAt = now;
     if (this.reorder !== undefined && seg.kind === 'data') {
-      const offered = this.reorder.offer(this.expected, { seq: seg.seq, payload: seg.payload.slice(), eof: seg.payload.length === 0 || seg.last });
+      const offered = this.reorder.offer(this.expected, seg.seq, seg.payload, seg.payload.length === 0 || seg.last);
       if (offered === 'held') return { kind: 'held', seq, reply: this.cumulativeReply() };
       if (offered === 'already-held') return this.duplicate(seq, this.cumulativeReply());
     }
