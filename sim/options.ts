@@ -145,7 +145,7 @@ function validate(o: ScenarioOptions): void {
   check(typeof o.sack === 'boolean', 'sack');
   check(typeof o.multicast === 'boolean', 'multicast');
   check(o.repairGroupFraction >= 0 && o.repairGroupFraction <= 1, 'repairGroupFraction in [0, 1]');
-  check(!o.multicast || (o.cc === 'none' && o.wireMode === 'classic'), 'multicast with cc none and the classic wire');
+  check(!o.multicast || o.cc === 'none', 'multicast with cc none');
   check((CC_MODES as readonly string[]).includes(o.cc), 'cc');
   check(o.rateBitsPerSec === null || (Number.isFinite(o.rateBitsPerSec) && o.rateBitsPerSec > 0), 'rateBitsPerSec > 0');
   check(Number.isInteger(o.reorderSegments) && o.reorderSegments >= 0, 'reorderSegments >= 0');

@@ -150,7 +150,7 @@ export function corruptAnyArbitrary(wireMode: Exclude<WireMode, 'classic'>): fc.
  * receivers fail while honest ones (each attempt succeeds with probability >= 0.4 * 0.7^4) fail with negligible
  * probability (< 1e-10 per case).
  */
-export function crashArbitrary(mode: Mode): fc.Arbitrary<ScenarioInput> {
+export function crashArbitrary(mode: Mode, wireMode: WireMode = 'classic'): fc.Arbitrary<ScenarioInput> {
   return fc
     .record({
       ...commonFields,
@@ -158,7 +158,7 @@ export function crashArbitrary(mode: Mode): fc.Arbitrary<ScenarioInput> {
       crashes: fc.array(fc.record({ receiver: fc.nat({ max: MAX_RECEIVERS - 1 }), atMs: uniform(0, 5_000) }), { minLength: 1, maxLength: 4 }),
     })
     .map(({ rto, crashes, ...c }) => {
-      const input = toInput({ ...c, rto: { fixedMs: rto, initialMs: 200, minMs: 5, maxMs: 2000, granularityMs: 1 } }, mode);
+      const input = toInput({ ...c, rto: { fixedMs: rto, initialMs: 200, minMs: 5, maxMs: 2000, granularityMs: 1 } }, mode, wireMode);
       input.crashes = crashes.filter((x) => x.receiver < c.receivers);
       if (input.crashes.length === 0) input.crashes = [{ receiver: crashes[0]!.receiver % c.receivers, atMs: crashes[0]!.atMs }];
       input.giveUpMs = 300 * (rto + maxRttMs(resolveOptions(input)));
@@ -224,6 +224,17 @@ export const windowCrashProperty = (mode: Mode): fc.IProperty<[ScenarioInput]> =
   fc.property(fc.tuple(crashArbitrary(mode), fc.record(windowFields)).map(([input, w]) => withWindow(input, w)), checkScenario);
 
 /**
+ * The window on the --verify/--key wire with corruption free to flip any bit (header included), independent or
+ * lockstep, receivers that buffer or discard: every receiver identical, none commits a wrong file, at most N
+ * unacknowledged, the lockstep-window barrier.
+ */
+export const windowWireProperty = (wireMode: Exclude<WireMode, 'classic'>): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.tuple(corruptAnyArbitrary(wireMode), fc.record(windowFields)).map(([input, w]) => withWindow(input, w)), checkScenario);
+/** The window on the --key wire, receivers vanish in lockstep: they are given up on, the survivors finish identical. */
+export const windowCrashKeyProperty = (): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.tuple(crashArbitrary('lockstep', 'key'), fc.record(windowFields)).map(([input, w]) => withWindow(input, w)), checkScenario);
+
+/**
  * The multicast data path on top of any scenario (lockstep, SACK on both sides): a window up to 64, any repair
  * fraction, receivers that buffer (a multicast receiver is this project's, its reorder buffer on). The observer
  * then also checks that the group never runs more than N ahead of the slowest live receiver and that a unicast
@@ -243,6 +254,12 @@ function withMulticast<T extends ScenarioInput>(input: T, m: MulticastFields): T
 
 export const multicastScenarioProperty = (): fc.IProperty<[ScenarioInput]> =>
   fc.property(fc.tuple(scenarioArbitrary('lockstep'), fc.record(multicastFields)).map(([input, m]) => withMulticast(input, m)), checkScenario);
+/**
+ * Multicast on the --verify/--key wire with corruption free to flip any bit: each receiver's handshake by unicast
+ * (its own challenge), the group's data sealed once for all, every receiver identical, none commits a wrong file.
+ */
+export const multicastWireProperty = (wireMode: Exclude<WireMode, 'classic'>): fc.IProperty<[ScenarioInput]> =>
+  fc.property(fc.tuple(corruptAnyArbitrary(wireMode), fc.record(multicastFields)).map(([input, m]) => withMulticast(input, m)), checkScenario);
 /** Receivers vanish mid-transfer under multicast: they are given up on, the others finish with identical files. */
 export const multicastCrashProperty = (): fc.IProperty<[ScenarioInput]> =>
   fc.property(fc.tuple(crashArbitrary('lockstep'), fc.record(multicastFields)).map(([input, m]) => withMulticast(input, m)), checkScenario);

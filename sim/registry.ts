@@ -7,9 +7,12 @@ import {
   determinismProperty,
   multicastCrashProperty,
   multicastScenarioProperty,
+  multicastWireProperty,
   scenarioProperty,
+  windowCrashKeyProperty,
   windowCrashProperty,
   windowScenarioProperty,
+  windowWireProperty,
 } from './properties.js';
 import { receiverFuzzProperty, senderFuzzProperty } from './machine-fuzz.js';
 import type { ScenarioInput } from './options.js';
@@ -91,8 +94,13 @@ export const PROPERTIES: readonly PropertyEntry[] = [
   entry('window-crash-lockstep', 'sliding window, receivers vanish in lockstep: the window barrier releases, survivors complete', 40, 300, () => windowCrashProperty('lockstep'), same),
   entry('multicast', 'multicast data path (N <= 64, any repair fraction): identical files, the group within N of the slowest live receiver, unicast repairs only to receivers missing the segment', 60, 500, multicastScenarioProperty, same),
   entry('multicast-crash', 'receivers vanish under multicast: they are given up on, the others finish with identical files', 40, 300, multicastCrashProperty, same),
+  entry('multicast-key', 'multicast on the --key wire, corruption of any bit: handshakes by unicast, data sealed once for the group, identical files, never a wrong file committed', 20, 25, () => multicastWireProperty('key'), same),
+  entry('multicast-verify', 'multicast on the --verify wire, corruption of any bit: identical files, never a wrong file committed', 40, 120, () => multicastWireProperty('verify'), same),
   entry('corrupt-any-verify', '--verify, corruption of any bit (header included): identical files, termination, never a wrong file committed', 100, 300, () => corruptAnyProperty('verify'), same),
   entry('corrupt-any-key', '--key, corruption of any bit (header included): identical files, termination, never a wrong file committed', 30, 100, () => corruptAnyProperty('key'), same),
+  entry('window-verify', 'sliding window on the --verify wire (VSACK or not), corruption of any bit: identical files, never a wrong file committed, at most N unacknowledged', 60, 200, () => windowWireProperty('verify'), same),
+  entry('window-key', 'sliding window on the --key wire (KSACK or not), corruption of any bit: identical files, never a wrong file committed, at most N unacknowledged', 30, 60, () => windowWireProperty('key'), same),
+  entry('window-crash-key', 'sliding window on the --key wire, receivers vanish in lockstep: the barrier releases, survivors complete identical', 20, 40, windowCrashKeyProperty, same),
   entry('determinism', 'the same seed and options twice: the same trace hash and outcome (the simulator is deterministic)', 30, 60, determinismProperty, same),
   entry('receiver-datagrams', 'raw datagrams and timer wake-ups into one ReceiverMachine, checked against a model', 5000, 5000, receiverFuzzProperty),
   entry('sender-datagrams', 'raw datagrams, barrier moves and timer wake-ups into one SenderFlow, checked against a model', 5000, 5000, senderFuzzProperty),

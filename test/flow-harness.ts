@@ -3,7 +3,8 @@
 // to compare two flow implementations on identical inputs and to watch a flow's invariants at every send.
 
 import { decode, encodeAck, encodeFin } from '../src/core/codec.js';
-import { ReceiverMachine, step } from '../src/core/receiver.js';
+import { ReceiverMachine, type ReceiverConfig } from '../src/core/receiver.js';
+import type { ReceiverWire } from '../src/core/receiver-wire.js';
 import { ReorderBuffer } from '../src/core/reorder.js';
 import { encodeSack, SACK_MAX_RANGES } from '../src/core/sack.js';
 import type { SenderEvent, SenderStatus } from '../src/core/flow.js';
@@ -16,6 +17,8 @@ export interface FlowLike {
   handleTimeout(now: number): void;
   pollTimeout(): number | undefined;
   pollEvent(): SenderEvent | undefined;
+  /** Work between datagrams (with --key: seal the ACK expected next); run after every service. */
+  prepare?(): void;
 }
 
 export interface Receiver {
@@ -46,7 +49,20 @@ export interface Trace {
 
 /** The classic receiver: the project's ReceiverMachine, which discards (and re-ACKs) out-of-order segments. */
 export function classicReceiver(initialSeq = 0): Receiver {
-  const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e12, lingerMs: 1e12, initialSeq });
+  return machineReceiver({ initialSeq });
+}
+
+/**
+ * The project's receiver on the --verify/--key wire `wire`, holding up to `reorderSegments` out-of-order segments
+ * (0: it discards them); with `sack`, it answers with the wire's SACK form while holding any.
+ */
+export function wireReceiver(wire: ReceiverWire, reorderSegments: number, initialSeq = 0, sack = false): Receiver {
+  return machineReceiver({ initialSeq, reorderSegments, wire, sack });
+}
+
+/** A ReceiverMachine with no loss service and endless timers; every delivery of a datagram is written (a held run is several). */
+function machineReceiver(cfg: Pick<ReceiverConfig, 'initialSeq' | 'reorderSegments' | 'wire' | 'sack'>): Receiver {
+  const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e12, lingerMs: 1e12, ...cfg });
   const written: Uint8Array[] = [];
   return {
     written,
@@ -54,9 +70,11 @@ export function classicReceiver(initialSeq = 0): Receiver {
       return m.status === 'lingering';
     },
     handle(now, bytes) {
-      const v = step(m, now, bytes, 'sender');
-      if (v.kind === 'delivered' && v.payload.length > 0) written.push(v.payload.slice());
-      return v.reply ? [v.reply] : [];
+      m.handleDatagram(now, bytes, 'sender');
+      for (let e = m.pollEvent(); e !== undefined; e = m.pollEvent()) if (e.kind === 'delivered' && e.payload.length > 0) written.push(e.payload.slice());
+      const reply = m.pollTransmit();
+      m.prepare();
+      return reply ? [reply.bytes] : [];
     },
   };
 }
@@ -144,6 +162,7 @@ export function runFlow(flow: FlowLike, rx: Receiver, net: NetOptions, limitMs =
       push(true, b);
     }
     for (let e = flow.pollEvent(); e !== undefined; e = flow.pollEvent()) trace.events.push(`${now.toFixed(3)} ${JSON.stringify(e)}`);
+    flow.prepare?.();
   };
   service();
   while (flow.status === 'sending') {

@@ -8,6 +8,9 @@ import { decode, encodeAck } from '../src/core/codec.js';
 import { GROUP_PEER, GroupSender, type GroupConfig, type GroupEvent, type Transmit } from '../src/core/group.js';
 import { MULTICAST_DEFAULT_WINDOW, REPAIR_HOLD_SRTT_FRACTION } from '../src/core/multicast.js';
 import { encodeSack } from '../src/core/sack.js';
+import { TYPE_KDATA, TYPE_KHELLO, TYPE_KRESPONSE } from '../src/core/extension.js';
+import { ReceiverMachine, step } from '../src/core/receiver.js';
+import { KeyReceiverWire } from '../src/core/receiver-wire.js';
 import { WindowFlow } from '../src/core/window.js';
 import { fileBytes } from '../harness/files.js';
 
@@ -234,9 +237,40 @@ describe('group, multicast', () => {
     expect(g.multicastStats!.groupSent).toBe(21);
   });
 
-  it('rejects --cc and the --verify/--key wire, and a fraction outside [0, 1]', () => {
+  it('rejects --cc and a fraction outside [0, 1]', () => {
     expect(() => group({ window: { window: 8, sack: false, cc: 'aimd' } })).toThrow(RangeError);
     expect(() => group({ multicast: { repairGroupFraction: 1.5 } })).toThrow(RangeError);
-    expect(() => group({ wire: { mode: 'verify', digest: new Uint8Array(32) } })).toThrow(RangeError);
+  });
+
+  it('with --key, each receiver\'s handshake goes by unicast, and segment 0 goes to the group only once every live session is open (every flow books it)', () => {
+    const psk = new Uint8Array(32).fill(1);
+    const g = group({ mss: 64, wire: { mode: 'key', digest: new Uint8Array(32), key: { psk, ns: new Uint8Array(16).fill(2) } } });
+    const type = (t: Transmit): number => (t.bytes[6]! << 8) | t.bytes[7]!;
+    const rxs = [0, 1, 2].map((r) => new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, wire: new KeyReceiverWire(psk, new Uint8Array(16).fill(3 + r)) }));
+    let out = drain(g, 0);
+    expect(out.map((t) => t.receiver).sort()).toEqual([0, 1, 2]);
+    for (const t of out) expect(type(t)).toBe(TYPE_KHELLO);
+    // Receivers 0 and 1 answer every handshake step; receiver 2 stays silent: only handshake steps go out.
+    let now = 1;
+    for (; now < 50; now++) {
+      for (const t of out) if (t.receiver !== 2) g.handleDatagram(now, t.receiver, step(rxs[t.receiver]!, now, t.bytes, 'sender').reply!);
+      out = drain(g, now);
+      for (const t of out) expect([TYPE_KHELLO, TYPE_KRESPONSE]).toContain(type(t));
+      expect(out.some((t) => t.receiver === GROUP_PEER)).toBe(false);
+    }
+    expect(rxs[0]!.status).toBe('receiving');
+    expect(rxs[1]!.status).toBe('receiving');
+    // Receiver 2 answers its HELLO (retransmitted on its timer) and its RESPONSE: now segment 0 goes to the group.
+    let zero: Transmit | undefined;
+    for (; now < 5000 && zero === undefined; now += 10) {
+      g.handleTimeout(now);
+      for (const t of drain(g, now)) {
+        if (t.receiver === GROUP_PEER) zero = t;
+        else if (t.receiver === 2) g.handleDatagram(now, 2, step(rxs[2]!, now, t.bytes, 'sender').reply!);
+      }
+      zero ??= drain(g, now).find((t) => t.receiver === GROUP_PEER);
+    }
+    expect(zero && type(zero)).toBe(TYPE_KDATA);
+    for (const r of [0, 1, 2]) expect((g.flows[r] as WindowFlow).unacked).toBe(1);
   });
 });

@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { decode, encodeData } from '../src/core/codec.js';
 import { ReceiverMachine, type ReceiverEvent } from '../src/core/receiver.js';
 import { decodeSack } from '../src/core/sack.js';
+import { ACK_STATUS } from '../src/core/extension.js';
+import { KeyReceiverWire, VerifyReceiverWire } from '../src/core/receiver-wire.js';
+import { ackKey, dataKey, encodeHandshake, handshakeKey, openAck, openSack, sealData } from '../src/core/seal.js';
+import { decodeVerified, encodeVerifiedData } from '../src/core/verify.js';
 
 function machine(reorderSegments: number, sack = false, initialSeq = 0): ReceiverMachine {
   return new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, reorderSegments, sack, initialSeq });
@@ -92,5 +96,86 @@ describe('receiver reorder buffer', () => {
         }
       }),
     );
+  });
+});
+
+describe('receiver reorder buffer on the --verify and --key wires', () => {
+  const PSK = new Uint8Array(32).fill(7);
+  const NS = new Uint8Array(16).fill(1);
+  const CR = new Uint8Array(16).fill(2);
+  const kd = dataKey(PSK, NS);
+  const ka = ackKey(PSK, NS, CR);
+  const payload = (b: number): Uint8Array => new Uint8Array(4).fill(b);
+
+  it('--verify: nothing held before segment 0; after it a hole filled releases the run, and the one VACK covers it', () => {
+    const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, reorderSegments: 16, wire: new VerifyReceiverWire() });
+    expect(feed(m, encodeVerifiedData(2, payload(2))).events.map((e) => e.kind)).toEqual(['ignored']);
+    feed(m, encodeVerifiedData(0, payload(0)));
+    expect(feed(m, encodeVerifiedData(2, payload(2))).events.map((e) => e.kind)).toEqual(['held']);
+    const r = feed(m, encodeVerifiedData(1, payload(1)));
+    expect(r.events.map((e) => (e.kind === 'delivered' ? e.seq : e.kind))).toEqual([1, 2]);
+    expect(decodeVerified(r.reply!)).toEqual({ ok: true, segment: { kind: 'ack', seq: 2, status: ACK_STATUS.ack } });
+  });
+
+  it('--key: nothing held before the handshake opened the session; after it held segments are written in order, each ACK under a fresh counter', () => {
+    const rx = new KeyReceiverWire(PSK, CR);
+    const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, reorderSegments: 16, wire: rx });
+    expect(feed(m, sealData(kd, 1, payload(1))).events.map((e) => (e.kind === 'ignored' ? e.reason : e.kind))).toEqual(['unauthenticated']);
+    const kh = handshakeKey(PSK);
+    expect(feed(m, encodeHandshake(kh, { kind: 'response', ns: NS, cr: CR })).events.map((e) => e.kind)).toEqual(['handshake']);
+    const counters: number[] = [];
+    const ackOf = (reply: Uint8Array | undefined) => {
+      const o = openAck(ka, reply!);
+      if (!o.ok) throw new Error(o.error);
+      counters.push(o.ack.counter);
+      return o.ack.seq;
+    };
+    expect(ackOf(feed(m, sealData(kd, 2, payload(2))).reply)).toBe(0xffffffff); // held: re-ACK of "nothing yet"
+    expect(ackOf(feed(m, sealData(kd, 1, payload(1))).reply)).toBe(0xffffffff);
+    const r = feed(m, sealData(kd, 0, payload(0)));
+    expect(r.events.map((e) => (e.kind === 'delivered' ? e.seq : e.kind))).toEqual([0, 1, 2]);
+    expect(ackOf(r.reply)).toBe(2);
+    expect(new Set(counters).size).toBe(counters.length);
+  });
+});
+
+describe('--sack on the --verify and --key wires', () => {
+  const PSK = new Uint8Array(32).fill(7);
+  const NS = new Uint8Array(16).fill(1);
+  const CR = new Uint8Array(16).fill(2);
+  const payload = (b: number): Uint8Array => new Uint8Array(4).fill(b);
+
+  it('--verify: while holding, a re-ACK is a VSACK of what is held; once nothing is held, a plain VACK', () => {
+    const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, reorderSegments: 16, sack: true, wire: new VerifyReceiverWire() });
+    feed(m, encodeVerifiedData(0, payload(0)));
+    feed(m, encodeVerifiedData(2, payload(2)));
+    expect(decodeVerified(feed(m, encodeVerifiedData(5, payload(5))).reply!)).toEqual({ ok: true, segment: { kind: 'sack', seq: 0, ranges: [{ start: 2, end: 3 }, { start: 5, end: 6 }] } });
+    feed(m, encodeVerifiedData(1, payload(1)));
+    // An in-order arrival that releases nothing is answered as on the classic wire: a plain ACK.
+    const r = feed(m, encodeVerifiedData(3, payload(3)));
+    expect(decodeVerified(r.reply!)).toEqual({ ok: true, segment: { kind: 'ack', seq: 3, status: ACK_STATUS.ack } });
+    expect(decodeVerified(feed(m, encodeVerifiedData(3, payload(3))).reply!)).toEqual({ ok: true, segment: { kind: 'sack', seq: 3, ranges: [{ start: 5, end: 6 }] } });
+    expect(decodeVerified(feed(m, encodeVerifiedData(4, payload(4))).reply!)).toEqual({ ok: true, segment: { kind: 'ack', seq: 5, status: ACK_STATUS.ack } });
+  });
+
+  it('--key: KSACKs and KACKs take the one ACK counter: no nonce is used twice under the receiver\'s key', () => {
+    const kd = dataKey(PSK, NS);
+    const ka = ackKey(PSK, NS, CR);
+    const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, reorderSegments: 16, sack: true, wire: new KeyReceiverWire(PSK, CR) });
+    feed(m, encodeHandshake(handshakeKey(PSK), { kind: 'response', ns: NS, cr: CR }));
+    const counters: number[] = [];
+    const kinds: string[] = [];
+    for (const seq of [0, 2, 4, 4, 1, 3, 5, 7, 6]) {
+      m.prepare();
+      const reply = feed(m, sealData(kd, seq, payload(seq))).reply!;
+      const s = openSack(ka, reply);
+      const a = openAck(ka, reply);
+      if (s.ok) counters.push(s.sack.counter), kinds.push('sack');
+      else if (a.ok) counters.push(a.ack.counter), kinds.push('ack');
+      else throw new Error('reply opens as neither KACK nor KSACK');
+    }
+    expect(kinds).toContain('sack');
+    expect(kinds).toContain('ack');
+    expect(new Set(counters).size).toBe(counters.length);
   });
 });

@@ -190,6 +190,18 @@ describe('--key machines', () => {
     expect(flow.failReason).toBe('no-valid-answer');
   });
 
+  it('a --key flow whose receiver only ever answers "port unreachable" (nothing listens there) still gives up, at the give-up time, naming the mode', () => {
+    const flow = flowFor(file, keyWire('ns'));
+    flow.pollTransmit(0);
+    // The ICMP input itself, before and after the wait window (SenderOptions.waitMs): counted, never an end.
+    for (const now of [1, 10, 1e6]) flow.handleUnreachable(now);
+    expect(flow.stats.unreachable).toBe(3);
+    expect(flow.status).toBe('sending');
+    silence(flow);
+    expect(flow.status).toBe('failed');
+    expect(flow.failReason).toBe('no-valid-answer');
+  });
+
   it('a recorded transfer replayed at a new receiver writes nothing; the real sender then completes', () => {
     const old = receiver({ wire: keyRx('cr-old') });
     const recorded: Uint8Array[] = [];

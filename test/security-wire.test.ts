@@ -15,12 +15,15 @@ import {
   handshakeKey,
   openAck,
   openHandshake,
+  openSack,
   openSealed,
   sealAck,
   sealData,
   sealEnd,
+  sealSack,
 } from '../src/core/seal.js';
-import { decodeVerified, encodeVerifiedAck, encodeVerifiedData, encodeVerifiedEnd } from '../src/core/verify.js';
+import type { SeqRange } from '../src/core/sack.js';
+import { decodeVerified, encodeVerifiedAck, encodeVerifiedData, encodeVerifiedEnd, encodeVerifiedSack } from '../src/core/verify.js';
 import { flipBit, fromHex, hex } from './support.js';
 
 interface Vectors {
@@ -29,6 +32,7 @@ interface Vectors {
     data: { seq: number; payloadHex: string; hex: string }[];
     end: { seq: number; fileHex: string; digestHex: string; hex: string };
     ack: { seq: number; status: AckStatus; hex: string }[];
+    sack: { cum: number; ranges: [number, number][]; hex: string }[];
   };
   key: {
     keyHex: string;
@@ -43,8 +47,10 @@ interface Vectors {
     data: { seq: number; payloadHex: string; hex: string }[];
     end: { seq: number; digestHex: string; hex: string };
     ack: { seq: number; status: AckStatus; counter: number; hex: string }[];
+    sack: { cum: number; ranges: [number, number][]; counter: number; hex: string }[];
   };
 }
+const rangesOf = (v: { ranges: [number, number][] }): SeqRange[] => v.ranges.map(([start, end]) => ({ start, end }));
 const vectors = JSON.parse(readFileSync(new URL('./fixtures/security-vectors.json', import.meta.url), 'utf8')) as Vectors;
 const V = vectors.verify;
 const K = vectors.key;
@@ -67,12 +73,14 @@ describe('every extension segment is ignored by a classic peer', () => {
     ...V.data.map((v) => v.hex),
     V.end.hex,
     ...V.ack.map((v) => v.hex),
+    ...V.sack.map((v) => v.hex),
     K.hello,
     K.challenge,
     K.response,
     ...K.data.map((v) => v.hex),
     K.end.hex,
     ...K.ack.map((v) => v.hex),
+    ...K.sack.map((v) => v.hex),
   ];
   for (const h of samples) {
     it(`${h.slice(12, 16)} (${h.length / 2} bytes): classic decode() says unknown-type, so nothing is written`, () => {
@@ -87,6 +95,8 @@ describe('every extension segment is ignored by a classic peer', () => {
     expect(modeOf(fromHex(V.data[0]!.hex))).toBe('verify');
     expect(modeOf(fromHex(K.hello))).toBe('key');
     expect(modeOf(fromHex(K.ack[0]!.hex))).toBe('key');
+    expect(modeOf(fromHex(V.sack[0]!.hex))).toBe('verify');
+    expect(modeOf(fromHex(K.sack[0]!.hex))).toBe('key');
     expect(modeOf(new Uint8Array(7))).toBeUndefined();
     expect(modeOf(fromHex('0000000000001234'))).toBeUndefined();
   });
@@ -116,13 +126,19 @@ describe('--verify wire: vectors', () => {
       expect(decodeVerified(fromHex(v.hex))).toEqual({ ok: true, segment: { kind: 'ack', seq: v.seq, status: v.status } });
     });
   }
+  for (const v of V.sack) {
+    it(`VSACK cum ${v.cum}, ${v.ranges.length} range(s)`, () => {
+      expect(hex(encodeVerifiedSack(v.cum, rangesOf(v)))).toBe(v.hex);
+      expect(decodeVerified(fromHex(v.hex))).toEqual({ ok: true, segment: { kind: 'sack', seq: v.cum, ranges: rangesOf(v) } });
+    });
+  }
   it('the CRC is the standard CRC-32 (check value of "123456789" is 0xCBF43926)', () => {
     expect(V.crc32.find((c) => c.hex === '313233343536373839')?.crc32).toBe(0xcbf43926);
   });
 });
 
 describe('--verify wire: bad datagrams', () => {
-  const all = [...V.data.map((v) => v.hex), V.end.hex, ...V.ack.map((v) => v.hex)].map(fromHex);
+  const all = [...V.data.map((v) => v.hex), V.end.hex, ...V.ack.map((v) => v.hex), ...V.sack.map((v) => v.hex)].map(fromHex);
 
   it('every single-bit flip, header included, is caught (bad-crc, never a segment)', () => {
     for (const seg of all) for (const bad of flips(seg)) expect(decodeVerified(bad).ok).toBe(false);
@@ -213,6 +229,12 @@ describe('--key wire: vectors', () => {
       expect(openAck(ka, fromHex(v.hex))).toEqual({ ok: true, ack: { seq: v.seq, status: v.status, counter: v.counter } });
     });
   }
+  for (const v of K.sack) {
+    it(`KSACK cum ${v.cum}, ${v.ranges.length} range(s), counter ${v.counter}`, () => {
+      expect(hex(sealSack(ka, v.cum, rangesOf(v), v.counter))).toBe(v.hex);
+      expect(openSack(ka, fromHex(v.hex))).toEqual({ ok: true, sack: { cum: v.cum, ranges: rangesOf(v), counter: v.counter } });
+    });
+  }
   it('the payload is encrypted: no vector carries its plaintext', () => {
     for (const v of K.data.filter((d) => d.payloadHex.length >= 32)) expect(v.hex).not.toContain(v.payloadHex.slice(0, 32));
   });
@@ -225,6 +247,7 @@ describe('--key wire: bad datagrams are never accepted', () => {
     for (const v of K.data) for (const bad of flips(fromHex(v.hex))) expect(openSealed(kd, bad).ok).toBe(false);
     for (const bad of flips(fromHex(K.end.hex))) expect(openSealed(kd, bad).ok).toBe(false);
     for (const v of K.ack) for (const bad of flips(fromHex(v.hex))) expect(openAck(ka, bad).ok).toBe(false);
+    for (const v of K.sack) for (const bad of flips(fromHex(v.hex))) expect(openSack(ka, bad).ok).toBe(false);
     for (const h of [K.hello, K.challenge, K.response]) for (const bad of flips(fromHex(h))) expect(openHandshake(kh, bad).ok).toBe(false);
   });
 

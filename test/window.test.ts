@@ -7,7 +7,11 @@ import { EOF_MODES, type EofMode } from '../src/core/options.js';
 import type { RtoConfig } from '../src/core/rto.js';
 import { standaloneWindowFlow, windowLockstepLimit, type WindowFlow, type WindowOptions } from '../src/core/window.js';
 import type { FileSource } from '../src/core/segments.js';
-import { bufferingReceiver, classicReceiver, runFlow, writtenBytes, type NetOptions, type Receiver } from './flow-harness.js';
+import { bufferingReceiver, classicReceiver, runFlow, wireReceiver, writtenBytes, type NetOptions, type Receiver } from './flow-harness.js';
+import { createHash } from 'node:crypto';
+import { TYPE_KEND, TYPE_VEND } from '../src/core/extension.js';
+import type { WireOptions } from '../src/core/options.js';
+import { KeyReceiverWire, VerifyReceiverWire, type ReceiverWire } from '../src/core/receiver-wire.js';
 import { fileBytes } from '../harness/files.js';
 import { hex } from './support.js';
 
@@ -63,6 +67,70 @@ describe('window flow: N = 1 is the classic stop-and-wait', () => {
       { numRuns: 150 },
     );
   });
+});
+
+/** A --verify or --key wire for `file`: the sender's options and a fresh receiver side (its own challenge). */
+function wireFor(mode: 'verify' | 'key', file: Uint8Array, seed: number): { wire: WireOptions; receiver: () => ReceiverWire } {
+  const digest = createHash('sha256').update(file).digest();
+  if (mode === 'verify') return { wire: { mode, digest }, receiver: () => new VerifyReceiverWire() };
+  const bytes = (n: number, tag: string) => createHash('sha256').update(`${tag}-${seed}`).digest().subarray(0, n);
+  const psk = bytes(32, 'psk');
+  return { wire: { mode, digest, key: { psk, ns: bytes(16, 'ns') } }, receiver: () => new KeyReceiverWire(psk, bytes(16, 'cr')) };
+}
+
+describe('window flow on the --verify and --key wires', () => {
+  for (const mode of ['verify', 'key'] as const) {
+    it(`--${mode}, N = 1: the same datagrams, events and timeouts as SenderFlow (handshake included)`, () => {
+      fc.assert(
+        fc.property(fc.nat({ max: 6000 }), fc.integer({ min: 40, max: 600 }), seqArb, rtoArb, netArb, (size, mss, initialSeq, rto, net) => {
+          const file = fileBytes(size, size ^ mss);
+          const { wire, receiver } = wireFor(mode, file, size);
+          const cfg = { mss, file, eof: 'empty' as const, rto, giveUpMs: 1e9, initialSeq, wire };
+          const classic = standaloneFlow({ ...cfg, instrument: true });
+          const windowed = standaloneWindowFlow({ ...cfg, window: 1, sack: false, cc: 'none', instrument: true });
+          const a = runFlow(classic, wireReceiver(receiver(), 0, initialSeq), net);
+          const b = runFlow(windowed, wireReceiver(receiver(), 0, initialSeq), net);
+          expect(a.problems).toEqual([]);
+          expect(classic.status).toBe('done');
+          expect(b.sends).toEqual(a.sends);
+          expect(b.events).toEqual(a.events);
+          const { fastRetransmits, sacked, ...stats } = windowed.stats;
+          expect(stats).toEqual(classic.stats);
+          expect(fastRetransmits + sacked).toBe(0);
+          expect(windowed.rtoMs).toBe(classic.rtoMs);
+        }),
+        { numRuns: mode === 'key' ? 60 : 120 },
+      );
+    });
+
+    it(`--${mode}, N up to 64, receivers that buffer or discard, SACK or not: the committed file is identical, at most N unacknowledged, END after every data ACK`, () => {
+      let sackedSeen = 0;
+      fc.assert(
+        fc.property(fc.nat({ max: 20_000 }), fc.integer({ min: 40, max: 600 }), seqArb, fc.integer({ min: 1, max: 64 }), fc.boolean(), fc.constantFrom('discards', 'buffers', 'buffers + SACK'), rtoArb, netArb, (size, mss, initialSeq, window, aimd, rxKind, rto, net) => {
+          const file = fileBytes(size, size ^ mss);
+          const { wire, receiver } = wireFor(mode, file, size);
+          const sack = rxKind === 'buffers + SACK';
+          const f = standaloneWindowFlow({ mss, file, eof: 'empty', rto, giveUpMs: 1e9, initialSeq, window, sack, cc: aimd ? 'aimd' : 'none', wire });
+          const rx = wireReceiver(receiver(), rxKind === 'discards' ? 0 : window, initialSeq, sack);
+          const problems: string[] = [];
+          const trace = runFlow(f, rx, net, 1e7, (_now, bytes) => {
+            if (f.unacked > window) problems.push(`${f.unacked} unacknowledged > N = ${window}`);
+            const type = (bytes[6]! << 8) | bytes[7]!;
+            if ((type === TYPE_VEND || type === TYPE_KEND) && f.acked < f.total - 1) problems.push(`END sent with ${f.acked} of ${f.total - 1} data segments acknowledged`);
+          });
+          expect([...trace.problems, ...problems]).toEqual([]);
+          expect(f.status).toBe('done');
+          expect(rx.complete).toBe(true);
+          expect(hex(writtenBytes(rx))).toBe(hex(file));
+          expect(f.stats.ackForUnsent).toBe(0);
+          if (sack) sackedSeen += f.stats.sacked;
+        }),
+        { numRuns: mode === 'key' ? 40 : 80 },
+      );
+      // The SACK form was read: segments learned of as held through it.
+      expect(sackedSeen).toBeGreaterThan(0);
+    });
+  }
 });
 
 describe('window flow: every receiver ends with a byte-identical file', () => {

@@ -100,11 +100,6 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const asked = parseWindow(opts, multicast !== undefined);
   const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
   if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${opts.rate}'`);
-  // Before the window's check: --multicast sets a window and SACK itself, so that message would name options never given.
-  if (multicast !== undefined && choice.mode !== 'classic') throw new UsageError('--multicast cannot be combined with --verify or --key yet');
-  if (choice.mode !== 'classic' && (asked.window > 1 || asked.sack || asked.cc !== 'none')) {
-    throw new UsageError('--window, --sack and --cc apply to the classic wire only (not with --verify or --key, yet)');
-  }
   const targets = await resolveTargets(specs, port);
   const ownPort = targets.find((t) => t.port !== port);
   if (multicast !== undefined && ownPort !== undefined) {

@@ -86,8 +86,6 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const reorderSegments = parseDecimal('--reorder', opts.reorder);
   if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got '${opts.reorder}'`);
   const recvBufferBytes = Math.floor(parseDecimal('--rcvbuf', opts.rcvbuf, { positive: true }) * 1024);
-  if (opts.sack === true && wire.mode !== 'classic') throw new UsageError('--sack applies to the classic wire only (not with --verify or --key, yet)');
-  if (multicast !== undefined && wire.mode !== 'classic') throw new UsageError('--multicast cannot be combined with --verify or --key yet');
   // The multicast sender repairs from SACKs (it infers nothing from duplicate ACKs): they need held segments.
   if (multicast !== undefined && reorderSegments === 0) throw new UsageError('--multicast needs a reorder buffer (--reorder above 0): the sender repairs from SACKs of held segments');
   // With FILE - stdout carries the data: everything else goes to stderr.

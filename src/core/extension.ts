@@ -10,12 +10,15 @@ export type WireMode = 'classic' | 'verify' | 'key';
 export const TYPE_VDATA = 0x5a01;
 export const TYPE_VEND = 0x5a02;
 export const TYPE_VACK = 0xa501;
+/** The authenticated SACK forms (README, "Wire extensions"): a cumulative ACK plus the ranges held beyond it. */
+export const TYPE_VSACK = 0xa503;
 export const TYPE_KHELLO = 0x5a10;
 export const TYPE_KRESPONSE = 0x5a11;
 export const TYPE_KDATA = 0x5a12;
 export const TYPE_KEND = 0x5a13;
 export const TYPE_KCHALLENGE = 0xa510;
 export const TYPE_KACK = 0xa512;
+export const TYPE_KSACK = 0xa513;
 
 /** What an extension ACK says (its 16-bit middle field). */
 export const ACK_STATUS = { ack: 0, committed: 1, mismatch: 2, open: 3 } as const;
@@ -35,12 +38,14 @@ const MODE_OF_TYPE = new Map<number, WireMode>([
   [TYPE_VDATA, 'verify'],
   [TYPE_VEND, 'verify'],
   [TYPE_VACK, 'verify'],
+  [TYPE_VSACK, 'verify'],
   [TYPE_KHELLO, 'key'],
   [TYPE_KRESPONSE, 'key'],
   [TYPE_KDATA, 'key'],
   [TYPE_KEND, 'key'],
   [TYPE_KCHALLENGE, 'key'],
   [TYPE_KACK, 'key'],
+  [TYPE_KSACK, 'key'],
 ]);
 
 export interface Header {

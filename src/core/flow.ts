@@ -4,7 +4,7 @@
 // once for every flow.
 
 import { decode } from './codec.js';
-import { ACK_STATUS } from './extension.js';
+import { giveUpReason, ignoresUnreachable, statusMeaning } from './answers.js';
 import type { FlowWire } from './sender-wire.js';
 import { Fifo } from './queue.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
@@ -225,14 +225,18 @@ export class SenderFlow {
       return;
     }
     const matchesCurrent = !this.handshaking && a.seq === this.seqOf(this.nextIndex);
-    const isEnd = this.nextIndex === this.total - 1;
     if (matchesCurrent && sending) {
-      if (isEnd && a.status === ACK_STATUS.mismatch) return this.fail('digest-mismatch');
-      // Only COMMITTED completes the transfer: the END's ACK promises the file is in place.
-      if (a.status === (isEnd ? ACK_STATUS.committed : ACK_STATUS.ack)) return this.onAck(now);
+      const meaning = statusMeaning(a.status, this.nextIndex === this.total - 1);
+      if (meaning === 'mismatch') return this.fail('digest-mismatch');
+      if (meaning === 'progress') return this.onAck(now);
     }
     if (this.isEarlierAck(a) || (matchesCurrent && this.current !== undefined)) this.stats.duplicateAcks++;
     else this.stats.ackForUnsent++;
+  }
+
+  /** The next segment this flow will send for the first time once the one in flight is acknowledged (to seal ahead). */
+  get nextNew(): number {
+    return this.nextIndex + 1;
   }
 
   /** While idle (the datagram in flight is on the wire): let the wire get ready for its ACK. */
@@ -303,9 +307,8 @@ export class SenderFlow {
     // Same expression as pollTimeout(): `now - since >= giveUp` can be false at exactly since + giveUp (rounding),
     // and a driver woken at pollTimeout() would then spin at that instant forever.
     if (now >= this.giveUpAt()) {
-      // A receiver that answered only "port unreachable" while it was waited for never listened; with
-      // --verify/--key, one that never sent a valid answer of the wire's mode is likely in another mode.
-      this.fail(this.nextIndex === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : this.wire !== undefined && !this.answered ? 'no-valid-answer' : 'no-answer');
+      // Why (answers.ts): it never listened, it is likely in another mode, or it fell silent.
+      this.fail(giveUpReason(this.wire, this.answered, this.nextIndex, this.stats.unreachable));
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;
@@ -337,9 +340,7 @@ export class SenderFlow {
   /** Declare the receiver failed (give-up; ICMP port unreachable or a socket error from the transport; user abort). */
   fail(reason: FailReason): void {
     if (this.status !== 'sending') return;
-    // With --key nothing unauthenticated may end a transfer, and ICMP is unauthenticated (anyone can forge a
-    // port unreachable): a receiver that is really gone is found by the give-up time instead.
-    if (reason === 'port-unreachable' && this.wire?.mode === 'key') {
+    if (ignoresUnreachable(this.wire, reason)) {
       this.stats.ignored++;
       return;
     }

@@ -116,11 +116,8 @@ export class GroupSender {
     if (m !== undefined) {
       if (!(m.repairGroupFraction >= 0 && m.repairGroupFraction <= 1)) throw new RangeError('--repair-group must be a fraction in [0, 1]');
       if (w.cc !== 'none') throw new RangeError('--cc cannot be combined with --multicast');
-      if (cfg.wire !== undefined) throw new RangeError('--multicast cannot be combined with --verify or --key yet');
     }
     const classic = m === undefined && w.window === 1 && !w.sack && w.cc === 'none';
-    // The window speaks the classic wire; --verify/--key (sealed segments, handshakes) are SenderFlow's alone for now.
-    if (!classic && cfg.wire !== undefined) throw new RangeError('--window, --sack and --cc cannot be combined with --verify or --key yet');
     this.window = w.window;
     this.pacer = cfg.rateBitsPerSec === undefined ? undefined : new Pacer(cfg.rateBitsPerSec, PACER_BURST_DATAGRAMS * cfg.mss);
     const flows: Flow[] = [];
@@ -272,15 +269,16 @@ export class GroupSender {
   }
 
   /**
-   * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segment after
-   * each one sent and the ACK expected for it, so sealing is off the round trip (stop-and-wait would
-   * otherwise wait for it). Only loaded segments are read; the cache makes the later pollTransmit a lookup.
+   * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segment each
+   * flow will send next for the first time (after the one in flight with stop-and-wait, after the newest sent
+   * with a window) and the ACK it expects, so sealing is off the round trip (stop-and-wait would otherwise
+   * wait for it). Only loaded segments are read; the cache makes the later pollTransmit a lookup.
    */
   prepare(): void {
     for (let r = this.toPrepare.pop(); r !== undefined; r = this.toPrepare.pop()) {
       const flow = this.flows[r]!;
       flow.prepare();
-      const next = flow.acked + 1;
+      const next = flow.nextNew;
       if (next < this.total && next < this.bufferEnd) this.segments.segment(next);
     }
   }
@@ -316,12 +314,18 @@ export class GroupSender {
    * new segment, once, to the group. The first segment is the registration: it goes to the group like any
    * other, a receiver that acknowledges it is registered, one whose timer expires first asks for it again like
    * any lost segment (so a few are retried by unicast, a whole group that is not listening yet by one group
-   * copy per timeout), and one that never acknowledges it fails 'never-registered' (WindowFlow).
+   * copy per timeout), and one that never acknowledges it fails 'never-registered' (WindowFlow). With --key each
+   * receiver's handshake goes first, by unicast (its own challenge), each step retransmitted on its flow's timer.
    */
   private gatherMulticast(now: number, m: Multicast): void {
     for (let r = this.ready.pop(); r !== undefined; r = this.ready.pop()) {
       this.isReady[r] = 0;
       const flow = m.flows[r]!;
+      const step = flow.opening ? flow.pollTransmit(now) : undefined;
+      if (step !== undefined) {
+        m.out.push({ receiver: r, bytes: step });
+        this.refreshDeadline(r);
+      }
       for (let j = flow.takeRepair(); j !== undefined; j = flow.takeRepair()) m.batcher.request(now, j, r, (flow.srttMs ?? 0) * REPAIR_HOLD_SRTT_FRACTION);
     }
     for (let b = m.batcher.takeDue(now); b !== undefined; b = m.batcher.takeDue(now)) this.repair(now, m, b.index, b.receivers);
@@ -352,15 +356,17 @@ export class GroupSender {
 
   /**
    * The next new segment, once to the group, when every live receiver may have it: within the window of the
-   * slowest (the lockstep limit, which also holds the file-buffer gate), past the first only once every live
-   * receiver has registered (acknowledged it), and the end of file only once every data segment is
-   * acknowledged by all (see WindowFlow).
+   * slowest (the lockstep limit, which also holds the file-buffer gate), the first only once no live receiver's
+   * --key session is still opening (it could not open it, and it would not be booked for it), past the first
+   * only once every live receiver has registered (acknowledged it), and the end of file only once every data
+   * segment is acknowledged by all (see WindowFlow).
    */
   private sendNew(now: number, m: Multicast): void {
     const i = m.high;
     const eof = this.total - 1;
     const slowest = Math.min(this.slowestAcked, this.peerSlowest);
     if (i > eof || i > this.limit || (i > 0 && slowest < 1) || (i === eof && slowest < eof)) return;
+    if (i === 0 && m.flows.some((f) => f.status === 'sending' && f.opening)) return;
     const bytes = this.copyToGroup(now, m, i);
     m.high++;
     if (bytes === undefined) return;

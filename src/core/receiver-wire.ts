@@ -3,7 +3,8 @@
 // this object owns the per-mode bytes, the --key handshake and the ACK counter (the ACK nonce).
 
 import { checksumMatches, decode, HEADER_BYTES } from './codec.js';
-import { ACK_STATUS, DIGEST_BYTES, modeOf, TYPE_KCHALLENGE, TYPE_KDATA, TYPE_KEND, TYPE_KHELLO, TYPE_KRESPONSE, type AckStatus, type WireMode } from './extension.js';
+import { ACK_STATUS, DIGEST_BYTES, modeOf, TYPE_KCHALLENGE, TYPE_KDATA, TYPE_KEND, TYPE_KHELLO, TYPE_KRESPONSE, TYPE_KSACK, type AckStatus, type WireMode } from './extension.js';
+import { RANGE_BYTES, SACK_MAX_RANGES, type SeqRange } from './sack.js';
 import {
   ackKey,
   CHALLENGE_BYTES,
@@ -15,10 +16,11 @@ import {
   openHandshake,
   openSealed,
   sealAck,
+  sealSack,
   SEALED_ACK_BYTES,
   TAG_BYTES,
 } from './seal.js';
-import { decodeVerified, encodeVerifiedAck } from './verify.js';
+import { decodeVerified, encodeVerifiedAck, encodeVerifiedSack } from './verify.js';
 import type { KeyObject } from 'node:crypto';
 
 /**
@@ -39,6 +41,8 @@ export interface ReceiverWire {
   read(bytes: Uint8Array): Incoming;
   /** The answer to the segment `seq` (a fresh datagram every time: in --key mode each ACK has its own nonce). */
   ack(seq: number, status: AckStatus): Uint8Array;
+  /** --sack: the ACK of `cum` with the 1..SACK_MAX_RANGES ranges held beyond it (with --key: its own nonce too). */
+  sack(cum: number, ranges: readonly SeqRange[]): Uint8Array;
   /** Build now, while idle, the answer ack(seq, status) is likely to be asked for next. */
   prepare(seq: number, status: AckStatus): void;
 }
@@ -75,6 +79,8 @@ function wellFormedAs(mode: WireMode, bytes: Uint8Array): boolean {
       return field > 0 && field === n - HEADER_BYTES - TAG_BYTES;
     case TYPE_KEND:
       return field === DIGEST_BYTES && n === HEADER_BYTES + DIGEST_BYTES + TAG_BYTES;
+    case TYPE_KSACK:
+      return field >= 1 && field <= SACK_MAX_RANGES && n === SEALED_ACK_BYTES + field * RANGE_BYTES;
     default:
       return n === SEALED_ACK_BYTES;
   }
@@ -94,12 +100,16 @@ export class VerifyReceiverWire implements ReceiverWire {
     if (other) return other;
     const d = decodeVerified(bytes);
     if (!d.ok) return ignored(d.error === 'bad-crc' ? 'bad-checksum' : 'malformed', 'verify');
-    if (d.segment.kind === 'ack') return ignored('not-data', 'verify');
+    if (d.segment.kind === 'ack' || d.segment.kind === 'sack') return ignored('not-data', 'verify');
     return d.segment;
   }
 
   ack(seq: number, status: AckStatus): Uint8Array {
     return encodeVerifiedAck(seq, status);
+  }
+
+  sack(cum: number, ranges: readonly SeqRange[]): Uint8Array {
+    return encodeVerifiedSack(cum, ranges);
   }
 
   prepare(): void {} // a CRC costs next to nothing
@@ -169,6 +179,11 @@ export class KeyReceiverWire implements ReceiverWire {
     }
     if (this.session === undefined) throw new Error('no --key session is open: nothing may be acknowledged');
     return sealAck(this.session.ka, seq, status, this.counter++);
+  }
+
+  sack(cum: number, ranges: readonly SeqRange[]): Uint8Array {
+    if (this.session === undefined) throw new Error('no --key session is open: nothing may be acknowledged');
+    return sealSack(this.session.ka, cum, ranges, this.counter++);
   }
 
   /** A prepared ACK that is never used only skips a counter value: nonces stay unique. */

@@ -52,6 +52,9 @@ export interface ReceiverConfig {
   hashCopy?: boolean;
 }
 
+/** The reply field of a delivery whose answer is the run's one reply (see handleDatagram). */
+const NO_REPLY = new Uint8Array(0);
+
 /** Why a datagram changed nothing. */
 export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started' | 'stale-fin' | 'unauthenticated' | 'other-mode';
 
@@ -142,8 +145,7 @@ export class ReceiverMachine {
   constructor(private readonly cfg: ReceiverConfig) {
     this.expected = (cfg.initialSeq ?? 0) >>> 0;
     this.hash = cfg.hashCopy !== false || cfg.wire !== undefined ? crypto().createHash('sha256') : undefined;
-    // The reorder buffer and SACK are classic-wire extensions (not combined with --verify/--key).
-    this.reorder = (cfg.reorderSegments ?? 0) > 0 && cfg.wire === undefined ? new ReorderBuffer(cfg.reorderSegments!) : undefined;
+    this.reorder = (cfg.reorderSegments ?? 0) > 0 ? new ReorderBuffer(cfg.reorderSegments!) : undefined;
   }
 
   /** A datagram from `from` (an address:port key). */
@@ -154,7 +156,8 @@ export class ReceiverMachine {
     if (v.kind === 'delivered' && this.reorder !== undefined && !v.complete && this.reorder.size > 0) {
       // Segments held beyond this one now follow it, in order; the one reply then covers the whole run.
       const run = this.reorder.release(this.expected);
-      for (const h of run) this.events.push(this.deliver(now, from, h.seq, h.payload, encodeAck(h.seq), h.eof));
+      // Each held segment's own ACK is never sent (the one reply below covers the run): none is built.
+      for (const h of run) this.events.push(this.deliver(now, from, h.seq, h.payload, NO_REPLY, h.eof));
       this.reply = { to: from, bytes: run.length === 0 ? v.reply : this.status === 'lingering' ? this.eofReply!() : this.cumulativeReply() };
       return;
     }
@@ -230,11 +233,14 @@ export class ReceiverMachine {
     return this.duplicate(seq, this.reorder !== undefined ? this.cumulativeReply() : encodeAck(this.expected - 1));
   }
 
-  /** The classic re-ACK of the last in-sequence segment, or with --sack a SACK while segments are held. */
+  /** The re-ACK of the last in-sequence segment (in the wire's form), or with --sack a SACK while segments are held. */
   private cumulativeReply(): Uint8Array {
     const cum = (this.expected - 1) >>> 0;
-    if (this.cfg.sack !== true || this.reorder === undefined || this.reorder.size === 0) return encodeAck(cum);
-    return encodeSack(cum, this.reorder.ranges(this.expected, SACK_MAX_RANGES));
+    const holding = this.cfg.sack === true && this.reorder !== undefined && this.reorder.size > 0;
+    const wire = this.cfg.wire;
+    if (wire !== undefined) return holding ? wire.sack(cum, this.reorder!.ranges(this.expected, SACK_MAX_RANGES)) : wire.ack(cum, ACK_STATUS.ack);
+    if (!holding) return encodeAck(cum);
+    return encodeSack(cum, this.reorder!.ranges(this.expected, SACK_MAX_RANGES));
   }
 
   /**
@@ -290,7 +296,12 @@ export class ReceiverMachine {
     }
     if (this.status === 'waiting') return this.ignore('not-started');
     this.lastValidAt = now;
-    return this.duplicate(got.seq, wire.ack((this.expected - 1) >>> 0, ACK_STATUS.ack));
+    // Held only once locked on: after segment 0 (--verify), or in the session the handshake opened (--key).
+    if (this.reorder !== undefined && got.kind === 'data') {
+      const offered = this.reorder.offer(this.expected, got.seq, got.payload, false);
+      if (offered === 'held') return { kind: 'held', seq: got.seq, reply: this.cumulativeReply() };
+    }
+    return this.duplicate(got.seq, this.cumulativeReply());
   }
 
   private ignoreWire(reason: WireIgnore, mode: WireMode | undefined, bytes: Uint8Array, from: string): Verdict {

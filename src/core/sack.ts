@@ -15,7 +15,7 @@ import { checksumExcept, HEADER_BYTES } from './codec.js';
 export const TYPE_SACK = 0xaaab;
 /** At most this many ranges per SACK (8 + 16 x 8 = 136 bytes): the oldest holes matter most. */
 export const SACK_MAX_RANGES = 16;
-const RANGE_BYTES = 8;
+export const RANGE_BYTES = 8;
 
 /** A run of held sequence numbers [start, end), mod 2^32. */
 export interface SeqRange {
@@ -57,10 +57,7 @@ export function encodeSack(cum: number, ranges: readonly SeqRange[]): Uint8Array
   putU32(out, 0, cum);
   out[6] = TYPE_SACK >>> 8;
   out[7] = TYPE_SACK & 0xff;
-  ranges.forEach((r, i) => {
-    putU32(out, HEADER_BYTES + i * RANGE_BYTES, r.start);
-    putU32(out, HEADER_BYTES + i * RANGE_BYTES + 4, r.end);
-  });
+  writeRanges(out, HEADER_BYTES, ranges);
   const sum = sackChecksum(out);
   out[4] = sum >>> 8;
   out[5] = sum & 0xff;
@@ -74,17 +71,34 @@ export function decodeSack(bytes: Uint8Array): { ok: true; sack: Sack } | { ok: 
   if (!Number.isInteger(n) || n < 1 || n > SACK_MAX_RANGES) return { ok: false, error: 'bad-length' };
   if (sackChecksum(bytes) !== ((bytes[4]! << 8) | bytes[5]!)) return { ok: false, error: 'bad-checksum' };
   const cum = u32(bytes, 0);
+  const ranges = readRanges(bytes, HEADER_BYTES, n, cum);
+  return ranges === undefined ? { ok: false, error: 'bad-ranges' } : { ok: true, sack: { cum, ranges } };
+}
+
+/** The ranges laid out at `at`, each as start:u32 | end:u32 (every SACK form: classic, --verify, --key). */
+export function writeRanges(out: Uint8Array, at: number, ranges: readonly SeqRange[]): void {
+  ranges.forEach((r, i) => {
+    putU32(out, at + i * RANGE_BYTES, r.start);
+    putU32(out, at + i * RANGE_BYTES + 4, r.end);
+  });
+}
+
+/**
+ * The `n` ranges at `at`, if they are what a SACK for `cum` may carry: ascending from cum, non-empty, disjoint and
+ * not adjacent, starting at cum + 2 or later; undefined otherwise.
+ */
+export function readRanges(bytes: Uint8Array, at: number, n: number, cum: number): SeqRange[] | undefined {
   const ranges: SeqRange[] = [];
   // Distances from cum must grow strictly: each range starts beyond the previous end (a gap of at least one).
   let floor = 1;
   for (let i = 0; i < n; i++) {
-    const start = u32(bytes, HEADER_BYTES + i * RANGE_BYTES);
-    const end = u32(bytes, HEADER_BYTES + i * RANGE_BYTES + 4);
+    const start = u32(bytes, at + i * RANGE_BYTES);
+    const end = u32(bytes, at + i * RANGE_BYTES + 4);
     const s = (start - cum) >>> 0;
     const e = (end - cum) >>> 0;
-    if (s <= floor || e <= s || e > 0x80000000) return { ok: false, error: 'bad-ranges' };
+    if (s <= floor || e <= s || e > 0x80000000) return undefined;
     floor = e;
     ranges.push({ start, end });
   }
-  return { ok: true, sack: { cum, ranges } };
+  return ranges;
 }

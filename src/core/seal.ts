@@ -6,6 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { crypto } from './builtins.js';
 import { HEADER_BYTES, writeHeader } from './codec.js';
+import { RANGE_BYTES, readRanges, SACK_MAX_RANGES, writeRanges, type SeqRange } from './sack.js';
 import {
   ACK_STATUS,
   DIGEST_BYTES,
@@ -16,6 +17,7 @@ import {
   TYPE_KEND,
   TYPE_KHELLO,
   TYPE_KRESPONSE,
+  TYPE_KSACK,
   TRAILER_BYTES,
   writeU32,
   type AckStatus,
@@ -181,11 +183,50 @@ const STATUSES: ReadonlySet<number> = new Set(Object.values(ACK_STATUS));
 
 /** `counter` must grow with every ACK one receiver sends in one transfer (re-ACKs included): it is the nonce. */
 export function sealAck(ka: KeyObject, seq: number, status: AckStatus, counter: number): Uint8Array {
-  if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError('ACK counter must be a non-negative safe integer');
+  checkCounter(counter);
   const aad = new Uint8Array(HEADER_BYTES + 8);
   writeHeader(aad, seq, status, TYPE_KACK);
   writeU64(aad, HEADER_BYTES, counter);
   return seal(ka, nonce(counter), aad, new Uint8Array(0));
+}
+
+export interface SealedSack {
+  /** The last in-sequence segment (an ACK of it, status ACK). */
+  cum: number;
+  ranges: SeqRange[];
+  counter: number;
+}
+
+function checkCounter(counter: number): void {
+  if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError('ACK counter must be a non-negative safe integer');
+}
+
+/**
+ * KSACK: like a KACK of `cum` (status ACK) under Ka and nonce(counter), with the ranges held beyond cum in the
+ * additional data too. `counter` is the receiver's one ACK counter, shared with its KACKs: no nonce repeats under Ka.
+ */
+export function sealSack(ka: KeyObject, cum: number, ranges: readonly SeqRange[], counter: number): Uint8Array {
+  checkCounter(counter);
+  if (ranges.length < 1 || ranges.length > SACK_MAX_RANGES) throw new RangeError(`a KSACK carries 1..${SACK_MAX_RANGES} ranges`);
+  const aad = new Uint8Array(HEADER_BYTES + 8 + ranges.length * RANGE_BYTES);
+  writeHeader(aad, cum, ranges.length, TYPE_KSACK);
+  writeU64(aad, HEADER_BYTES, counter);
+  writeRanges(aad, HEADER_BYTES + 8, ranges);
+  return seal(ka, nonce(counter), aad, new Uint8Array(0));
+}
+
+export function openSack(ka: KeyObject, bytes: Uint8Array): { ok: true; sack: SealedSack } | { ok: false; error: OpenError } {
+  const h = readHeader(bytes);
+  if (h === undefined) return { ok: false, error: 'short' };
+  if (h.type !== TYPE_KSACK) return { ok: false, error: 'wrong-type' };
+  if (h.field < 1 || h.field > SACK_MAX_RANGES || bytes.length !== SEALED_ACK_BYTES + h.field * RANGE_BYTES) return { ok: false, error: 'malformed' };
+  const counter = readU64(bytes, HEADER_BYTES);
+  if (!Number.isSafeInteger(counter)) return { ok: false, error: 'malformed' };
+  if (open(ka, nonce(counter), bytes.length - TAG_BYTES, bytes) === undefined) return { ok: false, error: 'unauthenticated' };
+  // After the tag: only a future version's (or a broken) authentic SACK can carry ranges this one refuses.
+  const ranges = readRanges(bytes, HEADER_BYTES + 8, h.field, h.seq);
+  if (ranges === undefined) return { ok: false, error: 'malformed' };
+  return { ok: true, sack: { cum: h.seq, ranges, counter } };
 }
 
 export function openAck(ka: KeyObject, bytes: Uint8Array): { ok: true; ack: SealedAck } | { ok: false; error: OpenError } {

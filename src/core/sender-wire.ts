@@ -2,9 +2,10 @@
 // (README, "Wire extensions"). Pure and without randomness: Ns comes from the caller. The group part (the
 // sealed data, one copy for every receiver) is shared; each receiver's flow holds its own handshake state.
 
-import { ACK_STATUS, TYPE_KACK, TYPE_KCHALLENGE, type AckStatus, type WireMode } from './extension.js';
+import { ACK_STATUS, TYPE_KACK, TYPE_KCHALLENGE, TYPE_KSACK, type AckStatus, type WireMode } from './extension.js';
+import type { SeqRange } from './sack.js';
 import { crypto } from './builtins.js';
-import { ackKey, dataKey, encodeHandshake, handshakeKey, NONCE_SEED_BYTES, openAck, openHandshake, sealAck, sealData, sealEnd } from './seal.js';
+import { ackKey, dataKey, encodeHandshake, handshakeKey, NONCE_SEED_BYTES, openAck, openHandshake, openSack, sealAck, sealData, sealEnd } from './seal.js';
 import { otherModeOf } from './receiver-wire.js';
 import { decodeVerified, encodeVerifiedData, encodeVerifiedEnd } from './verify.js';
 import type { KeyObject } from 'node:crypto';
@@ -13,7 +14,8 @@ import type { WireOptions } from './options.js';
 export type AckIgnore = 'malformed' | 'not-ack' | 'bad-checksum' | 'unauthenticated' | 'other-mode';
 
 export type AckIn =
-  | { kind: 'ack'; seq: number; status: AckStatus }
+  /** `ranges`: what a SACK form (VSACK, KSACK: status ACK) reports held beyond seq; none in a plain ACK. */
+  | { kind: 'ack'; seq: number; status: AckStatus; ranges?: readonly SeqRange[] }
   /** The handshake moved on (--key): the flow has a new segment to send (KRESPONSE) or may now send data. */
   | { kind: 'handshake' }
   | { kind: 'ignored'; reason: AckIgnore };
@@ -65,8 +67,10 @@ class VerifyFlow implements FlowWire {
     if (other) return other;
     const d = decodeVerified(bytes);
     if (!d.ok) return ignored(d.error === 'bad-crc' ? 'bad-checksum' : 'malformed');
-    if (d.segment.kind !== 'ack') return ignored('not-ack');
-    return d.segment;
+    const s = d.segment;
+    if (s.kind === 'sack') return { kind: 'ack', seq: s.seq, status: ACK_STATUS.ack, ranges: s.ranges };
+    if (s.kind !== 'ack') return ignored('not-ack');
+    return s;
   }
 }
 
@@ -140,6 +144,7 @@ class KeyFlow implements FlowWire {
     if (other) return other;
     const type = (bytes[6]! << 8) | bytes[7]!;
     if (type === TYPE_KCHALLENGE) return this.challenge(bytes);
+    if (type === TYPE_KSACK) return this.sack(bytes);
     if (type !== TYPE_KACK) return ignored('not-ack');
     if (this.ka === undefined) return ignored('unauthenticated');
     // The predicted ACK, byte for byte (compared in constant time: it holds a valid tag), needs no decryption.
@@ -159,6 +164,15 @@ class KeyFlow implements FlowWire {
     }
     // Data ACKs before OPEN cannot be authentic (the receiver seals none before the session opens).
     return this.state === 'open' ? { kind: 'ack', seq: o.ack.seq, status: o.ack.status } : ignored('unauthenticated');
+  }
+
+  private sack(bytes: Uint8Array): AckIn {
+    if (this.ka === undefined) return ignored('unauthenticated');
+    const o = openSack(this.ka, bytes);
+    if (!o.ok) return ignored(o.error === 'unauthenticated' ? 'unauthenticated' : 'malformed');
+    this.counter = Math.max(this.counter, o.sack.counter);
+    // As with KACK: the receiver seals none before the session opens.
+    return this.state === 'open' ? { kind: 'ack', seq: o.sack.cum, status: ACK_STATUS.ack, ranges: o.sack.ranges } : ignored('unauthenticated');
   }
 
   prepare(seq: number): void {

@@ -5,7 +5,8 @@
 
 import { zlib } from './builtins.js';
 import { HEADER_BYTES, writeHeader } from './codec.js';
-import { ACK_STATUS, DIGEST_BYTES, readHeader, readU32, TYPE_VACK, TYPE_VDATA, TYPE_VEND, TRAILER_BYTES, writeU32, type AckStatus } from './extension.js';
+import { ACK_STATUS, DIGEST_BYTES, readHeader, readU32, TYPE_VACK, TYPE_VDATA, TYPE_VEND, TYPE_VSACK, TRAILER_BYTES, writeU32, type AckStatus } from './extension.js';
+import { RANGE_BYTES, readRanges, SACK_MAX_RANGES, writeRanges, type SeqRange } from './sack.js';
 
 export const CRC_BYTES = TRAILER_BYTES.verify;
 /** Largest payload the 16-bit len field can describe (well above MSS_MAX - 12). */
@@ -14,7 +15,9 @@ const MAX_LEN = 0xffff;
 export type VerifiedSegment =
   | { kind: 'data'; seq: number; payload: Uint8Array }
   | { kind: 'end'; seq: number; digest: Uint8Array }
-  | { kind: 'ack'; seq: number; status: AckStatus };
+  | { kind: 'ack'; seq: number; status: AckStatus }
+  /** VSACK: the cumulative ACK of `seq` (status ACK) and the ranges held beyond it. */
+  | { kind: 'sack'; seq: number; ranges: SeqRange[] };
 
 /** 'bad-crc': damaged in transit (count it like a bad checksum); the rest can only be malformed or foreign. */
 export type VerifyError = 'short' | 'not-verify' | 'bad-crc' | 'malformed';
@@ -44,10 +47,18 @@ export function encodeVerifiedAck(seq: number, status: AckStatus): Uint8Array {
   return withCrc(seq, status, TYPE_VACK, new Uint8Array(0));
 }
 
+/** VSACK: the ACK of `cum` (the last in-sequence segment) with the 1..SACK_MAX_RANGES ranges held beyond it. */
+export function encodeVerifiedSack(cum: number, ranges: readonly SeqRange[]): Uint8Array {
+  if (ranges.length < 1 || ranges.length > SACK_MAX_RANGES) throw new RangeError(`a VSACK carries 1..${SACK_MAX_RANGES} ranges`);
+  const body = new Uint8Array(ranges.length * RANGE_BYTES);
+  writeRanges(body, 0, ranges);
+  return withCrc(cum, ranges.length, TYPE_VSACK, body);
+}
+
 export function decodeVerified(bytes: Uint8Array): VerifiedDecoded {
   const h = readHeader(bytes);
   if (h === undefined || bytes.length < HEADER_BYTES + CRC_BYTES) return { ok: false, error: 'short' };
-  if (h.type !== TYPE_VDATA && h.type !== TYPE_VEND && h.type !== TYPE_VACK) return { ok: false, error: 'not-verify' };
+  if (h.type !== TYPE_VDATA && h.type !== TYPE_VEND && h.type !== TYPE_VACK && h.type !== TYPE_VSACK) return { ok: false, error: 'not-verify' };
   const end = bytes.length - CRC_BYTES;
   if (zlib().crc32(bytes.subarray(0, end)) !== readU32(bytes, end)) return { ok: false, error: 'bad-crc' };
   const body = bytes.subarray(HEADER_BYTES, end);
@@ -58,6 +69,11 @@ export function decodeVerified(bytes: Uint8Array): VerifiedDecoded {
     case TYPE_VEND:
       if (h.field !== DIGEST_BYTES || body.length !== DIGEST_BYTES) return { ok: false, error: 'malformed' };
       return { ok: true, segment: { kind: 'end', seq: h.seq, digest: body } };
+    case TYPE_VSACK: {
+      if (h.field < 1 || h.field > SACK_MAX_RANGES || body.length !== h.field * RANGE_BYTES) return { ok: false, error: 'malformed' };
+      const ranges = readRanges(body, 0, h.field, h.seq);
+      return ranges === undefined ? { ok: false, error: 'malformed' } : { ok: true, segment: { kind: 'sack', seq: h.seq, ranges } };
+    }
     default:
       if (body.length !== 0) return { ok: false, error: 'malformed' };
       if (h.field !== ACK_STATUS.ack && h.field !== ACK_STATUS.committed && h.field !== ACK_STATUS.mismatch) return { ok: false, error: 'malformed' };

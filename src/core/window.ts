@@ -23,8 +23,12 @@
 //   never overtake a lost segment (a receiver accepts a FIN whatever it is missing).
 // - Recovery: from the first loss detected until everything outstanding then is acknowledged; one loss event
 //   for the congestion controller per recovery (and one per timeout).
+// - --verify/--key (README, "Wire extensions"): the same rules over the flow's wire (sender-wire.ts), whose
+//   answers mean what they mean to SenderFlow (answers.ts). With --key the handshake steps go first, one at a
+//   time, each retransmitted on its timer as SenderFlow does (at N = 1 the two send the same datagrams).
 
 import { decode } from './codec.js';
+import { giveUpReason, ignoresUnreachable, statusMeaning } from './answers.js';
 import { Aimd } from './cc.js';
 import { newSenderStats, refineFailure, stalledBy, type FailReason, type FlowConfig, type SenderEvent, type SenderStats, type SenderStatus } from './flow.js';
 import { Fifo } from './queue.js';
@@ -32,6 +36,7 @@ import type { SenderOptions } from './options.js';
 import { RtoEstimator } from './rto.js';
 import { decodeSack, isSack, type SeqRange } from './sack.js';
 import { SegmentSource, type FileSource } from './segments.js';
+import type { AckIn, FlowWire } from './sender-wire.js';
 import { StartWait } from './start-wait.js';
 
 export type CcMode = 'none' | 'aimd';
@@ -145,6 +150,12 @@ export class WindowFlow {
   private readonly events: Fifo<SenderEvent>;
   /** The wait window for a receiver that is not listening yet (from the first transmission). */
   private readonly startWait: StartWait;
+  /** --verify/--key: this receiver's side of the wire; undefined: classic. */
+  private readonly wire: FlowWire | undefined;
+  /** --key: the handshake step on the wire (before segment 0, not a segment of the file) until it is answered. */
+  private step: { bytes: Uint8Array; sentAt: number; resent: boolean; due: boolean } | undefined;
+  /** A valid answer of the wire's mode has arrived (so silence is "no answer", not "wrong mode"). */
+  private answered = false;
 
   constructor(private readonly cfg: WindowConfig) {
     if (!(Number.isInteger(cfg.window) && cfg.window >= 1)) throw new RangeError('window must be a positive integer');
@@ -154,6 +165,7 @@ export class WindowFlow {
     this.receiver = cfg.receiver ?? 0;
     this.events = cfg.events ?? new Fifo<SenderEvent>();
     this.rto = new RtoEstimator(cfg.rto);
+    this.wire = cfg.segments.flowWire();
     this.cc = cfg.cc === 'aimd' ? new Aimd({ max: cfg.window }) : undefined;
     this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, lastSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
   }
@@ -186,8 +198,19 @@ export class WindowFlow {
     return this.cc ? this.cc.window : this.n;
   }
 
+  /** Whether anything awaits an answer: a segment, or a --key handshake step. */
   get inFlight(): boolean {
-    return this.highSent > this.base && this.status === 'sending';
+    return (this.highSent > this.base || this.step !== undefined) && this.status === 'sending';
+  }
+
+  /** --key: the handshake is not done yet (a step is on the wire or still to be sent); no segment goes before it. */
+  get opening(): boolean {
+    return this.highSent === 0 && this.wire?.handshake() !== undefined;
+  }
+
+  /** The next segment this flow will send for the first time (to seal ahead). */
+  get nextNew(): number {
+    return this.highSent;
   }
 
   seqOf(index: number): number {
@@ -205,6 +228,7 @@ export class WindowFlow {
 
   pollTransmit(now: number): Uint8Array | undefined {
     if (this.status !== 'sending') return undefined;
+    if (this.opening) return this.sendStep(now, this.wire!.handshake()!);
     while (this.lostQueue.length > 0) {
       const index = this.lostQueue.shift()!;
       const s = this.slot(index);
@@ -223,6 +247,39 @@ export class WindowFlow {
     if (i >= this.total || i > this.limit || i >= this.base + window) return undefined;
     if (i === this.total - 1 && this.base < i) return undefined; // the end of file waits for every data ACK
     return this.transmitNew(now, i);
+  }
+
+  /**
+   * A --key handshake step, as SenderFlow sends it: once, then again only when its timer expired. Give-up counts
+   * from its first transmission; an answer to a step sent once is an RTT sample (stepAnswered).
+   */
+  private sendStep(now: number, bytes: Uint8Array): Uint8Array | undefined {
+    const s = this.step;
+    if (s !== undefined && s.bytes === bytes) {
+      if (!s.due) return undefined;
+      s.due = false;
+      s.resent = true;
+      this.stats.retransmissions++;
+    } else {
+      this.step = { bytes, sentAt: now, resent: false, due: false };
+      this.waitingSince = now;
+      this.startWait.sent(now);
+    }
+    this.step!.sentAt = now;
+    this.deadline = now + this.rto.rtoMs;
+    this.stats.segmentsSent++;
+    return bytes;
+  }
+
+  /** The handshake step on the wire was answered: sample the RTT (Karn, and not across a stall) and stop its timer. */
+  private stepAnswered(now: number, s: { sentAt: number; resent: boolean }): void {
+    if (!s.resent && this.stalledAt(now) === 0) {
+      const rttMs = now - s.sentAt;
+      this.rto.sample(rttMs);
+      if (rttMs < this.minRttMs) this.minRttMs = rttMs;
+    }
+    this.step = undefined;
+    this.deadline = undefined;
   }
 
   /** First transmission of segment i (= highSent). */
@@ -257,6 +314,10 @@ export class WindowFlow {
   }
 
   handleDatagram(now: number, bytes: Uint8Array): void {
+    if (this.wire !== undefined) {
+      this.handleAnswer(now, this.wire.read(bytes));
+      return;
+    }
     if (this.cfg.sack && isSack(bytes)) {
       const d = decodeSack(bytes);
       if (!d.ok) {
@@ -274,6 +335,31 @@ export class WindowFlow {
     const seg = decoded.segment;
     if (seg.kind === 'fin') this.onFinAck(now);
     else this.onAck(now, seg.seq, []);
+  }
+
+  /** --verify/--key: the wire judged the datagram; an authentic answer moves the handshake or acknowledges. */
+  private handleAnswer(now: number, a: AckIn): void {
+    if (a.kind === 'ignored') {
+      this.stats.ignored++;
+      return;
+    }
+    this.answered = true;
+    if (a.kind === 'handshake') {
+      if (this.step !== undefined && this.status === 'sending') this.stepAnswered(now, this.step);
+      return;
+    }
+    // The segment the ACK names, if it was sent (the END is the last segment: no FIN on these wires).
+    const ahead = (a.seq - this.seqOf(this.base)) >>> 0;
+    const named = ahead < this.highSent - this.base ? this.base + ahead : -1;
+    const meaning = statusMeaning(a.status, named === this.total - 1);
+    if (meaning === 'progress') this.onAck(now, a.seq, this.cfg.sack ? (a.ranges ?? []) : []);
+    else if (meaning === 'mismatch' && this.status === 'sending') this.fail('digest-mismatch');
+    else {
+      // A status that does not fit (or the verdict on a transfer already over): it names a segment sent, or is late.
+      const behind = (this.seqOf(this.base) - a.seq) >>> 0;
+      if (named >= 0 || (behind >= 1 && behind <= this.base)) this.stats.duplicateAcks++;
+      else this.stats.ackForUnsent++;
+    }
   }
 
   /** Whether the FIN (the last segment in --eof fin) has been sent. */
@@ -461,8 +547,9 @@ export class WindowFlow {
     if (late > 0) this.waitingSince = Math.max(this.waitingSince + late, now + this.rto.rtoMs - this.cfg.giveUpMs);
     // Same expression as pollTimeout(), so a wake-up at that instant always acts (see SenderMachine).
     if (now >= this.giveUpAt()) {
-      // A receiver that answered only "port unreachable" while it was waited for never listened.
-      this.fail(this.base === 0 && this.stats.unreachable > 0 ? 'port-unreachable' : this.base === 0 && this.cfg.multicast === true ? 'never-registered' : 'no-answer');
+      // Why (answers.ts), or under multicast one that never acknowledged its first segment never registered.
+      const reason = giveUpReason(this.wire, this.answered, this.base, this.stats.unreachable);
+      this.fail(reason !== 'port-unreachable' && this.base === 0 && this.cfg.multicast === true ? 'never-registered' : reason);
       return;
     }
     if (this.deadline === undefined || now < this.deadline) return;
@@ -470,7 +557,8 @@ export class WindowFlow {
     this.events.push({ type: 'timeout', receiver: this.receiver, seq: this.seqOf(this.base), index: this.base, lateMs: now - this.deadline });
     this.rto.onTimeout();
     this.deadline = undefined;
-    this.markLost(this.base, true);
+    if (this.step !== undefined) this.step.due = true;
+    else this.markLost(this.base, true);
   }
 
   /** As SenderFlow.giveUpAt: a receiver that said "port unreachable" before its first ACK gets the whole wait window. */
@@ -483,8 +571,10 @@ export class WindowFlow {
     if (this.status === 'sending' && this.startWait.unreachable(now, this.base, this.stats)) this.fail('port-unreachable');
   }
 
-  /** SenderFlow's hook for work between datagrams (sealing with --key); the window runs on the classic wire only. */
-  prepare(): void {}
+  /** While idle: let the wire get ready for the ACK most likely next (the oldest outstanding segment's, with --key). */
+  prepare(): void {
+    if (this.step === undefined && this.highSent > this.base && this.status === 'sending') this.wire?.prepare(this.seqOf(this.base));
+  }
 
   private stalledAt(now: number): number {
     return stalledBy(now, this.pollTimeout());
@@ -493,6 +583,10 @@ export class WindowFlow {
   /** Declare the receiver failed (give-up, ICMP port unreachable from the transport, or user abort). */
   fail(reason: FailReason): void {
     if (this.status !== 'sending') return;
+    if (ignoresUnreachable(this.wire, reason)) {
+      this.stats.ignored++;
+      return;
+    }
     this.status = 'failed';
     this.failReason = refineFailure(reason, this.base, this.segments, this.stats.misaddressedAcks);
     this.deadline = undefined;
@@ -535,7 +629,8 @@ export class WindowFlow {
    * Karn's rule see every copy the receiver may answer. Returns the bytes; undefined: not for this flow.
    */
   sendCopy(now: number, index: number): Uint8Array | undefined {
-    if (this.status !== 'sending') return undefined;
+    // With --key nothing of the file goes to a receiver before its session is open (it could not open it).
+    if (this.status !== 'sending' || this.opening) return undefined;
     if (index === this.highSent && index < this.total) return this.transmitNew(now, index);
     if (!this.needs(index)) return undefined;
     const s = this.slot(index);
@@ -548,7 +643,7 @@ export class WindowFlow {
 /** A windowed flow with segments of its own: one receiver outside a group (tests, fuzzers). */
 export function standaloneWindowFlow(o: Omit<SenderOptions, 'mode' | 'window' | 'rateBitsPerSec'> & WindowOptions & { file: FileSource; instrument?: boolean }): WindowFlow {
   return new WindowFlow({
-    segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq),
+    segments: new SegmentSource(o.file, o.mss, o.eof, o.initialSeq, o.wire),
     rto: o.rto,
     giveUpMs: o.giveUpMs,
     waitMs: o.waitMs,

@@ -57,7 +57,6 @@ describe('p2mpclient refuses what --multicast cannot do, before anything is sent
     ['--mode independent (multicast is lockstep)', ['--multicast', '239.1.2.3', '--mode', 'independent'], /--mode independent cannot apply/],
     ['--threads 2 (one thread)', ['--multicast', '239.1.2.3', '--threads', '2'], /--threads cannot apply/],
     ['--cc aimd (the group follows its slowest receiver)', ['--multicast', '239.1.2.3', '--cc', 'aimd'], /--cc cannot be combined with --multicast/],
-    ['--verify (not yet)', ['--multicast', '239.1.2.3', '--verify'], /--multicast cannot be combined with --verify or --key/],
     ['a group in 224.0.0.0/24', ['--multicast', '224.0.0.1'], /224\.0\.0\.0\/24/],
     ['--ttl 0', ['--multicast', '239.1.2.3', '--ttl', '0'], /--ttl/],
     ['--ttl without --multicast', ['--ttl', '2'], /--ttl applies to --multicast only/],

@@ -252,6 +252,58 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     }
   });
 
+  it('mid-window (--window 16 on both transfers): a recorded earlier windowed transfer, forged sealed segments just ahead of the receiver and current segments replayed from the sender\'s own address:port — FILE ends as the real input', { timeout: 60_000 }, async () => {
+    const seed = testSeed('key-window');
+    const d = subdir(dir, 'key-window');
+    const key = writeKey(d, 'key', KEY_A);
+    const port = await freePort();
+    const window = ['--window', '16', '--key', key, '--json'];
+    // Yesterday: a windowed --key transfer, recorded by a relay.
+    const oldSrc = path.join(d, 'yesterday.bin');
+    seededFile(oldSrc, 100_000, `${seed}/old`);
+    const r1 = await receiver('127.0.8.70', port, path.join(d, 'yesterday-copy.bin'), ['--key', key]);
+    const relay1 = await Relay.open('127.0.8.71', port, '127.0.8.72', '127.0.8.70');
+    relay1.record = true;
+    const c1 = await run(CLIENT, [...window, '127.0.8.71', String(port), oldSrc, '500']);
+    expect(c1.code, c1.stderr).toBe(0);
+    expect((await r1.done).code).toBe(0);
+    await relay1.close();
+    const yesterday = relay1.recorded;
+    expect(yesterday.length).toBeGreaterThan(100);
+
+    const out = path.join(d, 'out.bin');
+    fs.writeFileSync(out, 'the existing file');
+    const src = path.join(d, 'src.bin');
+    writeSeededFile(src, 600_000, seed);
+    const recv = await receiver('127.0.8.73', port, out, ['--key', key]);
+    const relay = await Relay.open('127.0.8.74', port, '127.0.8.75', '127.0.8.73');
+    relay.record = true; // today's own segments, to replay them from the sender's side of the relay
+    const stranger = await udpSocket('127.0.8.76');
+    const r = rng(seed);
+    try {
+      const client = start(CLIENT, [...window, '127.0.8.74', String(port), src, '500']);
+      let i = 0;
+      const rr = await sprayUntilDone(client, recv, out, src, () => {
+        for (let k = 0; k < 4; k++, i++) {
+          stranger.send(yesterday[i % yesterday.length]!, port, '127.0.8.73');
+          // Sealed-looking segments a few seqs ahead of what the receiver may have: the reorder buffer's range.
+          const ahead = Buffer.from(forge(r, 0x5a12, 476));
+          ahead.writeUInt32BE(Math.floor(i / 2) + randInt(r, 1, 16), 0);
+          stranger.send(ahead, port, '127.0.8.73');
+          relay.injectToReceiver(yesterday[(i * 7) % yesterday.length]!);
+          const today = relay.recorded;
+          if (today.length > 0) relay.injectToReceiver(today[randInt(r, 0, today.length - 1)]!);
+        }
+      });
+      const j = receiverJson(rr);
+      expect(j.ignored).toBeGreaterThan(0);
+      console.log(`[security] --key mid-window: ${i * 4} hostile datagrams during the transfer; receiver ignored=${j.ignored} foreign=${j.foreign}`);
+    } finally {
+      recv.child.kill('SIGKILL');
+      await Promise.all([relay.close(), closeSocket(stranger)]);
+    }
+  });
+
   const rawWhy = !isRoot ? 'needs root (raw socket)' : !hasCommand('perl') || !hasCommand('ss') ? 'needs perl and ss' : undefined;
   it.skipIf(rawWhy !== undefined)(`raw-socket spoofing of both addresses (forged and replayed segments from the sender's address:port, forged ACKs from the receiver's) changes nothing${rawWhy ? ` — SKIPPED: ${rawWhy}` : ''}`, { timeout: 60_000 }, async () => {
     const seed = testSeed('key-spoof');
