@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   checksum,
+  checksumExcept,
   checksumMatches,
   decode,
   encodeAck,
@@ -57,6 +58,24 @@ describe('checksum vectors (test/fixtures/wire-vectors.json)', () => {
       if (n % 2 === 0) expect(checksumMatches(payload, v.checksum ^ 1)).toBe(false);
     });
   }
+});
+
+describe('checksumExcept', () => {
+  it('is the checksum of the bytes with the span left out, concatenated (any length, odd or even)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(100), fc.nat(100), (bytes, a, b) => {
+        const from = Math.min(a, bytes.length) & ~1;
+        const to = Math.min(from + b, bytes.length);
+        const rest = new Uint8Array([...bytes.subarray(0, from), ...bytes.subarray(to)]);
+        expect(checksumExcept(bytes, from, to)).toBe(checksum(rest));
+        // A view into a larger buffer (a slab, a socket's pool) sums the same.
+        const padded = new Uint8Array(bytes.length + 3);
+        padded.set(bytes, 3);
+        expect(checksumExcept(padded.subarray(3), from, to)).toBe(checksum(rest));
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+  });
 });
 
 describe('packet vectors: encode produces exactly the hex, decode parses it back', () => {

@@ -111,7 +111,7 @@ export function bufferingReceiver(capacity: number, sack: boolean, initialSeq = 
       const eof = seg.payload.length === 0 || seg.last;
       if (seg.seq !== expected) {
         if (!started) return [];
-        buffer.offer(expected, { seq: seg.seq, payload: seg.payload.slice(), eof });
+        buffer.offer(expected, seg.seq, seg.payload, eof);
         return [ack()];
       }
       started = true;

@@ -50,6 +50,17 @@ describe('receiver reorder buffer', () => {
     expect(cumOf(r.reply!)).toBe(3);
   });
 
+  it('a held segment keeps its bytes when the transport reuses the datagram buffer before the hole fills', () => {
+    const m = machine(16);
+    feed(m, seg(0, 0));
+    const buffer = seg(2, 2);
+    expect(feed(m, buffer).events.map((e) => e.kind)).toEqual(['held']);
+    buffer.fill(0xee); // the socket's next datagram lands in the same memory
+    const r = feed(m, seg(1, 1));
+    const two = r.events.find((e) => e.kind === 'delivered' && e.seq === 2);
+    expect(two?.kind === 'delivered' && [...two.payload]).toEqual([2, 2, 2, 2]);
+  });
+
   it('with --sack, the reply reports what is held beyond the cumulative point', () => {
     const m = machine(16, true);
     feed(m, seg(0, 0));

@@ -82,7 +82,7 @@ describe('reorder buffer', () => {
               expected = (h.seq + 1) >>> 0;
             }
           } else {
-            const r = buf.offer(expected, { seq, payload: new Uint8Array([a & 0xff]), eof: false });
+            const r = buf.offer(expected, seq, new Uint8Array([a & 0xff]), false);
             expect(r).toBe(ahead <= capacity ? (r === 'already-held' ? 'already-held' : 'held') : 'beyond');
           }
           expect(buf.size).toBeLessThanOrEqual(capacity);
@@ -104,7 +104,7 @@ describe('reorder buffer', () => {
 
   it('ranges count exactly the held segments', () => {
     const buf = new ReorderBuffer(16);
-    for (const s of [3, 4, 5, 8, 10, 11]) buf.offer(1, { seq: s, payload: new Uint8Array(0), eof: false });
+    for (const s of [3, 4, 5, 8, 10, 11]) buf.offer(1, s, new Uint8Array(0), false);
     expect(buf.ranges(1, 16)).toEqual([
       { start: 3, end: 6 },
       { start: 8, end: 9 },
@@ -117,8 +117,8 @@ describe('reorder buffer', () => {
 
   it('stops a released run at the end of file', () => {
     const buf = new ReorderBuffer(8);
-    buf.offer(0, { seq: 1, payload: new Uint8Array(0), eof: true });
-    buf.offer(0, { seq: 2, payload: new Uint8Array(1), eof: false });
+    buf.offer(0, 1, new Uint8Array(0), true);
+    buf.offer(0, 2, new Uint8Array(1), false);
     expect(buf.release(1).map((h) => h.seq)).toEqual([1]);
   });
 });

@@ -27,25 +27,27 @@ export type DecodeError = 'short' | 'unknown-type' | 'ack-with-payload' | 'ack-b
 export type Decoded = { ok: true; segment: Segment } | { ok: false; error: DecodeError };
 
 /**
- * The 16-bit one's-complement sum of the big-endian words of `bytes`, without folding in an odd last byte
- * (the caller adds it, high or low). Reads 8 bytes per step through a DataView (about twice as fast as
+ * The 16-bit one's-complement sum of the big-endian words of bytes [start, end), without folding in an odd last
+ * byte (the caller adds it, high or low). Reads 8 bytes per step through a DataView (about twice as fast as
  * assembling words byte by byte: this runs once per segment on both sides).
  */
-function evenWordsSum(bytes: Uint8Array): number {
-  const n = bytes.length;
+function evenWordsSum(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  const n = end - start;
   let sum = 0;
-  let i = 0;
+  let i = start;
   if (n >= 8) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, n);
-    for (const stop = n & ~7; i < stop; i += 8) {
-      const a = view.getUint32(i);
-      const b = view.getUint32(i + 4);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + start, n);
+    let k = 0;
+    for (const stop = n & ~7; k < stop; k += 8) {
+      const a = view.getUint32(k);
+      const b = view.getUint32(k + 4);
       sum += (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff);
       // Fold often enough that the sum stays a small integer (no float precision loss on large payloads).
       if (sum > 0xffffff) sum = (sum & 0xffff) + (sum >>> 16);
     }
+    i += k;
   }
-  for (; i + 1 < n; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
+  for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
   return sum;
 }
 
@@ -67,6 +69,16 @@ function onesComplementSum(bytes: Uint8Array, lowPadOddByte: boolean): number {
 /** Internet checksum (RFC 1071) of a payload, as UDP computes it. */
 export function checksum(payload: Uint8Array): number {
   return ~onesComplementSum(payload, false) & 0xffff;
+}
+
+/**
+ * The Internet checksum (RFC 1071) of `bytes` with the span [skipFrom, skipTo) left out (skipFrom even), as if
+ * the rest were one buffer: a header's own checksum and type fields are not covered (sack.ts), with no copy.
+ */
+export function checksumExcept(bytes: Uint8Array, skipFrom: number, skipTo: number): number {
+  let sum = evenWordsSum(bytes, 0, skipFrom) + evenWordsSum(bytes, skipTo, bytes.length);
+  if (((bytes.length - skipTo) & 1) === 1) sum += bytes[bytes.length - 1]! << 8;
+  return ~fold(sum) & 0xffff;
 }
 
 /** The variant some classic implementations compute: an odd last byte added as the low byte of the last word. */

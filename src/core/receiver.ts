@@ -225,7 +225,7 @@ export class ReceiverMachine {
     if (this.status === 'waiting') return this.ignore('not-started');
     this.lastValidAt = now;
     if (this.reorder !== undefined && seg.kind === 'data') {
-      const offered = this.reorder.offer(this.expected, { seq: seg.seq, payload: seg.payload.slice(), eof: seg.payload.length === 0 || seg.last });
+      const offered = this.reorder.offer(this.expected, seg.seq, seg.payload, seg.payload.length === 0 || seg.last);
       if (offered === 'held') return { kind: 'held', seq, reply: this.cumulativeReply() };
       if (offered === 'already-held') return this.duplicate(seq, this.cumulativeReply());
     }
@@ -298,7 +298,7 @@ export class ReceiverMachine {
     this.lastValidAt = now;
     // Held only once locked on: after segment 0 (--verify), or in the session the handshake opened (--key).
     if (this.reorder !== undefined && got.kind === 'data') {
-      const offered = this.reorder.offer(this.expected, { seq: got.seq, payload: got.payload.slice(), eof: false });
+      const offered = this.reorder.offer(this.expected, got.seq, got.payload, false);
       if (offered === 'held') return { kind: 'held', seq: got.seq, reply: this.cumulativeReply() };
     }
     return this.duplicate(got.seq, this.cumulativeReply());

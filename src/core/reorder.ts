@@ -4,8 +4,8 @@
 // the in-order run that an arrival completes) and still ACKs only what is on disk.
 //
 // Memory bound: at most `capacity` segments, i.e. capacity x (MSS - 8) payload bytes plus one small record each
-// (capacity 64 at MSS 2048: 128 KiB). Payloads are held as given (views); the caller copies if its buffers are
-// reused. What may be buffered at all is the caller's rule: nothing before the receiver has locked onto its
+// (capacity 64 at MSS 2048: 128 KiB). The buffer copies each payload it holds (a transport may reuse the buffer
+// a datagram came in), and only those: under multicast most arrivals out of order are duplicates. What may be buffered at all is the caller's rule: nothing before the receiver has locked onto its
 // sender (segment 0 delivered), nothing from another sender.
 
 import type { SeqRange } from './sack.js';
@@ -39,15 +39,15 @@ export class ReorderBuffer {
   }
 
   /**
-   * Hold a segment that arrived ahead of `expected` (1 <= distance <= capacity). 'beyond': outside the bound
-   * (or not ahead at all), not held; the caller treats it as the classic receiver does (re-ACK).
+   * Hold (a copy of) a segment that arrived ahead of `expected` (1 <= distance <= capacity). 'beyond': outside
+   * the bound (or not ahead at all), not held; the caller treats it as the classic receiver does (re-ACK).
    */
-  offer(expected: number, seg: Held): OfferResult {
-    const d = ReorderBuffer.ahead(seg.seq, expected);
+  offer(expected: number, seq: number, payload: Uint8Array, eof: boolean): OfferResult {
+    const d = ReorderBuffer.ahead(seq, expected);
     if (d < 1 || d > this.capacity) return 'beyond';
-    if (this.held.has(seg.seq)) return 'already-held';
-    this.held.set(seg.seq, seg);
-    if (this.held.size === 1 || d > ReorderBuffer.ahead(this.furthestSeq, expected)) this.furthestSeq = seg.seq;
+    if (this.held.has(seq)) return 'already-held';
+    this.held.set(seq, { seq, payload: payload.slice(), eof });
+    if (this.held.size === 1 || d > ReorderBuffer.ahead(this.furthestSeq, expected)) this.furthestSeq = seq;
     return 'held';
   }
 

@@ -10,7 +10,7 @@
 // not adjacent. `checksum` is the Internet checksum (RFC 1071) over bytes 0-3 and the ranges, so a damaged SACK
 // is dropped rather than believed (a false "held" would keep a hole from being repaired until the RTO).
 
-import { checksum, HEADER_BYTES } from './codec.js';
+import { checksumExcept, HEADER_BYTES } from './codec.js';
 
 export const TYPE_SACK = 0xaaab;
 /** At most this many ranges per SACK (8 + 16 x 8 = 136 bytes): the oldest holes matter most. */
@@ -41,12 +41,9 @@ function putU32(b: Uint8Array, at: number, v: number): void {
   b[at + 3] = v;
 }
 
-/** The bytes the checksum covers: cum and the ranges (the checksum and type fields left out). */
-function covered(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length - 4);
-  out.set(bytes.subarray(0, 4), 0);
-  out.set(bytes.subarray(HEADER_BYTES), 4);
-  return out;
+/** The SACK's checksum: over cum and the ranges (bytes 0-3 and 8 on; the checksum and type fields left out). */
+function sackChecksum(bytes: Uint8Array): number {
+  return checksumExcept(bytes, 4, HEADER_BYTES);
 }
 
 /** Whether a datagram carries the SACK type (cheap test before decodeSack). */
@@ -61,7 +58,7 @@ export function encodeSack(cum: number, ranges: readonly SeqRange[]): Uint8Array
   out[6] = TYPE_SACK >>> 8;
   out[7] = TYPE_SACK & 0xff;
   writeRanges(out, HEADER_BYTES, ranges);
-  const sum = checksum(covered(out));
+  const sum = sackChecksum(out);
   out[4] = sum >>> 8;
   out[5] = sum & 0xff;
   return out;
@@ -72,7 +69,7 @@ export function decodeSack(bytes: Uint8Array): { ok: true; sack: Sack } | { ok: 
   if (!isSack(bytes)) return { ok: false, error: 'not-sack' };
   const n = (bytes.length - HEADER_BYTES) / RANGE_BYTES;
   if (!Number.isInteger(n) || n < 1 || n > SACK_MAX_RANGES) return { ok: false, error: 'bad-length' };
-  if (checksum(covered(bytes)) !== ((bytes[4]! << 8) | bytes[5]!)) return { ok: false, error: 'bad-checksum' };
+  if (sackChecksum(bytes) !== ((bytes[4]! << 8) | bytes[5]!)) return { ok: false, error: 'bad-checksum' };
   const cum = u32(bytes, 0);
   const ranges = readRanges(bytes, HEADER_BYTES, n, cum);
   return ranges === undefined ? { ok: false, error: 'bad-ranges' } : { ok: true, sack: { cum, ranges } };
