@@ -50,24 +50,33 @@ describe('window flow: N = 1 is the classic stop-and-wait', () => {
     fc.assert(
       fc.property(fc.nat({ max: 6000 }), fc.integer({ min: 9, max: 600 }), fc.constantFrom(...EOF_MODES), seqArb, rtoArb, netArb, (size, mss, eof, initialSeq, rto, net) => {
         const file = fileBytes(size, size ^ mss);
-        const cfg = { mss, file, eof, rto, giveUpMs: 1e9, initialSeq };
-        const classic = standaloneFlow({ ...cfg, instrument: true });
-        const windowed = standaloneWindowFlow({ ...cfg, window: 1, sack: false, cc: 'none', instrument: true });
-        const a = runFlow(classic, classicReceiver(initialSeq), net);
-        const b = runFlow(windowed, classicReceiver(initialSeq), net);
-        expect(b.sends).toEqual(a.sends);
-        expect(b.events).toEqual(a.events);
-        expect(b.problems).toEqual(a.problems);
-        const { fastRetransmits, sacked, ...stats } = windowed.stats;
-        expect(stats).toEqual(classic.stats);
-        expect(fastRetransmits + sacked).toBe(0);
-        expect(windowed.rtoMs).toBe(classic.rtoMs);
-        expect(windowed.srttMs).toBe(classic.srttMs);
+        expectStopAndWaitAtOne({ mss, file, eof, rto, giveUpMs: 1e9, initialSeq }, () => classicReceiver(initialSeq), net);
       }),
       { numRuns: 150 },
     );
   });
 });
+
+/**
+ * At N = 1 the window flow is the stop-and-wait flow: run both over the same network against twin receivers and
+ * expect the same datagrams at the same times, the same events, problems, stats (no fast retransmit, nothing
+ * SACKed) and RTO state. Returns the stop-and-wait flow and its run.
+ */
+function expectStopAndWaitAtOne(cfg: Parameters<typeof standaloneFlow>[0], receiver: () => Receiver, net: NetOptions): { classic: ReturnType<typeof standaloneFlow>; trace: ReturnType<typeof runFlow> } {
+  const classic = standaloneFlow({ ...cfg, instrument: true });
+  const windowed = standaloneWindowFlow({ ...cfg, window: 1, sack: false, cc: 'none', instrument: true });
+  const a = runFlow(classic, receiver(), net);
+  const b = runFlow(windowed, receiver(), net);
+  expect(b.sends).toEqual(a.sends);
+  expect(b.events).toEqual(a.events);
+  expect(b.problems).toEqual(a.problems);
+  const { fastRetransmits, sacked, ...stats } = windowed.stats;
+  expect(stats).toEqual(classic.stats);
+  expect(fastRetransmits + sacked).toBe(0);
+  expect(windowed.rtoMs).toBe(classic.rtoMs);
+  expect(windowed.srttMs).toBe(classic.srttMs);
+  return { classic, trace: a };
+}
 
 /** A --verify or --key wire for `file`: the sender's options and a fresh receiver side (its own challenge). */
 function wireFor(mode: 'verify' | 'key', file: Uint8Array, seed: number): { wire: WireOptions; receiver: () => ReceiverWire } {
@@ -85,19 +94,9 @@ describe('window flow on the --verify and --key wires', () => {
         fc.property(fc.nat({ max: 6000 }), fc.integer({ min: 40, max: 600 }), seqArb, rtoArb, netArb, (size, mss, initialSeq, rto, net) => {
           const file = fileBytes(size, size ^ mss);
           const { wire, receiver } = wireFor(mode, file, size);
-          const cfg = { mss, file, eof: 'empty' as const, rto, giveUpMs: 1e9, initialSeq, wire };
-          const classic = standaloneFlow({ ...cfg, instrument: true });
-          const windowed = standaloneWindowFlow({ ...cfg, window: 1, sack: false, cc: 'none', instrument: true });
-          const a = runFlow(classic, wireReceiver(receiver(), 0, initialSeq), net);
-          const b = runFlow(windowed, wireReceiver(receiver(), 0, initialSeq), net);
-          expect(a.problems).toEqual([]);
+          const { classic, trace } = expectStopAndWaitAtOne({ mss, file, eof: 'empty', rto, giveUpMs: 1e9, initialSeq, wire }, () => wireReceiver(receiver(), 0, initialSeq), net);
+          expect(trace.problems).toEqual([]);
           expect(classic.status).toBe('done');
-          expect(b.sends).toEqual(a.sends);
-          expect(b.events).toEqual(a.events);
-          const { fastRetransmits, sacked, ...stats } = windowed.stats;
-          expect(stats).toEqual(classic.stats);
-          expect(fastRetransmits + sacked).toBe(0);
-          expect(windowed.rtoMs).toBe(classic.rtoMs);
         }),
         { numRuns: mode === 'key' ? 60 : 120 },
       );

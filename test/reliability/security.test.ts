@@ -69,6 +69,22 @@ async function sprayUntilDone(client: Proc, recv: Proc, out: string, src: string
   return r;
 }
 
+/**
+ * "Yesterday": a real transfer of `src` (MSS 500) from a sender with `senderArgs` to a receiver with `receiverArgs`
+ * on `at.receiver`, through a relay on `at.relay` (sending on from `at.relayOut`) that records what the sender wrote.
+ */
+async function recordedTransfer(at: { receiver: string; relay: string; relayOut: string }, port: number, src: string, out: string, senderArgs: string[], receiverArgs: string[]): Promise<Buffer[]> {
+  const r = await receiver(at.receiver, port, out, receiverArgs);
+  const relay = await Relay.open(at.relay, port, at.relayOut, at.receiver);
+  relay.record = true;
+  const c = await run(CLIENT, [...senderArgs, at.relay, String(port), src, '500']);
+  expect(c.code, c.stderr).toBe(0);
+  expect((await r.done).code).toBe(0);
+  await relay.close();
+  expect(relay.recorded.length).toBeGreaterThan(100);
+  return relay.recorded;
+}
+
 /** What a stranger sends before the real sender starts; each alone completes a classic transfer. */
 function openers(recorded: Buffer): Buffer[] {
   const segs = [Buffer.from(encodeFin()), Buffer.from(encodeData(0, new Uint8Array(0))), Buffer.from(encodeData(0, Buffer.from('fake'), true))];
@@ -202,16 +218,8 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     // Yesterday: a real --key transfer through a relay that records what the sender wrote.
     const oldSrc = path.join(d, 'yesterday.bin');
     const yesterday = seededFile(oldSrc, 50_000, `${seed}/old`);
-    const oldOut = path.join(d, 'yesterday-copy.bin');
-    const r1 = await receiver('127.0.8.30', port, oldOut, ['--key', key]);
-    const relay1 = await Relay.open('127.0.8.31', port, '127.0.8.32', '127.0.8.30');
-    relay1.record = true;
-    const c1 = await run(CLIENT, ['--key', key, '--json', '127.0.8.31', String(port), oldSrc, '500']);
-    expect(c1.code, c1.stderr).toBe(0);
-    expect((await r1.done).code).toBe(0);
-    await relay1.close();
-    const recorded = relay1.recorded;
-    expect(recorded.length).toBeGreaterThan(100);
+    const at = { receiver: '127.0.8.30', relay: '127.0.8.31', relayOut: '127.0.8.32' };
+    const recorded = await recordedTransfer(at, port, oldSrc, path.join(d, 'yesterday-copy.bin'), ['--key', key, '--json'], ['--key', key]);
 
     // Today: a receiver with an existing FILE, behind a relay (so junk can come from its sender's own address:port).
     const out = path.join(d, 'out.bin');
@@ -261,15 +269,8 @@ describe('--key: strangers, replays and spoofers never deliver a file', () => {
     // Yesterday: a windowed --key transfer, recorded by a relay.
     const oldSrc = path.join(d, 'yesterday.bin');
     seededFile(oldSrc, 100_000, `${seed}/old`);
-    const r1 = await receiver('127.0.8.70', port, path.join(d, 'yesterday-copy.bin'), ['--key', key]);
-    const relay1 = await Relay.open('127.0.8.71', port, '127.0.8.72', '127.0.8.70');
-    relay1.record = true;
-    const c1 = await run(CLIENT, [...window, '127.0.8.71', String(port), oldSrc, '500']);
-    expect(c1.code, c1.stderr).toBe(0);
-    expect((await r1.done).code).toBe(0);
-    await relay1.close();
-    const yesterday = relay1.recorded;
-    expect(yesterday.length).toBeGreaterThan(100);
+    const at = { receiver: '127.0.8.70', relay: '127.0.8.71', relayOut: '127.0.8.72' };
+    const yesterday = await recordedTransfer(at, port, oldSrc, path.join(d, 'yesterday-copy.bin'), window, ['--key', key]);
 
     const out = path.join(d, 'out.bin');
     fs.writeFileSync(out, 'the existing file');
