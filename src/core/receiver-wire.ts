@@ -4,7 +4,7 @@
 
 import { checksumMatches, decode, HEADER_BYTES } from './codec.js';
 import { ACK_STATUS, DIGEST_BYTES, modeOf, TYPE_KCHALLENGE, TYPE_KDATA, TYPE_KEND, TYPE_KHELLO, TYPE_KRESPONSE, TYPE_KSACK, type AckStatus, type WireMode } from './extension.js';
-import { RANGE_BYTES, SACK_MAX_RANGES, type SeqRange } from './sack.js';
+import { isRangeCount, RANGE_BYTES, type SeqRange } from './sack.js';
 import {
   ackKey,
   CHALLENGE_BYTES,
@@ -80,7 +80,7 @@ function wellFormedAs(mode: WireMode, bytes: Uint8Array): boolean {
     case TYPE_KEND:
       return field === DIGEST_BYTES && n === HEADER_BYTES + DIGEST_BYTES + TAG_BYTES;
     case TYPE_KSACK:
-      return field >= 1 && field <= SACK_MAX_RANGES && n === SEALED_ACK_BYTES + field * RANGE_BYTES;
+      return isRangeCount(field) && n === SEALED_ACK_BYTES + field * RANGE_BYTES;
     default:
       return n === SEALED_ACK_BYTES;
   }

@@ -5,8 +5,9 @@
 //
 // Memory bound: at most `capacity` segments, i.e. capacity x (MSS - 8) payload bytes plus one small record each
 // (capacity 64 at MSS 2048: 128 KiB). The buffer copies each payload it holds (a transport may reuse the buffer
-// a datagram came in), and only those: under multicast most arrivals out of order are duplicates. What may be buffered at all is the caller's rule: nothing before the receiver has locked onto its
-// sender (segment 0 delivered), nothing from another sender.
+// a datagram came in), and only those: under multicast most arrivals out of order are duplicates. What may be
+// buffered at all is the caller's rule: nothing before the receiver has locked onto its sender (segment 0
+// delivered), nothing from another sender.
 
 import type { SeqRange } from './sack.js';
 

@@ -46,13 +46,23 @@ function sackChecksum(bytes: Uint8Array): number {
   return checksumExcept(bytes, 4, HEADER_BYTES);
 }
 
+/** Whether a SACK form (classic, --verify, --key) may carry `n` ranges: 1..SACK_MAX_RANGES. */
+export function isRangeCount(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= SACK_MAX_RANGES;
+}
+
+/** The encoders' check: a `form` (SACK, VSACK, KSACK) carries 1..SACK_MAX_RANGES ranges. */
+export function checkRangeCount(form: string, ranges: readonly SeqRange[]): void {
+  if (!isRangeCount(ranges.length)) throw new RangeError(`a ${form} carries 1..${SACK_MAX_RANGES} ranges`);
+}
+
 /** Whether a datagram carries the SACK type (cheap test before decodeSack). */
 export function isSack(bytes: Uint8Array): boolean {
   return bytes.length >= HEADER_BYTES && ((bytes[6]! << 8) | bytes[7]!) === TYPE_SACK;
 }
 
 export function encodeSack(cum: number, ranges: readonly SeqRange[]): Uint8Array {
-  if (ranges.length < 1 || ranges.length > SACK_MAX_RANGES) throw new RangeError(`a SACK carries 1..${SACK_MAX_RANGES} ranges`);
+  checkRangeCount('SACK', ranges);
   const out = new Uint8Array(HEADER_BYTES + ranges.length * RANGE_BYTES);
   putU32(out, 0, cum);
   out[6] = TYPE_SACK >>> 8;
@@ -68,7 +78,7 @@ export function encodeSack(cum: number, ranges: readonly SeqRange[]): Uint8Array
 export function decodeSack(bytes: Uint8Array): { ok: true; sack: Sack } | { ok: false; error: SackDecodeError } {
   if (!isSack(bytes)) return { ok: false, error: 'not-sack' };
   const n = (bytes.length - HEADER_BYTES) / RANGE_BYTES;
-  if (!Number.isInteger(n) || n < 1 || n > SACK_MAX_RANGES) return { ok: false, error: 'bad-length' };
+  if (!isRangeCount(n)) return { ok: false, error: 'bad-length' };
   if (sackChecksum(bytes) !== ((bytes[4]! << 8) | bytes[5]!)) return { ok: false, error: 'bad-checksum' };
   const cum = u32(bytes, 0);
   const ranges = readRanges(bytes, HEADER_BYTES, n, cum);

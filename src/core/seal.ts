@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { crypto } from './builtins.js';
 import { allocSegment, HEADER_BYTES, writeHeader } from './codec.js';
-import { RANGE_BYTES, readRanges, SACK_MAX_RANGES, writeRanges, type SeqRange } from './sack.js';
+import { checkRangeCount, isRangeCount, RANGE_BYTES, readRanges, writeRanges, type SeqRange } from './sack.js';
 import {
   ACK_STATUS,
   DIGEST_BYTES,
@@ -217,7 +217,7 @@ function checkCounter(counter: number): void {
  */
 export function sealSack(ka: KeyObject, cum: number, ranges: readonly SeqRange[], counter: number): Uint8Array {
   checkCounter(counter);
-  if (ranges.length < 1 || ranges.length > SACK_MAX_RANGES) throw new RangeError(`a KSACK carries 1..${SACK_MAX_RANGES} ranges`);
+  checkRangeCount('KSACK', ranges);
   const aadBytes = HEADER_BYTES + 8 + ranges.length * RANGE_BYTES;
   const out = allocSegment(aadBytes + TAG_BYTES);
   writeHeader(out, cum, ranges.length, TYPE_KSACK);
@@ -230,7 +230,7 @@ export function openSack(ka: KeyObject, bytes: Uint8Array): { ok: true; sack: Se
   const h = readHeader(bytes);
   if (h === undefined) return { ok: false, error: 'short' };
   if (h.type !== TYPE_KSACK) return { ok: false, error: 'wrong-type' };
-  if (h.field < 1 || h.field > SACK_MAX_RANGES || bytes.length !== SEALED_ACK_BYTES + h.field * RANGE_BYTES) return { ok: false, error: 'malformed' };
+  if (!isRangeCount(h.field) || bytes.length !== SEALED_ACK_BYTES + h.field * RANGE_BYTES) return { ok: false, error: 'malformed' };
   const counter = readU64(bytes, HEADER_BYTES);
   if (!Number.isSafeInteger(counter)) return { ok: false, error: 'malformed' };
   if (open(ka, nonce(counter), bytes.length - TAG_BYTES, bytes) === undefined) return { ok: false, error: 'unauthenticated' };

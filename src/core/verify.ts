@@ -6,7 +6,7 @@
 import { zlib } from './builtins.js';
 import { HEADER_BYTES, writeHeader } from './codec.js';
 import { ACK_STATUS, DIGEST_BYTES, readHeader, readU32, TYPE_VACK, TYPE_VDATA, TYPE_VEND, TYPE_VSACK, TRAILER_BYTES, writeU32, type AckStatus } from './extension.js';
-import { RANGE_BYTES, readRanges, SACK_MAX_RANGES, writeRanges, type SeqRange } from './sack.js';
+import { checkRangeCount, isRangeCount, RANGE_BYTES, readRanges, writeRanges, type SeqRange } from './sack.js';
 
 export const CRC_BYTES = TRAILER_BYTES.verify;
 /** Largest payload the 16-bit len field can describe (well above MSS_MAX - 12). */
@@ -49,7 +49,7 @@ export function encodeVerifiedAck(seq: number, status: AckStatus): Uint8Array {
 
 /** VSACK: the ACK of `cum` (the last in-sequence segment) with the 1..SACK_MAX_RANGES ranges held beyond it. */
 export function encodeVerifiedSack(cum: number, ranges: readonly SeqRange[]): Uint8Array {
-  if (ranges.length < 1 || ranges.length > SACK_MAX_RANGES) throw new RangeError(`a VSACK carries 1..${SACK_MAX_RANGES} ranges`);
+  checkRangeCount('VSACK', ranges);
   const body = new Uint8Array(ranges.length * RANGE_BYTES);
   writeRanges(body, 0, ranges);
   return withCrc(cum, ranges.length, TYPE_VSACK, body);
@@ -70,7 +70,7 @@ export function decodeVerified(bytes: Uint8Array): VerifiedDecoded {
       if (h.field !== DIGEST_BYTES || body.length !== DIGEST_BYTES) return { ok: false, error: 'malformed' };
       return { ok: true, segment: { kind: 'end', seq: h.seq, digest: body } };
     case TYPE_VSACK: {
-      if (h.field < 1 || h.field > SACK_MAX_RANGES || body.length !== h.field * RANGE_BYTES) return { ok: false, error: 'malformed' };
+      if (!isRangeCount(h.field) || body.length !== h.field * RANGE_BYTES) return { ok: false, error: 'malformed' };
       const ranges = readRanges(body, 0, h.field, h.seq);
       return ranges === undefined ? { ok: false, error: 'malformed' } : { ok: true, segment: { kind: 'sack', seq: h.seq, ranges } };
     }
