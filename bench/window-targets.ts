@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { cachedSeededFile, sha256File, tempDir } from '../harness/files.js';
 import { fmt, mdTable, median } from '../harness/format.js';
-import { describeMachine, hasTimeV, machine, TIME_V } from '../harness/machine.js';
+import { describeMachine, machine, parseCpuSeconds, PROBE_NODE_ARGS } from '../harness/machine.js';
 import { freePort } from '../harness/net.js';
 import { ROOT } from '../harness/paths.js';
 import { start } from '../harness/procs.js';
@@ -52,27 +52,22 @@ interface Run {
   retransmissions: number;
   /** Segments the receivers got twice (each a spurious retransmission: the loss service drops DATA only). */
   duplicates: number;
-  /** CPU seconds (user + system) of the client and of the three receivers together (NaN without GNU time). */
+  /** CPU seconds (user + system) of the client and of the three receivers together. */
   clientCpuS: number;
   receiversCpuS: number;
 }
 
-// GNU time reports each process's CPU (the machine is shared: CPU is steadier than wall under load).
-const CPU_LAUNCHER = hasTimeV() ? [TIME_V, '-f', 'cpu-seconds %U %S'] : undefined;
-
-function cpuSeconds(stderr: string): number {
-  const m = /cpu-seconds ([0-9.]+) ([0-9.]+)/.exec(stderr);
-  return m ? Number(m[1]) + Number(m[2]) : Number.NaN;
-}
+// Each process reports its own CPU time at exit (harness/maxrss.ts; the machine is shared: CPU is steadier than wall under load).
+const cpuSeconds = (stderr: string): number => parseCpuSeconds(stderr) ?? Number.NaN;
 
 async function once(root: string, t: Target, file: string, dir: string, seed: number, extra: string[]): Promise<Run> {
   const port = await freePort(HOSTS);
   const server = path.join(root, 'dist/src/cli/server.js');
   const client = path.join(root, 'dist/src/cli/client.js');
   const out = (h: string): string => path.join(dir, `out-${h}`);
-  const servers = HOSTS.map((h, i) => start(server, ['--bind', h, '--linger', '0.3', '--json', '--seed', String(seed + i), String(port), out(h), String(t.p)], { launcher: CPU_LAUNCHER }));
+  const servers = HOSTS.map((h, i) => start(server, ['--bind', h, '--linger', '0.3', '--json', '--seed', String(seed + i), String(port), out(h), String(t.p)], { nodeArgs: PROBE_NODE_ARGS }));
   await Promise.all(servers.map((s) => s.ready));
-  const c = await start(client, ['--json', ...t.client, ...extra, ...HOSTS, String(port), file, String(t.mss)], { ready: /^$/, launcher: CPU_LAUNCHER }).done;
+  const c = await start(client, ['--json', ...t.client, ...extra, ...HOSTS, String(port), file, String(t.mss)], { ready: /^$/, nodeArgs: PROBE_NODE_ARGS }).done;
   const ends = await Promise.all(servers.map((s) => s.done));
   const summary = lastJson<Summary>(c.stdout);
   if (c.code !== 0 || summary === undefined) throw new Error(`${t.name} (${root}): p2mpclient exited ${c.code}: ${c.stderr.slice(0, 500)}`);
