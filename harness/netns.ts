@@ -147,10 +147,8 @@ export function txBytes(ns: string): number {
 
 /** The UDP sockets bound in a namespace, as "address:port" (its /proc/net/udp): where a program there listens. */
 export function udpSockets(ns: string): string[] {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/udp'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`/proc/net/udp in ${ns}: ${r.stderr.trim()}`);
   // "  909: 0100017F:ECA9 00000000:0000 07 ...": the local address is a little-endian hex IPv4, the port hex.
-  return r.stdout
+  return procNet(ns, 'udp')
     .split('\n')
     .slice(1)
     .map((l) => /^\s*\d+:\s+([0-9A-F]{8}):([0-9A-F]{4})\s/.exec(l))
@@ -158,15 +156,21 @@ export function udpSockets(ns: string): string[] {
     .map((m) => `${procAddress(m[1]!)}:${parseInt(m[2]!, 16)}`);
 }
 
+/** /proc/net/NAME as seen inside `ns` (undefined: this process's own namespace). */
+function procNet(ns: string | undefined, name: string): string {
+  const file = `/proc/net/${name}`;
+  const r = ns === undefined ? spawnSync('cat', [file], { encoding: 'utf8' }) : spawnSync('ip', ['netns', 'exec', ns, 'cat', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${file} in ${ns ?? 'this namespace'}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
 /** A little-endian hex IPv4 address as /proc/net/{udp,igmp} print it ("0100017F"), dotted ("127.1.0.1"). */
 const procAddress = (hex: string): string => [3, 2, 1, 0].map((i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16)).join('.');
 
 /** The multicast groups joined on any interface of a namespace (undefined: this process's own, i.e. the root namespace). */
 export function joinedGroups(ns: string | undefined): string[] {
-  const r = spawnSync(ns === undefined ? 'cat' : 'ip', [...(ns === undefined ? [] : ['netns', 'exec', ns, 'cat']), '/proc/net/igmp'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`/proc/net/igmp in ${ns ?? 'this namespace'}: ${r.stderr.trim()}`);
   // A group line is indented under its interface's line: "\t\t\t\t030201EF     1 0:00000000\t\t0".
-  return [...new Set(r.stdout.split('\n').flatMap((l) => /^\s+([0-9A-F]{8})\s/.exec(l)?.[1] ?? []).map(procAddress))];
+  return [...new Set(procNet(ns, 'igmp').split('\n').flatMap((l) => /^\s+([0-9A-F]{8})\s/.exec(l)?.[1] ?? []).map(procAddress))];
 }
 
 // Sends datagrams given as hex arguments from address:port (0: any) to address:port, one socket, in order.
