@@ -189,12 +189,19 @@ export class ReceiverMachine {
     return this.events.shift();
   }
 
-  /** The datagrams read together are all handled: the one ACK of the in-order run they delivered, if unanswered. */
-  flush(): void {
+  /** Whether the driver must call flush() after each batch (the --verify/--key wires); the classic receiver answers at once. */
+  get acknowledgesBatches(): boolean {
+    return this.cfg.wire !== undefined;
+  }
+
+  /** The datagrams read together are all handled: queue the one ACK of the in-order run they delivered, if unanswered (true). */
+  flush(): boolean {
     const to = this.deferredTo;
-    if (to === undefined) return;
+    if (to === undefined) return false;
     this.deferredTo = undefined;
-    if (this.status === 'receiving') this.reply = { to, bytes: this.cumulativeReply() };
+    if (this.status !== 'receiving') return false;
+    this.reply = { to, bytes: this.cumulativeReply() };
+    return true;
   }
 
   /** The reply to the last datagram, once (drain pollEvent first: an ACK promises the data is written). */

@@ -51,11 +51,8 @@ export class ReceiverLoop {
         m.handleTimeout(t.now());
         this.drain();
       },
-      idle: () => {
-        if (this.finished) return;
-        m.flush();
-        this.drain();
-      },
+      // Only a machine that acknowledges batches is told of them: the classic loop stays one drain a datagram.
+      idle: m.acknowledgesBatches ? () => !this.finished && m.flush() && this.drain() : undefined,
     });
   }
 
