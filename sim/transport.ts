@@ -117,7 +117,9 @@ export class SimEndpoint<P> implements DatagramTransport<P> {
 
   /** A datagram from `from` reached this endpoint. */
   arrive(from: P, bytes: Uint8Array): void {
-    if (!this.closed) this.handlers?.datagram(from, bytes);
+    if (this.closed || this.handlers === undefined) return;
+    this.handlers.datagram(from, bytes);
+    if (!this.closed) this.handlers.idle?.();
   }
 
   fire(at: number): void {

@@ -71,6 +71,7 @@ function machineReceiver(cfg: Pick<ReceiverConfig, 'initialSeq' | 'reorderSegmen
     },
     handle(now, bytes) {
       m.handleDatagram(now, bytes, 'sender');
+      m.flush(); // one datagram is its own batch
       for (let e = m.pollEvent(); e !== undefined; e = m.pollEvent()) if (e.kind === 'delivered' && e.payload.length > 0) written.push(e.payload.slice());
       const reply = m.pollTransmit();
       m.prepare();

@@ -19,6 +19,7 @@ const seg = (seq: number, byte: number, len = 4): Uint8Array => encodeData(seq >
 
 function feed(m: ReceiverMachine, bytes: Uint8Array): { events: ReceiverEvent[]; reply: Uint8Array | undefined } {
   m.handleDatagram(0, bytes, 'sender');
+  m.flush(); // one datagram is its own batch
   const events: ReceiverEvent[] = [];
   for (let e = m.pollEvent(); e; e = m.pollEvent()) events.push(e);
   return { events, reply: m.pollTransmit()?.bytes };

@@ -24,6 +24,8 @@ export function recorder<P>() {
     unreachable: [] as P[],
     errors: [] as string[],
     timers: [] as number[],
+    /** At each idle(): how many datagrams had arrived by then. */
+    idles: [] as number[],
   };
   const handlers = (t: DatagramTransport<P>): DatagramHandlers<P> => ({
     ready: () => log.ready++,
@@ -32,6 +34,7 @@ export function recorder<P>() {
     error: (_p, message) => log.errors.push(message),
     unanswerable: () => {},
     timer: () => log.timers.push(t.now()),
+    idle: () => log.idles.push(log.datagrams.length),
   });
   return { log, handlers };
 }
@@ -61,6 +64,20 @@ export function runTransportConformance(name: string, setup: () => Promise<Trans
         await pair.run(2000, () => s.datagrams.length === 1);
         expect(s.datagrams.map((d) => [d.from, Array.from(d.bytes)])).toEqual([[0, [0xaa, 0xaa]]]);
         expect([s.errors, r.errors]).toEqual([[], []]);
+      } finally {
+        await pair.dispose();
+      }
+    });
+
+    it('a receiver is told idle once the datagrams that arrived are handed over: after each batch, never without a new datagram', async () => {
+      const { pair, r } = await opened();
+      try {
+        for (let i = 0; i < 5; i++) pair.sender.send(0, Uint8Array.from([i]));
+        await pair.run(2000, () => r.idles.at(-1) === 5);
+        expect(r.datagrams.map((d) => d.bytes[0]).sort()).toEqual([0, 1, 2, 3, 4]); // a jittered link may reorder
+        expect(r.idles.at(-1)).toBe(5); // the last datagram is followed by an idle
+        expect(r.idles[0]).toBeGreaterThanOrEqual(1);
+        for (let i = 1; i < r.idles.length; i++) expect(r.idles[i]).toBeGreaterThan(r.idles[i - 1]!);
       } finally {
         await pair.dispose();
       }

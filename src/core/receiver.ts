@@ -3,6 +3,12 @@
 // pollEvent() (writing payloads) BEFORE pollTransmit(), so an ACK always means "on disk"; if a write fails,
 // it sends nothing. The loss service's randomness is injected (a seeded PRNG from the driver), never
 // Math.random.
+//
+// On the --verify/--key wires (whose senders are this project's, reading cumulative ACKs) an in-order delivery
+// is acknowledged once per batch: the driver calls flush() when the datagrams read together are all handled,
+// and the one ACK then names the last of them. A windowed sender's burst thus costs one ACK (one seal with
+// --key) instead of one per segment; a stop-and-wait sender's batch is its one segment, so it sees no change.
+// Every other reply (a duplicate, a held segment, the end of file) still goes at once.
 
 import type { Hash } from 'node:crypto';
 import { crypto } from './builtins.js';
@@ -54,6 +60,8 @@ export interface ReceiverConfig {
 
 /** The reply field of a delivery whose answer is the run's one reply (see handleDatagram). */
 const NO_REPLY = new Uint8Array(0);
+/** The reply field of a delivery acknowledged at the end of its batch (flush). */
+const DEFERRED = new Uint8Array(0);
 
 /** Why a datagram changed nothing. */
 export type IgnoreReason = 'malformed' | 'not-data' | 'foreign' | 'not-started' | 'stale-fin' | 'unauthenticated' | 'other-mode';
@@ -140,6 +148,8 @@ export class ReceiverMachine {
 
   private readonly events = new Fifo<ReceiverEvent>();
   private reply: ReceiverTransmit | undefined;
+  /** Where the batch's one ACK goes at flush(), when its in-order deliveries have not been answered yet. */
+  private deferredTo: string | undefined;
   private readonly reorder: ReorderBuffer | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
@@ -153,6 +163,12 @@ export class ReceiverMachine {
     const v = this.judge(now, bytes, from);
     // The verdict is the event (its reply field rides along unread): one allocation per datagram, not two.
     this.events.push(v);
+    if (v.kind === 'delivered' && v.reply === DEFERRED) {
+      this.deferredTo = from;
+      return;
+    }
+    // Any answer but a handshake's carries the cumulative point, so it stands for the batch's ACK too.
+    if (v.kind !== 'handshake' && from === this.deferredTo) this.deferredTo = undefined;
     if (v.kind === 'delivered' && this.reorder !== undefined && !v.complete && this.reorder.size > 0) {
       // Segments held beyond this one now follow it, in order; the one reply then covers the whole run.
       const run = this.reorder.release(this.expected);
@@ -171,6 +187,14 @@ export class ReceiverMachine {
 
   pollEvent(): ReceiverEvent | undefined {
     return this.events.shift();
+  }
+
+  /** The datagrams read together are all handled: the one ACK of the in-order run they delivered, if unanswered. */
+  flush(): void {
+    const to = this.deferredTo;
+    if (to === undefined) return;
+    this.deferredTo = undefined;
+    if (this.status === 'receiving') this.reply = { to, bytes: this.cumulativeReply() };
   }
 
   /** The reply to the last datagram, once (drain pollEvent first: an ACK promises the data is written). */
@@ -286,7 +310,9 @@ export class ReceiverMachine {
     const ack = (seq: number, status: AckStatus) => () => wire.ack(seq, status);
     if (got.seq === this.expected) {
       if (got.kind === 'data') {
-        return this.deliver(now, from, got.seq, got.payload, wire.ack(got.seq, ACK_STATUS.ack), false);
+        // Acknowledged at flush() unless held segments follow it (then handleDatagram answers for the run).
+        const reply = this.reorder === undefined || this.reorder.size === 0 ? DEFERRED : wire.ack(got.seq, ACK_STATUS.ack);
+        return this.deliver(now, from, got.seq, got.payload, reply, false);
       }
       const received = this.finishHash();
       if (Buffer.compare(received, got.digest) === 0) {
@@ -391,9 +417,12 @@ export class ReceiverMachine {
     }
   }
 
-  /** Work that can wait until the reply is on the wire: with --key, seal the ACK the next segment will need. */
+  /**
+   * Work that can wait until the reply is on the wire: with --key, seal the ACK the next segment will need
+   * (not in the middle of a batch: its ACK will name a later segment).
+   */
   prepare(): void {
-    if (this.status === 'receiving') this.cfg.wire?.prepare(this.expected, ACK_STATUS.ack);
+    if (this.status === 'receiving' && this.deferredTo === undefined) this.cfg.wire?.prepare(this.expected, ACK_STATUS.ack);
   }
 
   /** Linger end, or the idle deadline of a started transfer; a receiver waiting for its first sender waits forever. */
@@ -409,6 +438,7 @@ export type Step = ReceiverEvent & { reply?: Uint8Array };
 
 export function step(rx: ReceiverMachine, now: number, bytes: Uint8Array, from: string): Step {
   rx.handleDatagram(now, bytes, from);
+  rx.flush(); // one datagram is its own batch
   // The datagram's event is the last one queued (a timer handled before it may have queued 'done' or 'stalled').
   let ev = rx.pollEvent()!;
   for (let e = rx.pollEvent(); e !== undefined; e = rx.pollEvent()) ev = e;

@@ -33,6 +33,11 @@ export interface DatagramHandlers<Peer> {
   stranger?(from: string, bytes: Uint8Array): void;
   /** The transport's one timer reached its deadline. */
   timer(): void;
+  /**
+   * Optional: every datagram that had arrived has been handed over (UDP: the event loop's poll phase is over;
+   * the simulator: after each datagram, as it models no reading batches). A receiver acknowledges a batch here.
+   */
+  idle?(): void;
 }
 
 export interface DatagramTransport<Peer> {

@@ -51,6 +51,11 @@ export class ReceiverLoop {
         m.handleTimeout(t.now());
         this.drain();
       },
+      idle: () => {
+        if (this.finished) return;
+        m.flush();
+        this.drain();
+      },
     });
   }
 

@@ -136,7 +136,10 @@ export class UdpMulticastReceiverTransport extends UdpEndpoint<string> {
     const deliver = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
       if (this.closed) return;
       if (rinfo.port === 0) h.unanswerable();
-      else h.datagram(`${rinfo.address}:${rinfo.port}`, msg);
+      else {
+        h.datagram(`${rinfo.address}:${rinfo.port}`, msg);
+        this.handedOver(h);
+      }
     };
     const where = `${this.j.address ?? '0.0.0.0'}:${this.j.port}`;
     for (const s of this.sockets) {

@@ -29,6 +29,7 @@ export abstract class UdpEndpoint<P> implements DatagramTransport<P> {
   protected readonly sockets: dgram.Socket[] = [];
   protected closed = false;
   private timer: DeadlineTimer | PreciseTimer | undefined;
+  private idleDue = false;
   /**
    * The sender's retransmission deadlines are sub-millisecond on loopback: it takes the PreciseTimer (measured,
    * BENCHMARKS.md "sub-millisecond timers"); the receiver's idle and linger deadlines are seconds.
@@ -51,6 +52,19 @@ export abstract class UdpEndpoint<P> implements DatagramTransport<P> {
 
   setTimer(deadline: number | undefined): void {
     if (!this.closed) this.timer?.set(deadline);
+  }
+
+  /**
+   * Call after handing a datagram over: h.idle runs once the datagrams libuv reads in one go (up to 32 a socket
+   * a poll) are all handed over, because setImmediate's check phase follows the poll phase.
+   */
+  protected handedOver(h: DatagramHandlers<P>): void {
+    if (h.idle === undefined || this.idleDue) return;
+    this.idleDue = true;
+    setImmediate(() => {
+      this.idleDue = false;
+      if (!this.closed) h.idle!();
+    });
   }
 
   close(): void {
@@ -184,6 +198,7 @@ export class UdpReceiverTransport extends UdpEndpoint<string> {
         return;
       }
       h.datagram(`${rinfo.address}:${rinfo.port}`, msg);
+      this.handedOver(h);
     });
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.closed) return;
