@@ -248,20 +248,26 @@ export class ReceiverMachine {
       if (this.status === 'waiting' && this.cfg.acceptLoneFin === false) return this.ignore('stale-fin');
       return this.deliver(now, from, 0, new Uint8Array(0), encodeFin(), true);
     }
+    const eof = seg.payload.length === 0 || seg.last;
     if (seg.seq === this.expected) {
-      const eof = seg.payload.length === 0 || seg.last;
       return this.deliver(now, from, seg.seq, seg.payload, encodeAck(seg.seq), eof);
     }
     // Nothing in sequence yet: there is nothing to acknowledge, and no transfer to lock onto (nor anything to buffer).
     if (this.status === 'waiting') return this.ignore('not-started');
     this.lastValidAt = now;
-    if (this.reorder !== undefined && seg.kind === 'data') {
-      const offered = this.reorder.offer(this.expected, seg.seq, seg.payload, seg.payload.length === 0 || seg.last);
-      if (offered === 'held') return { kind: 'held', seq, reply: this.cumulativeReply() };
-      if (offered === 'already-held') return this.duplicate(seq, this.cumulativeReply());
+    return this.outOfSequence(seg.seq, seg.payload, eof);
+  }
+
+  /**
+   * A segment out of sequence once locked on, on either wire: held when the reorder buffer takes it (ahead,
+   * within bounds, not held yet), else a duplicate (a retransmission, or anything else) that re-ACKs the last
+   * in-sequence segment. `payload` undefined: nothing to hold (an END of the --verify or --key wire ahead of the data).
+   */
+  private outOfSequence(seq: number, payload: Uint8Array | undefined, eof: boolean): Verdict {
+    if (this.reorder !== undefined && payload !== undefined && this.reorder.offer(this.expected, seq, payload, eof) === 'held') {
+      return { kind: 'held', seq, reply: this.cumulativeReply() };
     }
-    // Out of sequence (a retransmitted duplicate, or anything else): re-ACK the last in-sequence segment.
-    return this.duplicate(seq, this.reorder !== undefined ? this.cumulativeReply() : encodeAck(this.expected - 1));
+    return this.duplicate(seq, this.cumulativeReply());
   }
 
   /** The re-ACK of the last in-sequence segment (in the wire's form), or with --sack a SACK while segments are held. */
@@ -330,11 +336,7 @@ export class ReceiverMachine {
     if (this.status === 'waiting') return this.ignore('not-started');
     this.lastValidAt = now;
     // Held only once locked on: after segment 0 (--verify), or in the session the handshake opened (--key).
-    if (this.reorder !== undefined && got.kind === 'data') {
-      const offered = this.reorder.offer(this.expected, got.seq, got.payload, false);
-      if (offered === 'held') return { kind: 'held', seq: got.seq, reply: this.cumulativeReply() };
-    }
-    return this.duplicate(got.seq, this.cumulativeReply());
+    return this.outOfSequence(got.seq, got.kind === 'data' ? got.payload : undefined, false);
   }
 
   private ignoreWire(reason: WireIgnore, mode: WireMode | undefined, bytes: Uint8Array, from: string): Verdict {
