@@ -11,8 +11,8 @@ import { decodeVerified, encodeVerifiedData } from '../src/core/verify.js';
 const FROM = '192.0.2.1:40000';
 const payload = (seq: number): Uint8Array => new Uint8Array(16).fill(seq & 0xff);
 
-function verifyReceiver(reorderSegments = 0): ReceiverMachine {
-  return new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9, reorderSegments, wire: new VerifyReceiverWire() });
+function verifyReceiver(reorderSegments = 0, lossRate = 0, random = (): number => 0): ReceiverMachine {
+  return new ReceiverMachine({ lossRate, random, idleTimeoutMs: 1e9, lingerMs: 1e9, reorderSegments, wire: new VerifyReceiverWire() });
 }
 
 /** Hand `datagrams` over as one batch, as the loop does (events first, then the reply), then flush; every reply sent. */
@@ -75,7 +75,15 @@ describe('--verify/--key receiver: one ACK per batch of in-order segments', () =
     expect(filled.replies.map(acked).at(-1)).toEqual([5, ACK_STATUS.ack]);
   });
 
-  it('a batch whose write fails is never acknowledged: the loop stops before flush, and nothing was sent for it', () => {
+  it('a segment the loss service drops within a batch does not cancel the ACK of the segments before it', () => {
+    const draws = [0.9, 0.9, 0.1]; // the loss service (P = 0.5) drops the third segment
+    const m = verifyReceiver(0, 0.5, () => draws.shift()!);
+    const { written, replies } = batch(m, data(0, 2));
+    expect(written).toEqual([0, 1]);
+    expect(replies.map(acked)).toEqual([[1, ACK_STATUS.ack]]);
+  });
+
+  it('nothing is acknowledged before the batch ends, so a write that fails within it leaves none of it acknowledged', () => {
     const m = verifyReceiver();
     const replies: ReceiverTransmit[] = [];
     for (const d of data(0, 2)) {

@@ -167,8 +167,9 @@ export class ReceiverMachine {
       this.deferredTo = from;
       return;
     }
-    // Any answer but a handshake's carries the cumulative point, so it stands for the batch's ACK too.
-    if (v.kind !== 'handshake' && from === this.deferredTo) this.deferredTo = undefined;
+    // Any answer but a handshake's carries the cumulative point, so it stands for the batch's ACK too; a datagram
+    // with no answer (lost, ignored) changes nothing.
+    if ('reply' in v && v.reply !== undefined && v.kind !== 'handshake' && from === this.deferredTo) this.deferredTo = undefined;
     if (v.kind === 'delivered' && this.reorder !== undefined && !v.complete && this.reorder.size > 0) {
       // Segments held beyond this one now follow it, in order; the one reply then covers the whole run.
       const run = this.reorder.release(this.expected);
