@@ -22,6 +22,7 @@ import {
 } from './args.js';
 import { DEFAULT_LINK, DEFAULT_OPTIONS, type ScenarioInput } from './options.js';
 import { formatText, summarize } from './report.js';
+import { scenarioProblems } from './problems.js';
 import { runScenario } from './scenario.js';
 import { parseRate } from '../src/core/pacer.js';
 import { CC_MODES, type CcMode } from '../src/core/window.js';
@@ -199,7 +200,10 @@ export function main(argv: readonly string[], io: CliIo): number {
   const ms = performance.now() - started;
   const summary = summarize(result, c.wall ? { ms, eventsPerSecond: result.eventsProcessed / (ms / 1000) } : undefined);
   io.out(c.json ? `${JSON.stringify(summary, null, 2)}\n` : formatText(summary));
-  if (result.violationCount > 0) return EXIT_VIOLATION;
+  // A replayed counterexample is judged as the property judged it: a receiver given up on is a failure there.
+  const problems = c.replay === undefined ? [] : scenarioProblems(result);
+  for (const p of problems) io.err(`property: ${p}\n`);
+  if (result.violationCount > 0 || problems.length > 0) return EXIT_VIOLATION;
   return result.stoppedBy === 'all-terminal' ? 0 : EXIT_NOT_TERMINATED;
 }
 

@@ -11,8 +11,9 @@ import { TRAILER_BYTES, type WireMode } from '../src/core/extension.js';
 import { DEFAULT_REPAIR_GROUP_FRACTION } from '../src/core/multicast.js';
 import { EOF_MODES, type Mode } from '../src/core/options.js';
 import { maxRttMs } from './bounds.js';
-import type { LinkOptions } from './network.js';
+import { serializationMs, type LinkOptions } from './network.js';
 import { resolveOptions, type ScenarioInput } from './options.js';
+import { scenarioProblems } from './problems.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
 import type { CcMode } from '../src/core/window.js';
 
@@ -166,30 +167,6 @@ export function crashArbitrary(mode: Mode, wireMode: WireMode = 'classic'): fc.A
     });
 }
 
-/** Every property, as a list of problems (empty = the run is correct). */
-export function scenarioProblems(result: ScenarioResult): string[] {
-  const problems: string[] = [];
-  for (const v of result.violations) problems.push(`${v.kind} (receiver ${v.receiver}, t=${v.timeMs} ms): ${v.detail}`);
-  if (result.violationCount > result.violations.length) problems.push(`... ${result.violationCount - result.violations.length} more violations`);
-  if (result.stoppedBy !== 'all-terminal') {
-    problems.push(`did not terminate: stopped by ${result.stoppedBy} at ${result.endMs} ms (liveness deadline ${result.deadlineMs} ms)`);
-  }
-  for (const x of result.receivers) {
-    if (x.crashed) {
-      if (x.senderStatus === 'sending') problems.push(`receiver ${x.index} crashed but its sender is still sending`);
-      continue;
-    }
-    if (x.senderStatus !== 'done') problems.push(`receiver ${x.index}: sender ${x.senderStatus}${x.failReason ? ` (${x.failReason})` : ''}`);
-    if (x.completedAtMs === undefined) problems.push(`receiver ${x.index} never wrote the end of file (status ${x.receiverStatus})`);
-    if (!x.fileMatches) problems.push(`receiver ${x.index}: file differs (${x.received?.length ?? '?'} of ${result.file.length} bytes)`);
-    if (x.committed && !x.fileMatches) problems.push(`receiver ${x.index} COMMITTED a wrong file`);
-    if (x.ackForUnsent !== 0 && result.options.corruptScope === 'checked') {
-      problems.push(`receiver ${x.index}: sender counted ${x.ackForUnsent} ACKs for unsent segments`);
-    }
-  }
-  return problems;
-}
-
 /** Run one case and throw with every problem found (fast-check reports the message with the counterexample). */
 export function checkScenario(input: ScenarioInput): void {
   const problems = scenarioProblems(runScenario(input));
@@ -248,8 +225,22 @@ const multicastFields = {
 
 type MulticastFields = { [K in keyof typeof multicastFields]: (typeof multicastFields)[K] extends fc.Arbitrary<infer T> ? T : never };
 
+/**
+ * Every group copy crosses every receiver's link, and with a fixed RTO (no backoff) each of n receivers' timers
+ * may ask for one copy per RTO: a link slower than n copies per RTO queues without bound (the congestion
+ * collapse a too-short --timeout invites on a slow multicast network; the adaptive RTO backs off). The liveness
+ * bound assumes no such collapse, so with a fixed RTO a rate-limited link carries twice that load, duplicates
+ * included (linkArbitrary's argument, scaled by the n timers that share the link).
+ */
+function multicastDown(input: ScenarioInput): LinkOptions {
+  const { down, rto, receivers, mss } = resolveOptions(input);
+  if (rto.fixedMs === null || down.bandwidthMbps === 0) return down;
+  const floorMbps = (2 * receivers * (1 + down.duplicate) * serializationMs(mss, 1)) / rto.fixedMs;
+  return { ...down, bandwidthMbps: Math.max(down.bandwidthMbps, floorMbps) };
+}
+
 function withMulticast<T extends ScenarioInput>(input: T, m: MulticastFields): T {
-  return { ...input, mode: 'lockstep', multicast: true, sack: true, cc: 'none', window: m.window, repairGroupFraction: m.repairGroupFraction, reorderSegments: m.reorderSegments };
+  return { ...input, mode: 'lockstep', multicast: true, sack: true, cc: 'none', window: m.window, repairGroupFraction: m.repairGroupFraction, reorderSegments: m.reorderSegments, down: multicastDown(input) };
 }
 
 export const multicastScenarioProperty = (): fc.IProperty<[ScenarioInput]> =>

@@ -71,6 +71,27 @@ describe('determinism', () => {
     expect(c.out).toContain(`trace ${a.traceHash}`);
   });
 
+  it('judges a replayed case as the properties do: an honest receiver given up on fails the replay', () => {
+    // A fast-check counterexample: five multicast receivers, a fixed 20 ms RTO (no backoff), a 1 Mbit/s link.
+    // Every group repair crosses every link, five timers ask for more than the link carries, and the queue
+    // outgrows the give-up time (why the multicast properties give a fixed-RTO case a fast enough link).
+    const collapse = {
+      seed: 0, receivers: 5, mode: 'lockstep', lossRate: 0.1391142, fileBytes: 37171, mss: 834, eof: 'empty', wireMode: 'classic', initialSeq: 0,
+      rto: { fixedMs: 20, initialMs: 200, minMs: 5, maxMs: 2000, granularityMs: 1 }, giveUpMs: 8080.208347265865, idleTimeoutMs: 1e12, lingerMs: 1e12,
+      down: { delayMs: 0, jitterMs: 0, loss: 0, duplicate: 0.2301309, corrupt: 0.2990595, bandwidthMbps: 1, queuePackets: 0 },
+      up: { delayMs: 0, jitterMs: 0, loss: 0.0462699, duplicate: 0, corrupt: 0.1693494, bandwidthMbps: 7.573402, queuePackets: 0 },
+      corruptScope: 'checked', delayOverrideMs: [], faultUntilMs: 4354.63, crashes: [{ receiver: 3, atMs: 2322.58 }],
+      multicast: true, sack: true, cc: 'none', window: 33, repairGroupFraction: 0, reorderSegments: 1024,
+    };
+    const failed = cli(['--no-wall', '--replay', JSON.stringify(collapse)]);
+    expect(failed.out).toContain('invariants ok');
+    expect(failed.err).toMatch(/^property: receiver \d: sender failed \(no-answer\)$/m);
+    expect(failed.code).toBe(1);
+    const fastLink = cli(['--no-wall', '--replay', JSON.stringify({ ...collapse, down: { ...collapse.down, bandwidthMbps: 4.25 } })]);
+    expect(fastLink.err).toBe('');
+    expect(fastLink.code).toBe(0);
+  });
+
   it('streams are independent: changing one receiver leaves the others untouched (independent mode)', () => {
     const base = { seed: 11, receivers: 3, fileBytes: 20_000, mss: 200, lossRate: 0.3, down: { loss: 0.1, jitterMs: 4 }, up: { loss: 0.1 } };
     const a = runScenario(base);
