@@ -1,8 +1,9 @@
-// On the --verify/--key wires the receiver acknowledges the in-order segments of one batch (the datagrams read
-// together, ended by flush()) with one ACK; everything else is still answered at once.
+// A receiver acknowledges the in-order segments of one batch (the datagrams read together, ended by flush())
+// with one ACK while its sender pipelines (its last batch delivered more than one); a stop-and-wait sender's
+// segment is answered at once, as classic receivers do; everything else is answered at once.
 
 import { describe, expect, it } from 'vitest';
-import { encodeData } from '../src/core/codec.js';
+import { decode, encodeData } from '../src/core/codec.js';
 import { ACK_STATUS } from '../src/core/extension.js';
 import { ReceiverMachine, type ReceiverTransmit } from '../src/core/receiver.js';
 import { VerifyReceiverWire } from '../src/core/receiver-wire.js';
@@ -39,18 +40,47 @@ const acked = (r: ReceiverTransmit): unknown => {
 };
 const data = (from: number, to: number): Uint8Array[] => Array.from({ length: to - from + 1 }, (_, i) => encodeVerifiedData(from + i, payload(from + i)));
 
-describe('--verify/--key receiver: one ACK per batch of in-order segments', () => {
-  it('a batch of in-order segments is written in order and acknowledged once, after the batch, naming its last segment', () => {
-    const m = verifyReceiver();
-    const { written, replies } = batch(m, data(0, 5));
-    expect(written).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(replies.map(acked)).toEqual([[5, ACK_STATUS.ack]]);
-    expect(replies[0]!.to).toBe(FROM);
+const classicAcked = (r: ReceiverTransmit): unknown => {
+  const d = decode(r.bytes);
+  return d.ok && d.segment.kind === 'ack' ? d.segment.seq : d;
+};
+const classicData = (from: number, to: number): Uint8Array[] => Array.from({ length: to - from + 1 }, (_, i) => encodeData(from + i, payload(from + i)));
+const classicReceiver = (): ReceiverMachine => new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9 });
+
+describe.each([
+  { wire: 'classic', receiver: classicReceiver, data: classicData, acked: classicAcked, ack: (seq: number): unknown => seq },
+  { wire: '--verify', receiver: () => verifyReceiver(), data, acked, ack: (seq: number): unknown => [seq, ACK_STATUS.ack] },
+])('$wire receiver: one ACK per batch while the sender pipelines, one per segment at once for stop-and-wait', (w) => {
+  it('a burst of in-order segments read together is written in order and acknowledged once, after the batch, naming its last', () => {
+    const m = w.receiver();
+    const first = batch(m, w.data(0, 5));
+    expect(first.written).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(first.replies.map(w.acked)).toEqual([w.ack(5)]);
+    expect(batch(m, w.data(6, 9)).replies.map(w.acked)).toEqual([w.ack(9)]);
   });
 
-  it('a stop-and-wait sender (one segment a batch) gets one ACK per segment, as before', () => {
-    const m = verifyReceiver();
-    for (let seq = 0; seq < 4; seq++) expect(batch(m, data(seq, seq)).replies.map(acked)).toEqual([[seq, ACK_STATUS.ack]]);
+  it('a stop-and-wait sender (one segment a batch) gets its ACK at once, before the batch ends, from the second segment on', () => {
+    const m = w.receiver();
+    expect(batch(m, w.data(0, 0)).replies.map(w.acked)).toEqual([w.ack(0)]);
+    for (let seq = 1; seq < 4; seq++) {
+      m.handleDatagram(0, w.data(seq, seq)[0]!, FROM);
+      while (m.pollEvent() !== undefined); // written
+      expect(w.acked(m.pollTransmit()!)).toEqual(w.ack(seq));
+      expect(m.flush()).toBe(false); // nothing left to answer
+    }
+  });
+
+  it('a sender that starts pipelining after single segments is answered per segment for one batch, then once a batch', () => {
+    const m = w.receiver();
+    batch(m, w.data(0, 0));
+    expect(batch(m, w.data(1, 3)).replies.map(w.acked)).toEqual([w.ack(1), w.ack(2), w.ack(3)]);
+    expect(batch(m, w.data(4, 7)).replies.map(w.acked)).toEqual([w.ack(7)]);
+  });
+});
+
+describe('--verify/--key receiver: batches with holes, losses and failures', () => {
+  it("the batch's ACK goes to the sender", () => {
+    expect(batch(verifyReceiver(), data(0, 5)).replies.map((r) => r.to)).toEqual([FROM]);
   });
 
   it('an out-of-order segment in a batch is answered at once (the sender learns of the hole), and the batch adds no second copy of that ACK', () => {
@@ -93,11 +123,5 @@ describe('--verify/--key receiver: one ACK per batch of in-order segments', () =
       if (r !== undefined) replies.push(r);
     }
     expect(replies).toEqual([]); // the ACK waits for the batch's end: a failure before it sends nothing
-  });
-
-  it('the classic receiver still answers every segment at once', () => {
-    const m = new ReceiverMachine({ lossRate: 0, random: () => 0, idleTimeoutMs: 1e9, lingerMs: 1e9 });
-    const segs = [0, 1, 2].map((seq) => encodeData(seq, payload(seq)));
-    expect(batch(m, segs).replies).toHaveLength(3);
   });
 });

@@ -4,11 +4,11 @@
 // it sends nothing. The loss service's randomness is injected (a seeded PRNG from the driver), never
 // Math.random.
 //
-// On the --verify/--key wires (whose senders are this project's, reading cumulative ACKs) an in-order delivery
-// is acknowledged once per batch: the driver calls flush() when the datagrams read together are all handled,
-// and the one ACK then names the last of them. A windowed sender's burst thus costs one ACK (one seal with
-// --key) instead of one per segment; a stop-and-wait sender's batch is its one segment, so it sees no change.
-// Every other reply (a duplicate, a held segment, the end of file) still goes at once.
+// While the sender pipelines, an in-order delivery is acknowledged once per batch: the driver calls flush() when
+// the datagrams read together are all handled, and the one ACK then names the last of them (cumulative, the
+// classic meaning). A windowed sender's burst thus costs one ACK (one seal with --key) instead of one per
+// segment; a stop-and-wait sender's segment is answered at once, as the classic receiver does. Every other
+// reply (a duplicate, a held segment, the end of file) goes at once.
 
 import type { Hash } from 'node:crypto';
 import { crypto } from './builtins.js';
@@ -150,6 +150,14 @@ export class ReceiverMachine {
   private reply: ReceiverTransmit | undefined;
   /** Where the batch's one ACK goes at flush(), when its in-order deliveries have not been answered yet. */
   private deferredTo: string | undefined;
+  /** In-order segments delivered in the batch so far (ended by flush()). */
+  private batchDelivered = 0;
+  /**
+   * Whether the last batch delivered more than one in-order segment: the sender pipelines, so its bursts are
+   * acknowledged once each. A stop-and-wait sender's batch is its one segment: answered at once, as classic
+   * receivers do (deferring to the batch's end would only add a turn of the event loop to every round trip).
+   */
+  private pipelined = true;
   private readonly reorder: ReorderBuffer | undefined;
 
   constructor(private readonly cfg: ReceiverConfig) {
@@ -163,6 +171,7 @@ export class ReceiverMachine {
     const v = this.judge(now, bytes, from);
     // The verdict is the event (its reply field rides along unread): one allocation per datagram, not two.
     this.events.push(v);
+    if (v.kind === 'delivered') this.batchDelivered++;
     if (v.kind === 'delivered' && v.reply === DEFERRED) {
       this.deferredTo = from;
       return;
@@ -190,13 +199,10 @@ export class ReceiverMachine {
     return this.events.shift();
   }
 
-  /** Whether the driver must call flush() after each batch (the --verify/--key wires); the classic receiver answers at once. */
-  get acknowledgesBatches(): boolean {
-    return this.cfg.wire !== undefined;
-  }
-
   /** The datagrams read together are all handled: queue the one ACK of the in-order run they delivered, if unanswered (true). */
   flush(): boolean {
+    this.pipelined = this.batchDelivered > 1;
+    this.batchDelivered = 0;
     const to = this.deferredTo;
     if (to === undefined) return false;
     this.deferredTo = undefined;
@@ -251,12 +257,21 @@ export class ReceiverMachine {
     }
     const eof = seg.payload.length === 0 || seg.last;
     if (seg.seq === this.expected) {
-      return this.deliver(now, from, seg.seq, seg.payload, encodeAck(seg.seq), eof);
+      // The end of file is answered at once (it ends the transfer); other in-order segments as the batch rule says.
+      return this.deliver(now, from, seg.seq, seg.payload, !eof && this.defers() ? DEFERRED : encodeAck(seg.seq), eof);
     }
     // Nothing in sequence yet: there is nothing to acknowledge, and no transfer to lock onto (nor anything to buffer).
     if (this.status === 'waiting') return this.ignore('not-started');
     this.lastValidAt = now;
     return this.outOfSequence(seg.seq, seg.payload, eof);
+  }
+
+  /**
+   * Whether an in-order segment's ACK waits for the batch's end: when the sender pipelines, and unless held
+   * segments follow it (then handleDatagram answers for the run at once).
+   */
+  private defers(): boolean {
+    return this.pipelined && (this.reorder === undefined || this.reorder.size === 0);
   }
 
   /**
@@ -318,8 +333,7 @@ export class ReceiverMachine {
     const ack = (seq: number, status: AckStatus) => () => wire.ack(seq, status);
     if (got.seq === this.expected) {
       if (got.kind === 'data') {
-        // Acknowledged at flush() unless held segments follow it (then handleDatagram answers for the run).
-        const reply = this.reorder === undefined || this.reorder.size === 0 ? DEFERRED : wire.ack(got.seq, ACK_STATUS.ack);
+        const reply = this.defers() ? DEFERRED : wire.ack(got.seq, ACK_STATUS.ack);
         return this.deliver(now, from, got.seq, got.payload, reply, false);
       }
       const received = this.finishHash();

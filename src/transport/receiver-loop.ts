@@ -51,8 +51,7 @@ export class ReceiverLoop {
         m.handleTimeout(t.now());
         this.drain();
       },
-      // Only a machine that acknowledges batches is told of them: the classic loop stays one drain a datagram.
-      idle: m.acknowledgesBatches ? () => !this.finished && m.flush() && this.drain() : undefined,
+      idle: () => !this.finished && m.flush() && this.drain(),
     });
   }
 
