@@ -14,10 +14,22 @@
 // Multicast (--multicast) has its own pair over the same base: udp-multicast.ts.
 
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIPv4 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { DatagramHandlers, DatagramTransport } from './datagram.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { PreciseTimer } from './precise-timer.js';
+
+/**
+ * dgram resolves every unconnected send's address with dns.lookup, which answers an IP literal on the next
+ * tick: a deferred callback per ACK. The receiver only ever answers a datagram's source (an IP literal), so
+ * literals are answered at once and anything else still goes to dns.lookup.
+ */
+function literalLookup(host: string, options: dns.LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  if (isIPv4(host)) callback(null, host, 4);
+  else dns.lookup(host, options, callback);
+}
 
 export interface UdpTarget {
   address: string;
@@ -179,7 +191,7 @@ export class UdpReceiverTransport extends UdpEndpoint<string> {
     recvBufferBytes?: number,
   ) {
     super();
-    this.socket = dgram.createSocket({ type: 'udp4', ...(recvBufferBytes !== undefined ? { recvBufferSize: recvBufferBytes } : {}) });
+    this.socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup, ...(recvBufferBytes !== undefined ? { recvBufferSize: recvBufferBytes } : {}) });
     this.sockets.push(this.socket);
   }
 
