@@ -6,14 +6,14 @@
 import { randomInt } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from './core/codec.js';
-import { DEFAULT_REPAIR_GROUP_FRACTION, MULTICAST_DEFAULT_WINDOW } from './core/multicast.js';
+import { DEFAULT_REPAIR_GROUP_FRACTION } from './core/multicast.js';
 import { EOF_MODES, MODES, type EofMode, type Mode, type SenderOptions } from './core/options.js';
 import { RTO_DEFAULTS, type RtoConfig } from './core/rto.js';
 import { CC_MODES, type CcMode, type WindowOptions } from './core/window.js';
 import { resolveTargets, parseHostSpec } from './cli/hosts.js';
 import { receiverReport, type ReceiverReport } from './cli/json.js';
 import { checkLocalAddress } from './cli/local-address.js';
-import { DEFAULT_TTL, multicastSummary, parseGroup } from './cli/multicast-options.js';
+import { DEFAULT_TTL, multicastConflict, receiverMulticastConflict, multicastSummary, multicastWindow, parseGroup, validFraction, validTtl } from './cli/multicast-options.js';
 import { summarize, type Summary } from './cli/summary.js';
 import { defaultThreads, startEngine, type EngineOptions } from './transport/engine.js';
 import { DEFAULT_RCVBUF_BYTES, DEFAULT_REORDER_SEGMENTS, startReceiver } from './transport/receiver-driver.js';
@@ -149,17 +149,17 @@ export async function send(o: SendOptions): Promise<Summary> {
   const rto: RtoConfig = { ...RTO_DEFAULTS, minMs: o.rtoMinMs ?? RTO_DEFAULTS.minMs, maxMs: o.rtoMaxMs ?? RTO_DEFAULTS.maxMs };
   if (o.timeoutMs !== undefined) rto.fixedMs = o.timeoutMs;
   check(rto.maxMs >= rto.minMs, 'rtoMaxMs must not be below rtoMinMs');
-  check(o.multicast === undefined || o.threads === undefined || o.threads === 1, 'multicast runs in one thread (a group transmission is one send): threads cannot apply');
+  const conflict = o.multicast === undefined ? undefined : multicastConflict(o, (option) => option);
+  if (conflict !== undefined) check(false, conflict);
   const threads = o.threads ?? defaultThreads(o.hosts.length, mode);
   check(Number.isInteger(threads) && threads > 0, 'threads must be a positive integer');
   const giveUpMs = o.giveUpMs ?? 10_000;
-  // Multicast: its own default window, and SACK always (the group repairs from SACKs).
-  const asked: WindowOptions = { window: o.window ?? (o.multicast === undefined ? 1 : MULTICAST_DEFAULT_WINDOW), sack: o.sack === true || o.multicast !== undefined, cc: o.cc ?? 'none' };
+  const asked: WindowOptions = o.multicast === undefined ? { window: o.window ?? 1, sack: o.sack === true, cc: o.cc ?? 'none' } : multicastWindow(o.window);
   check(Number.isInteger(asked.window) && asked.window >= 1, `window must be a positive integer (segments), got ${o.window}`);
   check(CC_MODES.includes(asked.cc), `cc must be one of ${CC_MODES.join(', ')}`);
   const rate = o.rateBitsPerSec;
   check(rate === undefined || (Number.isFinite(rate) && rate > 0), `rateBitsPerSec must be a positive number, got ${rate}`);
-  const multicast = o.multicast === undefined ? undefined : await sendMulticast(o.multicast, o.port, mode, asked.cc);
+  const multicast = o.multicast === undefined ? undefined : await sendMulticast(o.multicast, o.port);
 
   const targets = await resolveTargets(o.hosts.map((h) => parseHostSpec(h)), o.port);
   const ownPort = targets.find((t) => t.port !== o.port);
@@ -202,16 +202,14 @@ export async function send(o: SendOptions): Promise<Summary> {
 }
 
 /** `send`'s multicast options, checked as p2mpclient checks them: the group's socket options and the repair rule. */
-async function sendMulticast(m: SendMulticastOptions, port: number, mode: Mode, cc: CcMode): Promise<{ send: MulticastSend; options: { repairGroupFraction: number } }> {
+async function sendMulticast(m: SendMulticastOptions, port: number): Promise<{ send: MulticastSend; options: { repairGroupFraction: number } }> {
   const ttl = m.ttl ?? DEFAULT_TTL;
-  check(Number.isInteger(ttl) && ttl >= 1 && ttl <= 255, `multicast.ttl must be a whole number from 1 to 255 (router hops), got ${m.ttl}`);
+  check(validTtl(ttl), `multicast.ttl must be a whole number from 1 to 255 (router hops), got ${m.ttl}`);
   // A group outside 239.0.0.0/8 with a TTL above 1 may be forwarded beyond the site: p2mpclient warns, the library prints nothing.
   const { group } = parseGroup(m.group, ttl);
   if (m.interface !== undefined) await checkLocalAddress('multicast.interface', m.interface);
   const repairGroupFraction = m.repairGroup ?? DEFAULT_REPAIR_GROUP_FRACTION;
-  check(repairGroupFraction >= 0 && repairGroupFraction <= 1, `multicast.repairGroup must be a fraction from 0 to 1, got ${m.repairGroup}`);
-  check(mode === 'lockstep', 'multicast is lockstep (one transmission serves every receiver): mode independent cannot apply');
-  check(cc === 'none', 'cc cannot be combined with multicast (the group advances with its slowest receiver)');
+  check(validFraction(repairGroupFraction), `multicast.repairGroup must be a fraction from 0 to 1, got ${m.repairGroup}`);
   return { send: { group, port, ttl, interface: m.interface }, options: { repairGroupFraction } };
 }
 
@@ -230,9 +228,9 @@ export async function receive(o: ReceiveOptions): Promise<ReceiverReport> {
   const bind = m?.interface ?? o.bind;
   const group = m === undefined ? undefined : parseGroup(m.group, 1).group;
   if (m !== undefined) {
-    check(m.interface === undefined || o.bind === undefined || m.interface === o.bind, `multicast.interface ${m.interface} and bind ${o.bind} differ: a multicast receiver joins the group and answers on one address (give one of them)`);
-    // The multicast sender repairs from SACKs (it infers nothing from duplicate ACKs): they need held segments.
-    check(reorderSegments > 0, 'multicast needs reorderSegments above 0: the sender repairs from SACKs of held segments');
+    const names = { multicast: 'multicast', interface: 'multicast.interface', bind: 'bind', reorder: 'reorderSegments' } as const;
+    const conflict = receiverMulticastConflict({ interface: m.interface, bind: o.bind, reorderSegments }, (option) => names[option]);
+    if (conflict !== undefined) check(false, conflict);
     if (m.interface !== undefined) await checkLocalAddress('multicast.interface', m.interface);
   }
   const seed = o.seed ?? String(randomInt(2 ** 31));

@@ -108,7 +108,7 @@ describe('library: multicast options', () => {
 
     await expect(receive({ port: 7735, file: out, multicast: { group: '10.0.0.1' } })).rejects.toThrow(/not a multicast address/);
     await expect(receive({ port: 7735, file: out, bind: '127.0.0.2', multicast: { group: '239.1.2.3', interface: '127.0.0.1' } })).rejects.toThrow(/differ/);
-    await expect(receive({ port: 7735, file: out, reorderSegments: 0, multicast: { group: '239.1.2.3' } })).rejects.toThrow(/needs reorderSegments above 0/);
+    await expect(receive({ port: 7735, file: out, reorderSegments: 0, multicast: { group: '239.1.2.3' } })).rejects.toThrow(/multicast needs a reorder buffer \(reorderSegments above 0\)/);
     await expect(receive({ port: 7735, file: out, multicast: { group: '239.1.2.3', interface: '192.0.2.1' } })).rejects.toThrow(/not an IPv4 address of this host/);
     expect(started.receiver.length).toBe(3);
   });

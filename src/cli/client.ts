@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { payloadBytes } from '../core/codec.js';
 import { randomBytes } from 'node:crypto';
 import { TRAILER_BYTES } from '../core/extension.js';
-import { DEFAULT_REPAIR_GROUP_FRACTION, MULTICAST_DEFAULT_WINDOW } from '../core/multicast.js';
+import { DEFAULT_REPAIR_GROUP_FRACTION } from '../core/multicast.js';
 import { EOF_MODES, MODES, type EofMode, type Mode, type MulticastOptions, type SenderOptions, type WireOptions } from '../core/options.js';
 import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
@@ -32,7 +32,7 @@ import { describeProgram } from './help.js';
 import { parseHostSpec, readHostsFile, resolveTargets } from './hosts.js';
 import { jsonLine } from './json.js';
 import { checkLocalAddress } from './local-address.js';
-import { DEFAULT_TTL, multicastSummary, parseFraction, parseGroup, parseTtl } from './multicast-options.js';
+import { DEFAULT_TTL, multicastConflict, multicastSummary, multicastWindow, parseFraction, parseGroup, parseTtl } from './multicast-options.js';
 import type { MulticastSend } from '../transport/udp-multicast.js';
 import { Logger } from './log.js';
 import { formatSummary, summarize } from './summary.js';
@@ -179,6 +179,9 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   process.exitCode = signal !== undefined ? exitCodeFor(signal) : summary.ok ? EXIT_OK : EXIT_FAILED;
 }
 
+/** An option's name on the command line, for the messages shared with the library. */
+const flag = (option: string): string => `--${option}`;
+
 /**
  * --window, --sack, --cc as given (validated; the window is clamped to the file buffer once the file is open).
  * --multicast: its own default window, and SACK always (the group repairs from SACKs); no --cc.
@@ -187,9 +190,9 @@ function parseWindow(opts: ClientOptions, multicast: boolean): WindowOptions {
   if (!/^[0-9]+$/.test(opts.window.trim()) || Number(opts.window) < 1) throw new UsageError(`--window must be a positive integer (segments), got '${opts.window}'`);
   const cc = parseChoice('--cc', opts.cc, CC_MODES);
   if (!multicast) return { window: Number(opts.window), sack: opts.sack === true, cc };
-  if (cc !== 'none') throw new UsageError('--cc cannot be combined with --multicast (the group advances with its slowest receiver)');
-  const given = program.getOptionValueSource('window') === 'cli';
-  return { window: given ? Number(opts.window) : MULTICAST_DEFAULT_WINDOW, sack: true, cc };
+  const conflict = multicastConflict({ cc }, flag);
+  if (conflict !== undefined) throw new UsageError(conflict);
+  return multicastWindow(program.getOptionValueSource('window') === 'cli' ? Number(opts.window) : undefined);
 }
 
 /**
@@ -208,8 +211,8 @@ async function parseMulticast(opts: ClientOptions, port: number): Promise<{ send
   const { group, warning } = parseGroup(opts.multicast, ttl);
   if (warning !== undefined) process.stderr.write(`p2mpclient: ${warning}\n`);
   if (opts.interface !== undefined) await checkLocalAddress('--interface', opts.interface);
-  if (given('mode') && opts.mode !== 'lockstep') throw new UsageError('--multicast is lockstep (one transmission serves every receiver): --mode independent cannot apply');
-  if (opts.threads !== undefined && opts.threads.trim() !== '1') throw new UsageError('--multicast runs in one thread (a group transmission is one send): --threads cannot apply');
+  const conflict = multicastConflict({ mode: given('mode') ? opts.mode : undefined, threads: opts.threads === undefined ? undefined : Number(opts.threads) }, flag);
+  if (conflict !== undefined) throw new UsageError(conflict);
   const repairGroupFraction = opts.repairGroup === undefined ? DEFAULT_REPAIR_GROUP_FRACTION : parseFraction('--repair-group', opts.repairGroup);
   return { send: { group, port, ttl, interface: opts.interface }, options: { repairGroupFraction } };
 }

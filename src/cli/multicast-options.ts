@@ -9,13 +9,51 @@
 // warning, not a refusal.
 
 import { isIPv4 } from 'node:net';
+import { MULTICAST_DEFAULT_WINDOW } from '../core/multicast.js';
 import type { MulticastOptions } from '../core/options.js';
+import type { WindowOptions } from '../core/window.js';
 import type { MulticastSend } from '../transport/udp-multicast.js';
 import type { TaskResult } from '../../workers/send-task.js';
 import { UsageError } from './args.js';
 import type { MulticastSummary } from './summary.js';
 
 export const DEFAULT_TTL = 1;
+
+/**
+ * What --multicast decides itself: lockstep (one transmission serves every receiver), one thread (a group
+ * transmission is one send), no congestion control (the group advances with its slowest receiver). The first
+ * setting given that says otherwise, as a message in the caller's names for the options (`--mode` or `mode`).
+ */
+export function multicastConflict(given: { mode?: string; threads?: number; cc?: string }, name: (option: 'multicast' | 'mode' | 'threads' | 'cc') => string): string | undefined {
+  if (given.mode !== undefined && given.mode !== 'lockstep') return `${name('multicast')} is lockstep (one transmission serves every receiver): ${name('mode')} ${given.mode} cannot apply`;
+  if (given.threads !== undefined && given.threads !== 1) return `${name('multicast')} runs in one thread (a group transmission is one send): ${name('threads')} cannot apply`;
+  if (given.cc !== undefined && given.cc !== 'none') return `${name('cc')} cannot be combined with ${name('multicast')} (the group advances with its slowest receiver)`;
+  return undefined;
+}
+
+/** The window a multicast sender runs: its own default, and SACK always (the group repairs from SACKs). */
+export function multicastWindow(window: number | undefined): WindowOptions {
+  return { window: window ?? MULTICAST_DEFAULT_WINDOW, sack: true, cc: 'none' };
+}
+
+/**
+ * A multicast receiver's settings that cannot work, as a message in the caller's names: it joins the group and
+ * answers on one address, and its sender repairs from SACKs (it infers nothing from duplicate ACKs), which
+ * need held segments.
+ */
+export function receiverMulticastConflict(
+  given: { interface?: string; bind?: string; reorderSegments: number },
+  name: (option: 'multicast' | 'interface' | 'bind' | 'reorder') => string,
+): string | undefined {
+  if (given.interface !== undefined && given.bind !== undefined && given.interface !== given.bind) {
+    return `${name('interface')} ${given.interface} and ${name('bind')} ${given.bind} differ: a multicast receiver joins the group and answers on one address (give one of them)`;
+  }
+  if (given.reorderSegments === 0) return `${name('multicast')} needs a reorder buffer (${name('reorder')} above 0): the sender repairs from SACKs of held segments`;
+  return undefined;
+}
+
+export const validTtl = (ttl: number): boolean => Number.isInteger(ttl) && ttl >= 1 && ttl <= 255;
+export const validFraction = (v: number): boolean => v >= 0 && v <= 1;
 
 /** The group address, checked; a warning to print when it is not administratively scoped and may leave the site. */
 export function parseGroup(raw: string, ttl: number): { group: string; warning: string | undefined } {
@@ -33,13 +71,13 @@ export function parseGroup(raw: string, ttl: number): { group: string; warning: 
 
 export function parseTtl(raw: string): number {
   const ttl = /^\s*[0-9]+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(ttl >= 1 && ttl <= 255)) throw new UsageError(`--ttl must be a whole number from 1 to 255 (router hops), got '${raw}'`);
+  if (!validTtl(ttl)) throw new UsageError(`--ttl must be a whole number from 1 to 255 (router hops), got '${raw}'`);
   return ttl;
 }
 
 export function parseFraction(name: string, raw: string): number {
   const v = /^\s*[0-9]*\.?[0-9]+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(v >= 0 && v <= 1)) throw new UsageError(`${name} must be a fraction from 0 to 1, got '${raw}'`);
+  if (!validFraction(v)) throw new UsageError(`${name} must be a fraction from 0 to 1, got '${raw}'`);
   return v;
 }
 

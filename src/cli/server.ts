@@ -11,7 +11,7 @@ import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseL
 import { describeProgram } from './help.js';
 import { jsonLine, receiverReport } from './json.js';
 import { checkLocalAddress } from './local-address.js';
-import { parseGroup } from './multicast-options.js';
+import { parseGroup, receiverMulticastConflict } from './multicast-options.js';
 import { Logger, toStderr, type LineWriter } from './log.js';
 import { startLiveLine } from './receiver-progress.js';
 import { acceptOnlyFrom, resolveSenderHost } from './sender-host.js';
@@ -60,9 +60,6 @@ function parseMulticast(opts: ServerOptions): { group: string; address: string |
     if (opts.interface !== undefined) throw new UsageError('--interface applies to --multicast only (to listen on one address, use --bind)');
     return undefined;
   }
-  if (opts.interface !== undefined && opts.bind !== undefined && opts.interface !== opts.bind) {
-    throw new UsageError(`--interface ${opts.interface} and --bind ${opts.bind} differ: a multicast receiver joins the group and answers on one address (give one of them)`);
-  }
   return { group: parseGroup(opts.multicast, 1).group, address: opts.interface ?? opts.bind };
 }
 
@@ -74,6 +71,10 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   if (!toStdout) checkFile(fileFor(pattern, 1));
   if (opts.bind !== undefined) await checkLocalAddress('--bind', opts.bind);
   const multicast = parseMulticast(opts);
+  const reorderSegments = parseDecimal('--reorder', opts.reorder);
+  if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got '${opts.reorder}'`);
+  const conflict = multicast === undefined ? undefined : receiverMulticastConflict({ interface: opts.interface, bind: opts.bind, reorderSegments }, (option) => `--${option}`);
+  if (conflict !== undefined) throw new UsageError(conflict);
   if (multicast?.address !== undefined && multicast.address !== opts.bind) await checkLocalAddress('--interface', multicast.address);
   const seed = opts.seed ?? String(randomInt(2 ** 31));
   const idleTimeoutMs = parseTime('--idle-timeout', opts.idleTimeout, 's', { positive: true });
@@ -83,11 +84,7 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const wire = wireChoice(opts);
   const acceptFrom = opts.sender === undefined ? undefined : acceptOnlyFrom(await resolveSenderHost(opts.sender));
   const quiet = opts.quiet === true || opts.json === true;
-  const reorderSegments = parseDecimal('--reorder', opts.reorder);
-  if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got '${opts.reorder}'`);
   const recvBufferBytes = Math.floor(parseDecimal('--rcvbuf', opts.rcvbuf, { positive: true }) * 1024);
-  // The multicast sender repairs from SACKs (it infers nothing from duplicate ACKs): they need held segments.
-  if (multicast !== undefined && reorderSegments === 0) throw new UsageError('--multicast needs a reorder buffer (--reorder above 0): the sender repairs from SACKs of held segments');
   // With FILE - stdout carries the data: everything else goes to stderr.
   const report = (text: string): boolean => (toStdout ? process.stderr : process.stdout).write(text);
   const log = Logger.open('p2mpserver', opts);
