@@ -22,7 +22,7 @@
 import dgram from 'node:dgram';
 import { GROUP_PEER } from '../core/group.js';
 import type { DatagramHandlers } from './datagram.js';
-import { UdpEndpoint, type UdpTarget } from './udp.js';
+import { literalLookup, UdpEndpoint, type UdpTarget } from './udp.js';
 
 export interface MulticastSend {
   /** The group's IPv4 address (224.0.0.0/4); DATA for the group goes to group:port. */
@@ -38,7 +38,7 @@ const describeErr = (err: NodeJS.ErrnoException): string => `${err.code ?? 'erro
 
 export class UdpMulticastSenderTransport extends UdpEndpoint<number> {
   protected readonly precise = true;
-  private readonly socket = dgram.createSocket('udp4');
+  private readonly socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
   /** "address:port" -> receiver index: how an ACK finds its receiver. */
   private readonly byAddress = new Map<string, number>();
   /** One send callback per receiver (and one for the group), made once: a failed send names its peer. */
@@ -118,7 +118,7 @@ export class UdpMulticastReceiverTransport extends UdpEndpoint<string> {
   constructor(private readonly j: MulticastJoin) {
     super();
     const rcvbuf = j.recvBufferBytes !== undefined ? { recvBufferSize: j.recvBufferBytes } : {};
-    this.unicast = dgram.createSocket({ type: 'udp4', ...rcvbuf });
+    this.unicast = dgram.createSocket({ type: 'udp4', lookup: literalLookup, ...rcvbuf });
     this.sockets.push(this.unicast);
     if (j.address !== undefined) {
       this.groupSocket = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...rcvbuf });

@@ -23,10 +23,11 @@ import { PreciseTimer } from './precise-timer.js';
 
 /**
  * dgram resolves every unconnected send's address with dns.lookup, which answers an IP literal on the next
- * tick: a deferred callback per ACK. The receiver only ever answers a datagram's source (an IP literal), so
- * literals are answered at once and anything else still goes to dns.lookup.
+ * tick: a deferred callback per datagram. The unconnected sockets here only ever send to IP literals (a
+ * datagram's source, a resolved receiver, the group), so literals are answered at once and anything else
+ * still goes to dns.lookup. For every socket that sends unconnected (udp-multicast.ts's too).
  */
-function literalLookup(host: string, options: dns.LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+export function literalLookup(host: string, options: dns.LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
   if (isIPv4(host)) callback(null, host, 4);
   else dns.lookup(host, options, callback);
 }
