@@ -5,7 +5,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { checkOutput, OutputError } from '../transport/atomic-output.js';
-import { DEFAULT_RCVBUF_BYTES, DEFAULT_REORDER_SEGMENTS, startReceiver } from '../transport/receiver-driver.js';
+import { DEFAULT_RCVBUF_BYTES, DEFAULT_REORDER_SEGMENTS, startReceiver, type ReceiveRun } from '../transport/receiver-driver.js';
 import { StdoutSink } from '../transport/stdout-sink.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseLoss, parsePort, parseTime, runProgram, UsageError } from './args.js';
 import { describeProgram } from './help.js';
@@ -100,7 +100,11 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
     // A different seed for each transfer (seed, seed-2, seed-3...), so drops replay exactly transfer by transfer.
     const transferSeed = n === 1 ? seed : `${seed}-${n}`;
     const live = { line: undefined as ReturnType<typeof startLiveLine> | undefined };
-    const run = startReceiver({
+    // Ctrl-C is handled before the receiver can say it is listening (its socket may bind within startReceiver):
+    // whoever starts a transfer on that line can already stop it. No event runs before `run` is set.
+    let run: ReceiveRun | undefined;
+    const signals = catchInterrupt(() => run?.interrupt());
+    run = startReceiver({
       port,
       bind: multicast?.address ?? opts.bind,
       multicastGroup: multicast?.group,
@@ -132,7 +136,7 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
         process.stderr.write(`p2mpserver: listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}\n`);
         log.log(`listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}`);
         if (opts.progress && !opts.json && process.stderr.isTTY && !process.env.CI) {
-          const line = startLiveLine(() => run.stats(), where);
+          const line = startLiveLine(() => run!.stats(), where); // read on its interval, once `run` is set
           live.line = line;
           log.terminal = (text) => line.log(text);
           if (process.stdout.isTTY && !toStdout) lines = log.terminal;
@@ -140,7 +144,6 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
       },
       onStart: (peer) => log.log(`transfer ${n} started by ${peer}`),
     });
-    const signals = catchInterrupt(() => run.interrupt());
     const r = await run.done;
     signals.release();
     live.line?.stop();
