@@ -111,6 +111,16 @@ class Helper {
     if (sleepsUntil === 0n || at < sleepsUntil) Atomics.notify(this.mem.ctl, GEN);
   }
 
+  /**
+   * Move `slot`'s deadline from `from` to the later `to` in place, unless the helper has already claimed `from`
+   * (then its wake-up is on the way and the owner re-arms). No notify: a helper asleep until `from` rescans
+   * then and sleeps on; the GEN bump only stops a helper spinning towards `from`. So the owner is not woken for
+   * a deadline it no longer has: on a lossless path every segment moves the retransmission deadline later.
+   */
+  postpone(slot: number, from: bigint, to: bigint): void {
+    if (Atomics.compareExchange(this.mem.deadlines, slot, from, to) === from) Atomics.add(this.mem.ctl, GEN, 1);
+  }
+
   /** The slot no longer holds a live deadline (cancelled or fired). */
   disarm(slot: number, clear: boolean): void {
     if (clear) Atomics.store(this.mem.deadlines, slot, 0n);
@@ -172,20 +182,25 @@ export class PreciseTimer {
   }
 
   /**
-   * Make sure of a wake-up no earlier than, and soon after, `deadline` (ms on the `now` clock); undefined:
-   * nothing to time. As DeadlineTimer, a later deadline keeps the earlier wake-up. The deadline is absolute, so
-   * the time the caller spent since it read its clock does not make the timer late.
+   * Fire no earlier than, and soon after, `deadline` (ms on the `now` clock), replacing the deadline set
+   * before, later or earlier; undefined: nothing to time. The deadline is absolute, so the time the caller spent
+   * since it read its clock does not make the timer late.
    */
   set(deadline: number | undefined): void {
     if (deadline === undefined) {
       this.cancel();
       return;
     }
-    if (deadline >= this.at) return;
+    if (deadline === this.at) return;
     const wasArmed = this.at !== Number.POSITIVE_INFINITY;
+    const from = this.target;
     this.at = deadline;
     // Rounded up to the next nanosecond: the helper fires when hrtime >= target, so never before the deadline.
     this.target = BigInt(Math.ceil(deadline * 1e6)) + this.offsetNs;
+    if (wasArmed && this.target > from) {
+      this.helper.postpone(this.slot, from, this.target);
+      return;
+    }
     this.helper.arm(this.slot, this.target, wasArmed);
     this.wait();
   }
