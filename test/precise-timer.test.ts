@@ -57,7 +57,12 @@ describe('PreciseTimer', () => {
     const random = seeded(seed);
     for (let i = 0; i < 40; i++) {
       const times: number[] = [];
-      const t = new PreciseTimer(() => times.push(performance.now()));
+      let onFire = (): void => {};
+      const firedOnce = new Promise<void>((resolve) => (onFire = resolve));
+      const t = new PreciseTimer(() => {
+        times.push(performance.now());
+        onFire();
+      });
       const first = performance.now() + 0.3;
       t.set(first);
       // Block this thread until around the first deadline (within 0.1 ms either side), so the helper claims it
@@ -66,7 +71,9 @@ describe('PreciseTimer', () => {
       while (performance.now() < moveAt);
       const later = performance.now() + 0.5 + random();
       t.set(later);
-      await new Promise((r) => setTimeout(r, 10));
+      // Wait for the fire (a loaded machine may take a while), then a little longer for a second one.
+      await Promise.race([firedOnce, new Promise((r) => setTimeout(r, 2_000))]);
+      await new Promise((r) => setTimeout(r, 5));
       expect(times, `seed ${seed}, sample ${i}`).toHaveLength(1);
       expect(times[0]!, `seed ${seed}, sample ${i}`).toBeGreaterThanOrEqual(later);
       t.close();

@@ -217,18 +217,21 @@ export class PreciseTimer {
     this.helper.release(this.slot);
   }
 
+  /**
+   * Wait for the helper's next claim. A claim that came already (the thread was descheduled past the deadline
+   * between arming and waiting) is handled in a microtask, not here: onFire never runs inside set(), so a
+   * caller is never re-entered from its own set() and a set() right after still replaces the deadline.
+   */
   private wait(): void {
     if (this.waiting) return;
-    const r = Atomics.waitAsync(this.helper.mem.fired, this.slot, this.seenFired);
-    if (!r.async) {
-      this.onWake();
-      return;
-    }
     this.waiting = true;
-    void r.value.then(() => {
+    const r = Atomics.waitAsync(this.helper.mem.fired, this.slot, this.seenFired);
+    const wake = (): void => {
       this.waiting = false;
       this.onWake();
-    });
+    };
+    if (r.async) void r.value.then(wake);
+    else queueMicrotask(wake);
   }
 
   private onWake(): void {
