@@ -1,25 +1,81 @@
-// The event queue and virtual clock: core's MinHeap ordered by (time, insertion order), so ties resolve the
-// same way on every run.
+// The event queue and virtual clock: events come out by (time, insertion order), so ties resolve the same way
+// on every run.
 //
-// Pushes at the same time with no other push between them form a run, one heap entry: a multicast fans one
-// datagram out to every receiver's link at once (1,000 arrivals at one instant, then their 1,000 ACKs), and a
-// heap of single events grew to every datagram in flight, each pop a walk down it. The order is unchanged: no
-// entry of the heap was pushed between the run's first and last event, so none falls between them.
+// Most events are pushed in time order within a few streams: every arrival at now + the link delay (with no
+// jitter, a monotone stream whatever the direction), the sender's timer at now + RTO, multicast fan-outs of one
+// instant. Each such stream goes into a lane, a FIFO whose pushes are never earlier than its tail, so it needs no
+// sorting; what fits no lane (jitter, a timer moved earlier) goes to core's MinHeap. A pop takes the earliest of
+// the lane heads and the heap's top. Every event carries one global insertion order, so the order is exactly a
+// single heap's: a heap of every datagram in flight made each pop a walk down it.
 
-import { MinHeap } from '../src/core/heap.js';
+import { MinHeap, precedes } from '../src/core/heap.js';
 
 /** An event at virtual time `key` (ms). */
 export interface Timed {
   key: number;
 }
 
+/** Lanes beyond this many cost each push and pop more than they save the heap (few streams are monotone). */
+const LANES = 4;
+
+/** A FIFO ring of (key, order, event), pushed in (key, order) order. */
+class Lane<E> {
+  private keys = new Float64Array(64);
+  private orders = new Float64Array(64);
+  private events: (E | undefined)[] = new Array<E | undefined>(64);
+  private head = 0;
+  count = 0;
+
+  tailKey(): number {
+    return this.keys[(this.head + this.count - 1) & (this.keys.length - 1)]!;
+  }
+
+  headKey(): number {
+    return this.keys[this.head]!;
+  }
+
+  headOrder(): number {
+    return this.orders[this.head]!;
+  }
+
+  push(key: number, order: number, event: E): void {
+    if (this.count === this.keys.length) this.grow();
+    const at = (this.head + this.count++) & (this.keys.length - 1);
+    this.keys[at] = key;
+    this.orders[at] = order;
+    this.events[at] = event;
+  }
+
+  shift(): E {
+    const event = this.events[this.head]!;
+    this.events[this.head] = undefined; // the lane does not keep a popped event alive
+    this.head = (this.head + 1) & (this.keys.length - 1);
+    this.count--;
+    return event;
+  }
+
+  private grow(): void {
+    const n = this.keys.length;
+    const keys = new Float64Array(2 * n);
+    const orders = new Float64Array(2 * n);
+    const events = new Array<E | undefined>(2 * n);
+    for (let i = 0; i < n; i++) {
+      const from = (this.head + i) & (n - 1);
+      keys[i] = this.keys[from]!;
+      orders[i] = this.orders[from]!;
+      events[i] = this.events[from];
+    }
+    this.keys = keys;
+    this.orders = orders;
+    this.events = events;
+    this.head = 0;
+  }
+}
+
 export class EventQueue<E extends Timed> {
-  private readonly heap = new MinHeap<E[]>();
-  /** The run the last push went into, while it is in the heap or being drained; undefined after any other push target. */
-  private tail: E[] | undefined;
-  /** The run being drained (popped from the heap), and the index of its next event. */
-  private draining: E[] | undefined;
-  private drainAt = 0;
+  private readonly lanes: Lane<E>[] = [];
+  private readonly heap = new MinHeap<E>();
+  private nextOrder = 0;
   /** The virtual clock: the time of the last event popped (never moves backwards). */
   now = 0;
   /** Events popped so far. */
@@ -28,35 +84,55 @@ export class EventQueue<E extends Timed> {
   /** Schedule `event` at `event.key`; a time in the past is clamped to now (the clock never runs backwards). */
   push(event: E): void {
     if (!(event.key >= this.now)) event.key = this.now;
-    const tail = this.tail;
-    if (tail !== undefined && tail[0]!.key === event.key) {
-      tail.push(event);
-      return;
+    const key = event.key;
+    const order = this.nextOrder++;
+    // The lane with the latest tail not after `key` (the others stay open for earlier streams), else an empty one.
+    let fit: Lane<E> | undefined;
+    let fitKey = Number.NEGATIVE_INFINITY;
+    let empty: Lane<E> | undefined;
+    for (const lane of this.lanes) {
+      if (lane.count === 0) {
+        empty ??= lane;
+        continue;
+      }
+      const tail = lane.tailKey();
+      if (tail <= key && tail >= fitKey) {
+        fit = lane;
+        fitKey = tail;
+      }
     }
-    const run = [event];
-    this.tail = run;
-    this.heap.push(event.key, run);
+    let lane = fit ?? empty;
+    if (lane === undefined && this.lanes.length < LANES) this.lanes.push((lane = new Lane<E>()));
+    if (lane !== undefined) lane.push(key, order, event);
+    else this.heap.push(key, event, order);
+  }
+
+  /** The lane whose head comes out next, or undefined when it is the heap's top (or nothing is queued). */
+  private earliestLane(): Lane<E> | undefined {
+    let best: Lane<E> | undefined;
+    let key = this.heap.size > 0 ? this.heap.topKey() : Number.POSITIVE_INFINITY;
+    let order = this.heap.size > 0 ? this.heap.topOrder() : Number.POSITIVE_INFINITY;
+    for (const lane of this.lanes) {
+      if (lane.count > 0 && precedes(lane.headKey(), lane.headOrder(), key, order)) {
+        best = lane;
+        key = lane.headKey();
+        order = lane.headOrder();
+      }
+    }
+    return best;
   }
 
   peekTime(): number | undefined {
-    if (this.draining !== undefined) return this.now;
+    const lane = this.earliestLane();
+    if (lane !== undefined) return lane.headKey();
     return this.heap.size > 0 ? this.heap.topKey() : undefined;
   }
 
   /** Remove the earliest event and advance the clock to it. */
   pop(): E | undefined {
-    let run = this.draining;
-    if (run === undefined) {
-      run = this.heap.pop();
-      if (run === undefined) return undefined;
-      this.draining = run;
-      this.drainAt = 0;
-    }
-    const top = run[this.drainAt++]!;
-    if (this.drainAt === run.length) {
-      this.draining = undefined;
-      if (this.tail === run) this.tail = undefined;
-    }
+    const lane = this.earliestLane();
+    const top = lane !== undefined ? lane.shift() : this.heap.pop();
+    if (top === undefined) return undefined;
     this.now = top.key;
     this.processed++;
     return top;

@@ -20,10 +20,12 @@ export class MinHeap<V> {
     return this.count;
   }
 
-  /** Add `value` at `key`; it comes out after every entry already in the heap with the same key. */
-  push(key: number, value: V): void {
+  /**
+   * Add `value` at `key`; it comes out after every entry already in the heap with the same key. A caller that
+   * orders entries across several structures (sim/events.ts) passes its own insertion `order` instead.
+   */
+  push(key: number, value: V, order = this.nextOrder++): void {
     if (this.count === this.keys.length) this.grow();
-    const order = this.nextOrder++;
     const { keys, orders } = this;
     let i = this.count++;
     while (i > 0) {
@@ -38,6 +40,11 @@ export class MinHeap<V> {
   /** The earliest entry's key (NaN when empty). */
   topKey(): number {
     return this.count > 0 ? this.keys[0]! : Number.NaN;
+  }
+
+  /** The earliest entry's insertion order (NaN when empty). */
+  topOrder(): number {
+    return this.count > 0 ? this.orders[0]! : Number.NaN;
   }
 
   /** The earliest entry's value, left in the heap (undefined when empty). */
