@@ -1,7 +1,9 @@
 // The datagram seam over simulated links: the sender's and each receiver's DatagramTransport, all on one
 // event queue in virtual time. The production loops (GroupLoop, ReceiverLoop) run over these unchanged.
-// A transport's one timer is an event on the queue; re-arming later keeps the earlier event (firing early
-// is a no-op for the loops), re-arming earlier pushes a new one, and a superseded event is skipped.
+// A transport's one timer is an event on the queue; as the UDP sender's timer, a new deadline replaces the
+// old one, earlier or later. Re-arming earlier pushes a new event (the superseded one is skipped); re-arming
+// later keeps the pending event, which on coming due re-queues itself at the deadline now wanted instead of
+// waking the loop for nothing: every ACK moves the sender's deadline later.
 
 import { GROUP_PEER } from '../src/core/group.js';
 import type { DatagramHandlers, DatagramTransport } from '../src/transport/datagram.js';
@@ -34,6 +36,8 @@ export interface SimWatch {
 class SimTimer {
   /** The time of the pending timer event, if any. */
   armed: number | undefined;
+  /** The deadline last set (at or after `armed`), if any. */
+  wanted: number | undefined;
   /** True while the endpoint handles its own timer event. */
   firing = false;
 
@@ -46,7 +50,7 @@ class SimTimer {
 
   set(deadline: number | undefined): void {
     if (deadline === undefined) {
-      this.armed = undefined;
+      this.armed = this.wanted = undefined;
       return;
     }
     if (this.firing && deadline <= this.queue.now) {
@@ -55,15 +59,25 @@ class SimTimer {
       return;
     }
     const at = Math.max(deadline, this.queue.now);
-    if (this.armed !== undefined && this.armed <= at) return;
+    this.wanted = at;
+    if (this.armed === undefined || at < this.armed) this.arm(at);
+  }
+
+  private arm(at: number): void {
     this.armed = at;
     this.queue.push({ key: at, kind: this.kind, r: this.r, bytes: undefined, corrupted: false });
   }
 
-  /** The queue popped this timer's event: true when it is the current one (then the endpoint handles it). */
+  /** The queue popped this timer's event: true when it is the current one and due (then the endpoint handles it). */
   take(at: number): boolean {
     if (this.armed !== at) return false;
     this.armed = undefined;
+    const wanted = this.wanted!;
+    if (wanted > at) {
+      this.arm(wanted);
+      return false;
+    }
+    this.wanted = undefined;
     return true;
   }
 }
@@ -112,7 +126,7 @@ export class SimEndpoint<P> implements DatagramTransport<P> {
 
   close(): void {
     this.closed = true;
-    this.timer.armed = undefined;
+    this.timer.set(undefined);
   }
 
   /** A datagram from `from` reached this endpoint. */
