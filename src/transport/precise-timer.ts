@@ -54,11 +54,12 @@ function helperMain(sab: SharedArrayBuffer, slots: number, spinNs: bigint, hrtim
       const d = Atomics.load(deadlines, i);
       if (d === 0n) continue;
       if (d <= now) {
-        // Claim it; the owner may have re-armed or cancelled in between, then the exchange fails and we rescan.
+        // Claim it; the owner may have re-armed, postponed or cancelled in between: then the exchange fails and
+        // this slot is looked at again, so a moved deadline still counts towards the next sleep.
         if (Atomics.compareExchange(deadlines, i, d, 0n) === d) {
           Atomics.add(fired, i, 1);
           Atomics.notify(fired, i);
-        }
+        } else i--;
       } else if (earliest === 0n || d < earliest) earliest = d;
     }
     Atomics.store(sleeping, 0, earliest);
@@ -104,21 +105,28 @@ class Helper {
   arm(slot: number, at: bigint, wasArmed: boolean): void {
     Atomics.store(this.mem.deadlines, slot, at);
     if (!wasArmed && this.armed++ === 0) this.worker.ref();
-    // Always bump GEN: a helper between its scan and its wait then rescans instead of sleeping on stale data.
-    // Waking a sleeping helper is needed only when it sleeps past `at`.
-    Atomics.add(this.mem.ctl, GEN, 1);
-    const sleepsUntil = Atomics.load(this.mem.sleeping, 0);
-    if (sleepsUntil === 0n || at < sleepsUntil) Atomics.notify(this.mem.ctl, GEN);
+    this.kick(at);
   }
 
   /**
    * Move `slot`'s deadline from `from` to the later `to` in place, unless the helper has already claimed `from`
-   * (then its wake-up is on the way and the owner re-arms). No notify: a helper asleep until `from` rescans
-   * then and sleeps on; the GEN bump only stops a helper spinning towards `from`. So the owner is not woken for
-   * a deadline it no longer has: on a lossless path every segment moves the retransmission deadline later.
+   * (then its wake-up is on the way and the owner re-arms). A helper asleep until `from` is not woken: it rescans
+   * then and sleeps on, so the owner is not woken for a deadline it no longer has (on a lossless path every
+   * segment moves the retransmission deadline later).
    */
   postpone(slot: number, from: bigint, to: bigint): void {
-    if (Atomics.compareExchange(this.mem.deadlines, slot, from, to) === from) Atomics.add(this.mem.ctl, GEN, 1);
+    if (Atomics.compareExchange(this.mem.deadlines, slot, from, to) === from) this.kick(to);
+  }
+
+  /**
+   * Always bump GEN: a helper between its scan and its wait then rescans instead of sleeping on stale data (and
+   * one spinning towards an earlier deadline stops). Waking a sleeping helper is needed only when it sleeps past
+   * `at`: e.g. one whose claim of the old deadline lost to a postpone went to sleep without counting the new one.
+   */
+  private kick(at: bigint): void {
+    Atomics.add(this.mem.ctl, GEN, 1);
+    const sleepsUntil = Atomics.load(this.mem.sleeping, 0);
+    if (sleepsUntil === 0n || at < sleepsUntil) Atomics.notify(this.mem.ctl, GEN);
   }
 
   /** The slot no longer holds a live deadline (cancelled or fired). */
