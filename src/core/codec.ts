@@ -27,6 +27,13 @@ export type DecodeError = 'short' | 'unknown-type' | 'ack-with-payload' | 'ack-b
 export type Decoded = { ok: true; segment: Segment } | { ok: false; error: DecodeError };
 
 /**
+ * The DataView of the last buffer summed. Segments are carved out of shared slabs (allocSegment), so most sums
+ * reuse it; constructing a DataView is a call into the runtime, and was the sum's main cost for small segments.
+ */
+let viewed: ArrayBufferLike | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/**
  * The 16-bit one's-complement sum of the big-endian words of bytes [start, end), without folding in an odd last
  * byte (the caller adds it, high or low). Reads 8 bytes per step through a DataView (about twice as fast as
  * assembling words byte by byte: this runs once per segment on both sides).
@@ -36,16 +43,21 @@ function evenWordsSum(bytes: Uint8Array, start = 0, end = bytes.length): number 
   let sum = 0;
   let i = start;
   if (n >= 8) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + start, n);
-    let k = 0;
-    for (const stop = n & ~7; k < stop; k += 8) {
+    const buffer = bytes.buffer;
+    if (buffer !== viewed) {
+      viewed = buffer;
+      view = new DataView(buffer);
+    }
+    const base = bytes.byteOffset + start;
+    let k = base;
+    for (const stop = base + (n & ~7); k < stop; k += 8) {
       const a = view.getUint32(k);
       const b = view.getUint32(k + 4);
       sum += (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff);
       // Fold often enough that the sum stays a small integer (no float precision loss on large payloads).
       if (sum > 0xffffff) sum = (sum & 0xffff) + (sum >>> 16);
     }
-    i += k;
+    i += k - base;
   }
   for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
   return sum;

@@ -19,6 +19,7 @@ import {
   TYPE_KRESPONSE,
   TYPE_KSACK,
   TRAILER_BYTES,
+  readU32,
   writeU32,
   type AckStatus,
 } from './extension.js';
@@ -72,8 +73,7 @@ function writeU64(out: Uint8Array, at: number, n: number): void {
 }
 
 function readU64(bytes: Uint8Array, at: number): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + at, 8);
-  return view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+  return readU32(bytes, at) * 2 ** 32 + readU32(bytes, at + 4);
 }
 
 // ---------------------------------------------------------------------------------------------------------
