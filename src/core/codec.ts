@@ -27,8 +27,9 @@ export type DecodeError = 'short' | 'unknown-type' | 'ack-with-payload' | 'ack-b
 export type Decoded = { ok: true; segment: Segment } | { ok: false; error: DecodeError };
 
 /**
- * The DataView of the last buffer summed. Segments are carved out of shared slabs (allocSegment), so most sums
- * reuse it; constructing a DataView is a call into the runtime, and was the sum's main cost for small segments.
+ * The DataView of the last buffer summed. The sender's payloads are views of one file buffer and its segments
+ * are carved out of shared slabs (allocSegment), so most sums reuse it: constructing a DataView is a call into
+ * V8's runtime, which per segment cost the simulator a sixth of its instruction-cache misses (BENCHMARKS.md).
  */
 let viewed: ArrayBufferLike | undefined;
 let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
