@@ -29,7 +29,7 @@ export type Decoded = { ok: true; segment: Segment } | { ok: false; error: Decod
 /**
  * The DataView of the last buffer summed. The sender's payloads are views of one file buffer and its segments
  * are carved out of shared slabs (allocSegment), so most sums reuse it: constructing a DataView is a call into
- * V8's runtime, which per segment cost the simulator a sixth of its instruction-cache misses (BENCHMARKS.md).
+ * V8's runtime, which per segment cost the simulator about a seventh of its instruction-cache misses (BENCHMARKS.md).
  */
 let viewed: ArrayBufferLike | undefined;
 let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
