@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The simulator's cost in counts instead of seconds, for comparing builds on a noisy machine (wall and CPU time
-# of one build spread by +-30 % between identical runs here; these counts repeat to 0.1 %):
+# of one build spread by +-30 % between identical runs here; instruction counts repeat to 0.03 %, cache misses
+# to a few per cent):
 #   bash bench/sim-counts.sh BEFORE_ROOT AFTER_ROOT [RECEIVERS] [SIMULATED_CACHES]
 # Each ROOT is a checkout with a built dist/. Runs `node dist/sim/cli.js --receivers RECEIVERS --p 0.1 --seed 7`
 # (default 200) under valgrind's cachegrind (`apt-get install valgrind`), with node --single-threaded so that

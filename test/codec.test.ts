@@ -222,6 +222,7 @@ describe('codec properties', () => {
     // All 0xff: the one's-complement sum is 0xffff ("negative zero"), so the checksum is 0.
     expect(checksum(new Uint8Array(65000).fill(0xff))).toBe(0);
   });
+
   it('a payload has the same checksum wherever it sits in a buffer shared with others, summed in any order', () => {
     // The sum keeps a view of the last buffer it read (segments share slabs): a view into the wrong buffer, or an
     // offset lost, would sum the wrong bytes.
@@ -241,7 +242,6 @@ describe('codec properties', () => {
       { numRuns: 200 },
     );
   });
-
 
   it('a payload followed by its RFC 1071 checksum word verifies to zero (padded to an even length first)', () => {
     fc.assert(
