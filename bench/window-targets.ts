@@ -10,6 +10,9 @@
 //                                               load drifts hit every build alike; same seeds for each
 //   npm run bench:targets -- --client "--timeout 1"   more p2mpclient options for every target; given more than
 //                                               once, each is a variant, run interleaved with the others
+//   npm run bench:targets -- --bare             also run each target's work at P=0 through bench/bare-pipeline.ts
+//                                               (the least Node does per datagram): this machine's floor, so that
+//                                               a goal set on another machine can be read here
 //
 // Timing only: nothing here passes or fails on a time (a copy that differs is an error, though).
 
@@ -32,16 +35,21 @@ interface Target {
   mss: number;
   p: number;
   client: string[];
+  /** The same shape for bench/bare-pipeline.ts. */
+  bare: string[];
   goal: string;
 }
 
 const TARGETS: readonly Target[] = [
-  { name: 'w32', size: 1 << 20, mss: 500, p: 0.05, client: ['--window', '32'], goal: '<= 0.35 s' },
-  { name: 'classic', size: 1 << 20, mss: 500, p: 0.05, client: [], goal: '<= 0.6 s' },
-  { name: 'lockstep', size: 1 << 20, mss: 508, p: 0.05, client: ['--mode', 'lockstep'], goal: '<= 0.8 s' },
-  { name: 'big', size: 20 << 20, mss: 2048, p: 0, client: ['--window', '64'], goal: '<= 0.6 s' },
-  { name: 'floor', size: 1000, mss: 500, p: 0, client: [], goal: '(process floor)' },
+  { name: 'w32', size: 1 << 20, mss: 500, p: 0.05, client: ['--window', '32'], bare: ['--window', '32'], goal: '<= 0.35 s' },
+  { name: 'classic', size: 1 << 20, mss: 500, p: 0.05, client: [], bare: [], goal: '<= 0.6 s' },
+  { name: 'lockstep', size: 1 << 20, mss: 508, p: 0.05, client: ['--mode', 'lockstep'], bare: ['--lockstep'], goal: '<= 0.8 s' },
+  { name: 'big', size: 20 << 20, mss: 2048, p: 0, client: ['--window', '64'], bare: ['--window', '64'], goal: '<= 0.6 s' },
+  { name: 'floor', size: 1000, mss: 500, p: 0, client: [], bare: [], goal: '(process floor)' },
 ];
+
+/** The configuration name of the bare pipeline's runs (in place of a root). */
+const BARE = 'bare (P=0)';
 
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
 
@@ -77,7 +85,22 @@ async function once(root: string, t: Target, file: string, dir: string, seed: nu
   return { wallS: c.wallMs / 1000, timeS: summary.total.timeMs / 1000, timeouts: summary.total.timeouts, retransmissions: summary.total.retransmissions, duplicates, clientCpuS: cpuSeconds(c.stderr), receiversCpuS: ends.reduce((sum, e) => sum + cpuSeconds(e.stderr), 0) };
 }
 
-async function main(opts: { runs: string; only?: string; roots?: string; client: string[] }): Promise<void> {
+/** The target's work at P=0 through the bare pipeline: wall only (it has no summary, no loss, no retransmissions). */
+async function bare(t: Target, file: string, dir: string): Promise<Run> {
+  const port = await freePort(HOSTS);
+  const script = path.join(ROOT, 'dist/bench/bare-pipeline.js');
+  const out = (h: string): string => path.join(dir, `bare-${h}`);
+  const receivers = HOSTS.map((h) => start(script, ['--receiver', h, String(port), out(h)], { nodeArgs: PROBE_NODE_ARGS }));
+  await Promise.all(receivers.map((s) => s.ready));
+  const c = await start(script, [...t.bare, ...HOSTS, String(port), file, String(t.mss)], { ready: /^$/, nodeArgs: PROBE_NODE_ARGS }).done;
+  const ends = await Promise.all(receivers.map((s) => s.done));
+  if (c.code !== 0) throw new Error(`${t.name} (bare): exited ${c.code}: ${c.stderr.slice(0, 500)}`);
+  const want = sha256File(file);
+  for (const h of HOSTS) if (sha256File(out(h)) !== want) throw new Error(`${t.name} (bare): the copy on ${h} differs`);
+  return { wallS: c.wallMs / 1000, timeS: Number.NaN, timeouts: 0, retransmissions: 0, duplicates: 0, clientCpuS: cpuSeconds(c.stderr), receiversCpuS: ends.reduce((sum, e) => sum + cpuSeconds(e.stderr), 0) };
+}
+
+async function main(opts: { runs: string; only?: string; roots?: string; client: string[]; bare?: boolean }): Promise<void> {
   const runs = Number(opts.runs);
   const wanted = opts.only?.split(',');
   const targets = TARGETS.filter((t) => wanted === undefined || wanted.includes(t.name));
@@ -85,6 +108,7 @@ async function main(opts: { runs: string; only?: string; roots?: string; client:
   const roots = (opts.roots?.split(',') ?? [ROOT]).map((r) => path.resolve(r));
   const variants = (opts.client.length === 0 ? [''] : opts.client).map((c) => c.split(/\s+/).filter((s) => s !== ''));
   const configs = roots.flatMap((root) => variants.map((extra) => ({ root, extra, key: `${root} ${extra.join(' ')}`.trim() })));
+  if (opts.bare) configs.push({ root: BARE, extra: [], key: BARE });
   const dir = tempDir('window-targets');
   const loadBefore = os.loadavg();
   console.log(describeMachine(machine()));
@@ -94,7 +118,7 @@ async function main(opts: { runs: string; only?: string; roots?: string; client:
     for (const t of targets) {
       const file = cachedSeededFile(dir, t.size, `targets-${t.size}`);
       for (const { root, extra, key: config } of configs) {
-        const run = await once(root, t, file, dir, 7000 + r * 10, extra);
+        const run = root === BARE ? await bare(t, file, dir) : await once(root, t, file, dir, 7000 + r * 10, extra);
         const key = `${t.name}\0${config}`;
         results.set(key, [...(results.get(key) ?? []), run]);
         console.log(`run ${r + 1} ${t.name} ${config}: wall ${fmt(run.wallS, 3)} s, time ${fmt(run.timeS, 3)} s, timeouts ${run.timeouts}, retransmissions ${run.retransmissions}, duplicates ${run.duplicates}, CPU s client ${fmt(run.clientCpuS)} receivers ${fmt(run.receiversCpuS)}`);
@@ -107,8 +131,8 @@ async function main(opts: { runs: string; only?: string; roots?: string; client:
       const rs = results.get(`${t.name}\0${key}`)!;
       const walls = rs.map((x) => x.wallS);
       rows.push([
-        `${t.size >= 1 << 20 ? `${t.size >> 20} MiB` : `${t.size} B`}, MSS ${t.mss}, P=${t.p}`,
-        [...t.client, ...extra].join(' ') || 'classic',
+        `${t.size >= 1 << 20 ? `${t.size >> 20} MiB` : `${t.size} B`}, MSS ${t.mss}, P=${root === BARE ? 0 : t.p}`,
+        (root === BARE ? t.bare : [...t.client, ...extra]).join(' ') || 'classic',
         root,
         `${fmt(median(walls), 3)} (${walls.map((w) => fmt(w, 3)).join(' ')})`,
         fmt(median(rs.map((x) => x.timeS)), 3),
@@ -129,6 +153,7 @@ const program = new Command('window-targets')
   .option('--runs <n>', 'runs per target and root', '5')
   .option('--only <names>', 'comma-separated targets: w32, classic, lockstep, big, floor')
   .option('--roots <dirs>', 'comma-separated checkouts (each with a built dist/) to compare, interleaved')
+  .option('--bare', 'also run each target at P=0 through bench/bare-pipeline.ts (this machine\'s floor)')
   .option('--client <options>', 'more p2mpclient options for every target (e.g. "--timeout 1"); repeat for variants', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .action(main);
 await program.parseAsync(process.argv);
