@@ -153,15 +153,25 @@ function removeStaleTemps(target: string): void {
   }
 }
 
+/** writev(2) takes at most this many buffers (Linux); a run released from the reorder buffer can hold more. */
+const IOV_MAX = 1024;
+
 /**
- * write(2) may write fewer bytes than asked without failing — a filesystem filling up mid-buffer does exactly
- * that — so loop until the whole payload is written; the next write then reports the error (ENOSPC).
+ * Write every payload, in order, with writev(2): one system call for a batch. Like write(2) it may write fewer
+ * bytes than asked without failing — a filesystem filling up mid-buffer does exactly that — so loop until all
+ * is written; the next call then reports the error (ENOSPC). `write` has fs.writevSync's shape.
  */
-function writeAll(fd: number, data: Uint8Array): void {
-  for (let off = 0; off < data.length; ) {
-    const n = fs.writeSync(fd, data, off, data.length - off);
-    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-    off += n;
+export function writeAllv(payloads: readonly Uint8Array[], write: (parts: readonly Uint8Array[]) => number): void {
+  let parts = payloads;
+  while (parts.length > 0) {
+    let n = write(parts.length > IOV_MAX ? parts.slice(0, IOV_MAX) : parts);
+    if (n <= 0 && parts.some((p) => p.length > 0)) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    let i = 0;
+    while (i < parts.length && n >= parts[i]!.length) n -= parts[i++]!.length;
+    if (i === parts.length) return;
+    const rest = parts.slice(i);
+    rest[0] = rest[0]!.subarray(n);
+    parts = rest;
   }
 }
 
@@ -182,9 +192,10 @@ export class AtomicOutput {
     this.fd = fs.openSync(this.tempPath, 'wx', old?.isFile() ? old.mode & 0o777 : 0o644);
   }
 
-  write(data: Uint8Array): void {
+  write(payloads: readonly Uint8Array[]): void {
     this.open();
-    writeAll(this.fd!, data);
+    const fd = this.fd!;
+    writeAllv(payloads, (parts) => fs.writevSync(fd, parts));
   }
 
   /**

@@ -7,7 +7,8 @@ import type { DatagramTransport } from './datagram.js';
 
 /** Where delivered data goes. Both may throw (disk full): the loop then fails and sends no ACK. */
 export interface Sink {
-  write(payload: Uint8Array): void;
+  /** Append these payloads, in order (one system call for a whole batch: a pipelining sender's burst). */
+  write(payloads: readonly Uint8Array[]): void;
   /** The end of file arrived: make the file whole (atomically, for a real file). */
   commit(): void;
 }
@@ -24,6 +25,11 @@ export interface ReceiverHooks {
 
 export class ReceiverLoop {
   private finished = false;
+  /**
+   * Payloads delivered but not yet written: they are written together just before the next reply or commit
+   * (an ACK still means written), so a pipelining sender's batch, answered by one ACK, costs one write.
+   */
+  private readonly unwritten: Uint8Array[] = [];
 
   constructor(
     private readonly machine: ReceiverMachine,
@@ -63,24 +69,35 @@ export class ReceiverLoop {
   /** Events first (write, commit), then the reply: an ACK promises the data is written. */
   private drain(): void {
     const m = this.machine;
+    let reply;
     try {
       for (let ev = m.pollEvent(); ev !== undefined; ev = m.pollEvent()) {
         this.hooks.onEvent?.(ev);
         if (ev.kind === 'delivered') {
-          if (ev.payload.length > 0) this.sink.write(ev.payload);
-          if (ev.complete) this.sink.commit();
+          if (ev.payload.length > 0) this.unwritten.push(ev.payload);
+          if (ev.complete) {
+            this.write();
+            this.sink.commit();
+          }
         } else if (ev.kind === 'done') return this.finish({ ok: true });
         else if (ev.kind === 'stalled') return this.finish({ ok: false, reason: 'idle-timeout', error: undefined });
         else if (ev.kind === 'rejected') return this.finish({ ok: false, reason: 'digest-mismatch', error: undefined });
       }
+      reply = m.pollTransmit();
+      if (reply !== undefined) this.write();
     } catch (error) {
       this.finish({ ok: false, reason: 'write-error', error });
       return;
     }
-    const reply = m.pollTransmit();
     if (reply !== undefined) this.transport.send(reply.to, reply.bytes);
     m.prepare();
     this.transport.setTimer(m.pollTimeout());
+  }
+
+  private write(): void {
+    if (this.unwritten.length === 0) return;
+    this.sink.write(this.unwritten);
+    this.unwritten.length = 0;
   }
 
   private finish(end: LoopEnd): void {

@@ -3,21 +3,24 @@
 // status and summary say it failed. Writes are synchronous so that an ACK still means "written".
 
 import fs from 'node:fs';
+import { writeAllv } from './atomic-output.js';
 import type { OutputSink } from './receiver-driver.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export class StdoutSink implements OutputSink {
-  write(payload: Uint8Array): void {
-    for (let off = 0; off < payload.length; ) {
-      try {
-        off += fs.writeSync(1, payload, off, payload.length - off);
-      } catch (err) {
-        // stdout may be a non-blocking pipe: a full one answers EAGAIN, so wait a moment for the reader.
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-        Atomics.wait(pause, 0, 0, 1);
+  write(payloads: readonly Uint8Array[]): void {
+    writeAllv(payloads, (parts) => {
+      for (;;) {
+        try {
+          return fs.writevSync(1, parts);
+        } catch (err) {
+          // stdout may be a non-blocking pipe: a full one answers EAGAIN, so wait a moment for the reader.
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+          Atomics.wait(pause, 0, 0, 1);
+        }
       }
-    }
+    });
   }
 
   commit(): void {}
