@@ -74,4 +74,25 @@ describe('a batch of payloads is written whole and in order', () => {
     out.commit();
     expect([...fs.readFileSync(file)]).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
+
+  it('replacing FILE makes it the new bytes at once, and the old file is let go right after (no descriptor kept)', async () => {
+    const file = path.join(dir, 'replaced.bin');
+    fs.writeFileSync(file, Buffer.alloc(1 << 20, 1));
+    const oldInode = fs.statSync(file).ino;
+    const out = new AtomicOutput(checkOutput(file));
+    out.write([Uint8Array.of(9, 9)]);
+    out.commit();
+    expect([...fs.readFileSync(file)]).toEqual([9, 9]);
+    const holdsOld = (): boolean =>
+      fs.readdirSync('/proc/self/fd').some((fd) => {
+        try {
+          return fs.statSync(`/proc/self/fd/${fd}`).ino === oldInode;
+        } catch {
+          return false;
+        }
+      });
+    expect(holdsOld()).toBe(true); // held across the rename, so freeing it is not the ACK's wait
+    await new Promise((r) => setImmediate(r));
+    expect(holdsOld()).toBe(false);
+  });
 });

@@ -159,6 +159,22 @@ describe('window flow: every receiver ends with a byte-identical file', () => {
       );
     });
   }
+
+  it('with a window far beyond the file (up to 10^9 segments for a few KB): the copy is identical, and nothing is sized by N', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 6_000 }), fc.integer({ min: 100, max: 600 }), seqArb, fc.integer({ min: 1_000, max: 1e9 }), fc.boolean(), netArb, (size, mss, initialSeq, window, sack, net) => {
+        const file = fileBytes(size, size ^ mss);
+        // Before the slots were sized by the file, one flow allocated N of them: 10^9 ran out of memory.
+        const f = standaloneWindowFlow({ mss, file, eof: 'empty', rto: RTO, giveUpMs: 1e9, initialSeq, window, sack, cc: 'none' });
+        const rx = bufferingReceiver(64, sack, initialSeq);
+        const trace = runFlow(f, rx, net);
+        expect(trace.problems).toEqual([]);
+        expect(f.status).toBe('done');
+        expect(hex(writtenBytes(rx))).toBe(hex(file));
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
 
 /** Everything the flow may send at `now`. */

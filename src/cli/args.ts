@@ -65,7 +65,7 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * Ctrl-C, SIGTERM or SIGHUP (the terminal went away) calls `stop` (the run then ends cleanly and reports);
- * `signal()` tells which one came, `release()` restores the default handling.
+ * `signal()` tells which one came, `release()` restores the default handling (unless one came: then later ones are ignored).
  */
 export function catchInterrupt(stop: () => void): { signal(): NodeJS.Signals | undefined; release(): void } {
   let caught: NodeJS.Signals | undefined;
@@ -78,6 +78,9 @@ export function catchInterrupt(stop: () => void): { signal(): NodeJS.Signals | u
     signal: () => caught,
     release() {
       for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      // Already stopping: a second Ctrl-C (or a launcher that forwards the signal again) must not cut the summary
+      // and the exit status short; the process ends on its own right after.
+      if (caught !== undefined) for (const s of STOP_SIGNALS) process.on(s, () => {});
     },
   };
 }

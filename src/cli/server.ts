@@ -81,10 +81,15 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const lingerMs = parseTime('--linger', opts.linger, 's');
   const count = parseDecimal('--count', opts.count);
   if (!Number.isInteger(count)) throw new UsageError(`--count must be a whole number, got '${opts.count}'`);
+  if (count !== 1 && !toStdout && !pattern.includes('{n}')) {
+    process.stderr.write(`p2mpserver: note: FILE '${pattern}' has no {n}: each transfer replaces the one before (e.g. ${pattern}.{n} keeps them all)\n`);
+  }
   const wire = wireChoice(opts);
   const acceptFrom = opts.sender === undefined ? undefined : acceptOnlyFrom(await resolveSenderHost(opts.sender));
   const quiet = opts.quiet === true || opts.json === true;
   const recvBufferBytes = Math.floor(parseDecimal('--rcvbuf', opts.rcvbuf, { positive: true }) * 1024);
+  // SO_RCVBUF is a C int: Node refuses more than 2^31 - 1 bytes (the kernel caps it far lower, at net.core.rmem_max).
+  if (recvBufferBytes < 1 || recvBufferBytes > 2 ** 31 - 1) throw new UsageError(`--rcvbuf must be from 0.001 to ${Math.floor((2 ** 31 - 1) / 1024)} KiB, got '${opts.rcvbuf}'`);
   // With FILE - stdout carries the data: everything else goes to stderr.
   const report = (text: string): boolean => (toStdout ? process.stderr : process.stdout).write(text);
   const log = Logger.open('p2mpserver', opts);

@@ -167,7 +167,11 @@ export class WindowFlow {
     this.rto = new RtoEstimator(cfg.rto);
     this.wire = cfg.segments.flowWire();
     this.cc = cfg.cc === 'aimd' ? new Aimd({ max: cfg.window }) : undefined;
-    this.slots = Array.from({ length: this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, lastSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
+    // No more than the file's segments can be outstanding: a window far beyond the file (--window 100000000 for a
+    // 3 KB file) must not allocate a slot per unusable position. A streamed input's total is unknown here; its
+    // window is bounded by the file buffer (the CLI clamps it).
+    const total = cfg.segments.total;
+    this.slots = Array.from({ length: Number.isFinite(total) ? Math.max(1, Math.min(this.n, total)) : this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, lastSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
   }
 
   /** Segments in the transfer (Infinity while a streamed input's end is unknown). */
@@ -223,7 +227,7 @@ export class WindowFlow {
   }
 
   private slot(index: number): Slot {
-    return this.slots[index % this.n]!;
+    return this.slots[index % this.slots.length]!;
   }
 
   pollTransmit(now: number): Uint8Array | undefined {

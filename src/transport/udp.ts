@@ -139,7 +139,13 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
         if (err.code === 'ECONNREFUSED') h.unreachable(i);
         else h.error(i, `${err.code ?? 'error'}: ${err.message}`);
       });
-      await new Promise<void>((resolve) => socket.connect(t.port, t.address, () => resolve()));
+      // dgram hands a failed connect (EACCES for a broadcast address such as 127.255.255.255) to the callback.
+      const failed = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => socket.connect(t.port, t.address, ((err?: NodeJS.ErrnoException) => resolve(err)) as () => void));
+      if (this.closed) return;
+      if (failed !== undefined) {
+        h.error(i, `cannot send to ${t.address}:${t.port}: ${failed.code === 'EACCES' ? 'permission denied (a broadcast address?)' : (failed.code ?? failed.message)}`);
+        return;
+      }
       this.connected[i] = socket;
       if (h.stray === undefined) return;
       const twin = await this.bindReusable(port);

@@ -36,6 +36,8 @@ describe('p2mpserver rejects bad arguments with one line and exit 2', () => {
     ['too many arguments', ['7000', out, '0', 'extra'], /argument/],
     ['unknown option', ['--frobnicate', '7000', out, '0'], /unknown option/],
     ['bad --idle-timeout', ['--idle-timeout', 'soon', '7000', out, '0'], /--idle-timeout/],
+    ['--rcvbuf beyond what SO_RCVBUF takes (2 GiB)', ['--rcvbuf', '2097152', '7000', out, '0'], /--rcvbuf/],
+    ['FILE where no file can be created (/proc)', ['7000', '/proc/p2mp-test.bin', '0'], /FILE/],
   ];
   for (const [what, args, names] of cases) {
     it(what, async () => {

@@ -355,6 +355,63 @@ describe('signals: SIGTERM 143, SIGINT 130, SIGHUP like SIGTERM; Ctrl-C after FI
       await closeSocket(silent);
     }
   });
+
+  /** Ctrl-C, then Ctrl-C again and again every millisecond until the process is gone (an impatient user, a launcher forwarding it twice). */
+  async function interruptRepeatedly(p: Proc): Promise<Awaited<Proc['done']>> {
+    p.child.kill('SIGINT');
+    const again = setInterval(() => p.child.exitCode === null && p.child.signalCode === null && p.child.kill('SIGINT'), 1);
+    try {
+      return await p.done;
+    } finally {
+      clearInterval(again);
+    }
+  }
+
+  it('SIGINT again and again to the sender: it still reports once and exits 130', async () => {
+    const port = await freePort();
+    const silent = await udpSocket('127.0.0.239', port);
+    let got = 0;
+    silent.on('message', () => got++);
+    try {
+      const client = start(CLIENT, ['--give-up', '60', '127.0.0.239', String(port), src, '1000']);
+      await waitFor('the first segment', () => got > 0);
+      const c = await interruptRepeatedly(client);
+      expectNoCrash(c, 'p2mpclient');
+      expect(c.code, c.stderr).toBe(130);
+      expect(c.stdout.match(/\(interrupted\)/g)).toHaveLength(1);
+    } finally {
+      await closeSocket(silent);
+    }
+  });
+
+  it('SIGINT again and again to a receiver mid-transfer: exit 130, the temporary file removed, FILE untouched', async () => {
+    const port = await freePort();
+    const work = subdir(dir, 'sig-repeat');
+    const out = path.join(work, 'out.bin');
+    fs.writeFileSync(out, 'keep me');
+    const rx = await receiver('127.0.0.237', port, out, '0');
+    const sender = await udpSocket('127.0.0.238');
+    try {
+      sender.send(encodeData(0, Buffer.from('first segment')), port, '127.0.0.237');
+      await waitFor('the temporary file', () => partFiles(work).length === 1);
+      const r = await interruptRepeatedly(rx);
+      expectNoCrash(r, 'p2mpserver');
+      expect(r.code, r.stderr).toBe(130);
+      expect(fs.readFileSync(out, 'utf8')).toBe('keep me');
+      expect(partFiles(work)).toEqual([]);
+    } finally {
+      await closeSocket(sender);
+    }
+  });
+});
+
+describe('a receiver address the kernel will not send to', () => {
+  it('127.255.255.255 (the loopback broadcast): that receiver fails in words, no crash, exit 1', async () => {
+    const c = await run(CLIENT, ['--give-up', '2', '--wait', '1', '127.255.255.255', '7000', src, '1000']);
+    expectNoCrash(c, 'p2mpclient');
+    expect(c.code, c.stderr).toBe(1);
+    expect(c.stdout + c.stderr).toMatch(/cannot send to 127\.255\.255\.255:7000: permission denied/);
+  });
 });
 
 const unshareWhy = rootSkipReason('unshare', 'mount') ?? (hasCommand('unshare') && spawnSync('unshare', ['-m', 'true']).status !== 0 ? 'unshare -m is not permitted here' : undefined);
