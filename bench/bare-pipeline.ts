@@ -37,7 +37,14 @@ function receiver(address: string, port: number, out: string): void {
     ack.writeUInt32BE(expected - 1, 0);
     socket.send(ack, to.port, to.address, then);
   };
+  let lastAt = 0;
+  setInterval(() => {
+    if (lastAt === 0 || performance.now() - lastAt < STALL_MS) return;
+    console.error(`bare-pipeline: receiver ${address}: nothing for ${STALL_MS} ms (the sender gave up): run invalid`);
+    process.exit(2);
+  }, STALL_MS / 4).unref();
   socket.on('message', (msg, from) => {
+    lastAt = performance.now();
     const seq = msg.readUInt32BE(0);
     if (msg.length === HEADER && msg.readUInt16BE(6) === END_TYPE && seq === expected) {
       fs.fsyncSync(fd);

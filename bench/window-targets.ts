@@ -93,8 +93,11 @@ async function bare(t: Target, file: string, dir: string): Promise<Run> {
   const receivers = HOSTS.map((h) => start(script, ['--receiver', h, String(port), out(h)], { nodeArgs: PROBE_NODE_ARGS }));
   await Promise.all(receivers.map((s) => s.ready));
   const c = await start(script, [...t.bare, ...HOSTS, String(port), file, String(t.mss)], { ready: /^$/, nodeArgs: PROBE_NODE_ARGS }).done;
+  if (c.code !== 0) {
+    for (const r of receivers) r.child.kill();
+    throw new Error(`${t.name} (bare): exited ${c.code}: ${c.stderr.slice(0, 500)}`);
+  }
   const ends = await Promise.all(receivers.map((s) => s.done));
-  if (c.code !== 0) throw new Error(`${t.name} (bare): exited ${c.code}: ${c.stderr.slice(0, 500)}`);
   const want = sha256File(file);
   for (const h of HOSTS) if (sha256File(out(h)) !== want) throw new Error(`${t.name} (bare): the copy on ${h} differs`);
   return { wallS: c.wallMs / 1000, timeS: Number.NaN, timeouts: 0, retransmissions: 0, duplicates: 0, clientCpuS: cpuSeconds(c.stderr), receiversCpuS: ends.reduce((sum, e) => sum + cpuSeconds(e.stderr), 0) };

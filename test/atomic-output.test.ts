@@ -61,6 +61,13 @@ describe('a batch of payloads is written whole and in order', () => {
     expect(concat(w.written).equals(concat(payloads))).toBe(true);
   });
 
+  it('more than 1024 empty payloads before data are not taken for a write that made no progress', () => {
+    const payloads = [...Array.from({ length: 1500 }, () => new Uint8Array(0)), Uint8Array.of(5, 6)];
+    const w = shortWriter([1 << 30]);
+    writeAllv(payloads, w.write);
+    expect(concat(w.written).equals(Buffer.of(5, 6))).toBe(true);
+  });
+
   it('a writev that makes no progress is an error, never a silent loss', () => {
     expect(() => writeAllv([Uint8Array.of(1, 2, 3)], () => 0)).toThrow(/no progress/);
   });
@@ -78,7 +85,7 @@ describe('a batch of payloads is written whole and in order', () => {
   it('replacing FILE makes it the new bytes at once, and the old file is let go right after (no descriptor kept)', async () => {
     const file = path.join(dir, 'replaced.bin');
     fs.writeFileSync(file, Buffer.alloc(1 << 20, 1));
-    const oldInode = fs.statSync(file).ino;
+    const { ino: oldInode, dev: oldDev } = fs.statSync(file);
     const out = new AtomicOutput(checkOutput(file));
     out.write([Uint8Array.of(9, 9)]);
     out.commit();
@@ -86,7 +93,8 @@ describe('a batch of payloads is written whole and in order', () => {
     const holdsOld = (): boolean =>
       fs.readdirSync('/proc/self/fd').some((fd) => {
         try {
-          return fs.statSync(`/proc/self/fd/${fd}`).ino === oldInode;
+          const st = fs.statSync(`/proc/self/fd/${fd}`);
+          return st.ino === oldInode && st.dev === oldDev;
         } catch {
           return false;
         }

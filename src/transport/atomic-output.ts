@@ -173,8 +173,9 @@ const IOV_MAX = 1024;
 export function writeAllv(payloads: readonly Uint8Array[], write: (parts: readonly Uint8Array[]) => number): void {
   let parts = payloads;
   while (parts.length > 0) {
-    let n = write(parts.length > IOV_MAX ? parts.slice(0, IOV_MAX) : parts);
-    if (n <= 0 && parts.some((p) => p.length > 0)) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    const chunk = parts.length > IOV_MAX ? parts.slice(0, IOV_MAX) : parts;
+    let n = write(chunk);
+    if (n <= 0 && chunk.some((p) => p.length > 0)) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
     let i = 0;
     while (i < parts.length && n >= parts[i]!.length) n -= parts[i++]!.length;
     if (i === parts.length) return;
@@ -235,8 +236,11 @@ export class AtomicOutput {
     // Replacing a file frees its blocks inside rename(2) (12 ms for 20 MiB here), before the end's ACK can leave;
     // with the old file held open they are freed at the close instead, once this turn (and the ACK) is over.
     const held = old?.isFile() ? openForHold(this.target.path) : undefined;
-    fs.renameSync(this.tempPath, this.target.path);
-    if (held !== undefined) setImmediate(() => fs.closeSync(held));
+    try {
+      fs.renameSync(this.tempPath, this.target.path);
+    } finally {
+      if (held !== undefined) setImmediate(() => fs.closeSync(held));
+    }
   }
 
   /** Drop the temporary file; FILE stays as it was. */

@@ -30,6 +30,8 @@ export class ReceiverLoop {
    * (an ACK still means written), so a pipelining sender's batch, answered by one ACK, costs one write.
    */
   private unwritten: Uint8Array[] = [];
+  /** --verify/--key: the END's digest did not match; the linger that follows is a failure's. */
+  private rejected = false;
 
   constructor(
     private readonly machine: ReceiverMachine,
@@ -61,9 +63,10 @@ export class ReceiverLoop {
     });
   }
 
-  /** Stop now. Once the end of file is committed (lingering), the transfer is complete: that ends ok. */
+  /** Stop now. Once the end of file is committed (lingering), the transfer is complete: that ends ok; a rejected one (lingering too) failed. */
   interrupt(): void {
-    this.finish(this.machine.status === 'lingering' ? { ok: true } : { ok: false, reason: 'interrupted', error: 'interrupted' });
+    if (this.rejected) this.finish({ ok: false, reason: 'digest-mismatch', error: undefined });
+    else this.finish(this.machine.status === 'lingering' ? { ok: true } : { ok: false, reason: 'interrupted', error: 'interrupted' });
   }
 
   /** Events first (write, commit), then the reply: an ACK promises the data is written. */
@@ -73,7 +76,11 @@ export class ReceiverLoop {
     try {
       for (let ev = m.pollEvent(); ev !== undefined; ev = m.pollEvent()) {
         this.hooks.onEvent?.(ev);
-        if (ev.kind === 'delivered') {
+        if (ev.kind === 'digest-mismatch') {
+          // The file is rejected (and discarded by the driver): what this batch delivered is never written.
+          this.rejected = true;
+          this.unwritten = [];
+        } else if (ev.kind === 'delivered') {
           if (ev.payload.length > 0) this.unwritten.push(ev.payload);
           if (ev.complete) {
             this.write();

@@ -120,6 +120,9 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
   open(h: DatagramHandlers<number>): void {
     this.startTimer(h);
     // One receiver after the other: a probed port is held before the next probe, so no two receivers share one.
+    // A receiver that cannot be reached is reported after ready: reported before, it would start the group while
+    // the receivers after it have no socket yet (their first segments lost to an RTO).
+    const failures: Array<[number, string]> = [];
     const openOne = async (t: UdpTarget, i: number): Promise<void> => {
       let socket: dgram.Socket | undefined;
       let port = 0;
@@ -130,7 +133,7 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
       }
       if (this.closed) return;
       if (socket === undefined) {
-        h.error(i, 'no local UDP port could be bound');
+        failures.push([i, 'no local UDP port could be bound']);
         return;
       }
       socket.on('message', (msg) => this.closed || h.datagram(i, msg));
@@ -143,7 +146,7 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
       const failed = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => socket.connect(t.port, t.address, ((err?: NodeJS.ErrnoException) => resolve(err)) as () => void));
       if (this.closed) return;
       if (failed !== undefined) {
-        h.error(i, `cannot send to ${t.address}:${t.port}: ${failed.code === 'EACCES' ? 'permission denied (a broadcast address?)' : (failed.code ?? failed.message)}`);
+        failures.push([i, `cannot send to ${t.address}:${t.port}: ${failed.code === 'EACCES' ? 'permission denied (a broadcast address?)' : (failed.code ?? failed.message)}`]);
         return;
       }
       this.connected[i] = socket;
@@ -157,7 +160,9 @@ export class UdpSenderTransport extends UdpEndpoint<number> {
     };
     void (async () => {
       for (const [i, t] of this.targets.entries()) await openOne(t, i);
-      if (!this.closed) h.ready();
+      if (this.closed) return;
+      h.ready();
+      for (const [i, message] of failures) if (!this.closed) h.error(i, message);
     })();
   }
 
