@@ -170,7 +170,7 @@ export class WindowFlow {
     // No more than the file's segments can be outstanding: a window far beyond the file (--window 100000000 for a
     // 3 KB file) must not allocate a slot per unusable position. A streamed input's total is unknown here; its
     // window is bounded by the file buffer (the CLI clamps it).
-    const total = cfg.segments.total;
+    const total = this.total;
     this.slots = Array.from({ length: Number.isFinite(total) ? Math.max(1, Math.min(this.n, total)) : this.n }, () => ({ index: -1, bytes: undefined, sends: 0, firstSentAt: 0, lastSentAt: 0, order: -1, everLost: false, lost: false, sacked: false }));
   }
 

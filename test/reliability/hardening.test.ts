@@ -315,45 +315,59 @@ describe('signals: SIGTERM 143, SIGINT 130, SIGHUP like SIGTERM; Ctrl-C after FI
     expect(sha256(out)).toBe(sha256(src));
   });
 
-  for (const [signal, code] of [['SIGHUP', 129], ['SIGTERM', 143]] as const) {
-    it(`${signal} mid-transfer: the temporary file is removed, FILE untouched, exit ${code}`, async () => {
-      const port = await freePort();
-      const work = subdir(dir, `sig-${signal}`);
-      const out = path.join(work, 'out.bin');
-      fs.writeFileSync(out, 'keep me');
-      const rx = await receiver('127.0.0.237', port, out, '0');
-      const sender = await udpSocket('127.0.0.238');
-      try {
-        sender.send(encodeData(0, Buffer.from('first segment')), port, '127.0.0.237');
-        await waitFor('the temporary file', () => partFiles(work).length === 1);
-        rx.child.kill(signal);
-        const r = await rx.done;
-        expect(r.signal, r.stderr).toBeNull();
-        expect(r.code, r.stderr).toBe(code);
-        expect(r.stderr).toMatch(/interrupted; .*out\.bin not written/);
-        expect(fs.readFileSync(out, 'utf8')).toBe('keep me');
-        expect(partFiles(work)).toEqual([]);
-      } finally {
-        await closeSocket(sender);
-      }
-    });
+  /** A receiver mid-transfer (its temporary file begun, FILE holding 'keep me') is stopped by `stop`; then the checks on what it left. */
+  async function stopMidTransfer(label: string, stop: (rx: Proc) => Promise<Awaited<Proc['done']>>): Promise<Awaited<Proc['done']>> {
+    const port = await freePort();
+    const work = subdir(dir, label);
+    const out = path.join(work, 'out.bin');
+    fs.writeFileSync(out, 'keep me');
+    const rx = await receiver('127.0.0.237', port, out, '0');
+    const sender = await udpSocket('127.0.0.238');
+    try {
+      sender.send(encodeData(0, Buffer.from('first segment')), port, '127.0.0.237');
+      await waitFor('the temporary file', () => partFiles(work).length === 1);
+      const r = await stop(rx);
+      expect(fs.readFileSync(out, 'utf8')).toBe('keep me');
+      expect(partFiles(work)).toEqual([]);
+      return r;
+    } finally {
+      await closeSocket(sender);
+    }
   }
 
-  it('SIGTERM to the sender: it stops, reports, exit 143', async () => {
+  /** A sender whose one receiver reads and never answers is stopped by `stop` once its first segment arrived. */
+  async function stopSender(stop: (client: Proc) => Promise<Awaited<Proc['done']>>): Promise<Awaited<Proc['done']>> {
     const port = await freePort();
-    const silent = await udpSocket('127.0.0.239', port); // reads, never answers
+    const silent = await udpSocket('127.0.0.239', port);
     let got = 0;
     silent.on('message', () => got++);
     try {
       const client = start(CLIENT, ['--give-up', '60', '127.0.0.239', String(port), src, '1000']);
       await waitFor('the first segment', () => got > 0);
-      client.child.kill('SIGTERM');
-      const c = await client.done;
-      expect(c.code, c.stderr).toBe(143);
-      expect(c.stdout).toMatch(/\(interrupted\)/);
+      return await stop(client);
     } finally {
       await closeSocket(silent);
     }
+  }
+
+  const killOnce = (signal: NodeJS.Signals) => (p: Proc): Promise<Awaited<Proc['done']>> => {
+    p.child.kill(signal);
+    return p.done;
+  };
+
+  for (const [signal, code] of [['SIGHUP', 129], ['SIGTERM', 143]] as const) {
+    it(`${signal} mid-transfer: the temporary file is removed, FILE untouched, exit ${code}`, async () => {
+      const r = await stopMidTransfer(`sig-${signal}`, killOnce(signal));
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stderr).toMatch(/interrupted; .*out\.bin not written/);
+    });
+  }
+
+  it('SIGTERM to the sender: it stops, reports, exit 143', async () => {
+    const c = await stopSender(killOnce('SIGTERM'));
+    expect(c.code, c.stderr).toBe(143);
+    expect(c.stdout).toMatch(/\(interrupted\)/);
   });
 
   /** Ctrl-C, then Ctrl-C again and again every millisecond until the process is gone (an impatient user, a launcher forwarding it twice). */
@@ -368,40 +382,16 @@ describe('signals: SIGTERM 143, SIGINT 130, SIGHUP like SIGTERM; Ctrl-C after FI
   }
 
   it('SIGINT again and again to the sender: it still reports once and exits 130', async () => {
-    const port = await freePort();
-    const silent = await udpSocket('127.0.0.239', port);
-    let got = 0;
-    silent.on('message', () => got++);
-    try {
-      const client = start(CLIENT, ['--give-up', '60', '127.0.0.239', String(port), src, '1000']);
-      await waitFor('the first segment', () => got > 0);
-      const c = await interruptRepeatedly(client);
-      expectNoCrash(c, 'p2mpclient');
-      expect(c.code, c.stderr).toBe(130);
-      expect(c.stdout.match(/\(interrupted\)/g)).toHaveLength(1);
-    } finally {
-      await closeSocket(silent);
-    }
+    const c = await stopSender(interruptRepeatedly);
+    expectNoCrash(c, 'p2mpclient');
+    expect(c.code, c.stderr).toBe(130);
+    expect(c.stdout.match(/\(interrupted\)/g)).toHaveLength(1);
   });
 
   it('SIGINT again and again to a receiver mid-transfer: exit 130, the temporary file removed, FILE untouched', async () => {
-    const port = await freePort();
-    const work = subdir(dir, 'sig-repeat');
-    const out = path.join(work, 'out.bin');
-    fs.writeFileSync(out, 'keep me');
-    const rx = await receiver('127.0.0.237', port, out, '0');
-    const sender = await udpSocket('127.0.0.238');
-    try {
-      sender.send(encodeData(0, Buffer.from('first segment')), port, '127.0.0.237');
-      await waitFor('the temporary file', () => partFiles(work).length === 1);
-      const r = await interruptRepeatedly(rx);
-      expectNoCrash(r, 'p2mpserver');
-      expect(r.code, r.stderr).toBe(130);
-      expect(fs.readFileSync(out, 'utf8')).toBe('keep me');
-      expect(partFiles(work)).toEqual([]);
-    } finally {
-      await closeSocket(sender);
-    }
+    const r = await stopMidTransfer('sig-repeat', interruptRepeatedly);
+    expectNoCrash(r, 'p2mpserver');
+    expect(r.code, r.stderr).toBe(130);
   });
 });
 
