@@ -28,6 +28,7 @@ import { parseRate } from '../src/core/pacer.js';
 import { CC_MODES, type CcMode } from '../src/core/window.js';
 import { MULTICAST_DEFAULT_WINDOW } from '../src/core/multicast.js';
 import type { CorruptScope } from './network.js';
+import { quote } from '../src/transport/user-text.js';
 
 interface CliOptions {
   seed: string;
@@ -134,7 +135,7 @@ function program(io: CliIo): Command {
 
 function rateOf(text: string): number {
   const bits = parseRate(text);
-  if (bits === undefined) throw new RangeError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${text}'`);
+  if (bits === undefined) throw new RangeError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got ${quote(text)}`);
   return bits;
 }
 

@@ -21,6 +21,7 @@ import type { MulticastSend } from './transport/udp-multicast.js';
 import { bufferSegments, DEFAULT_BUFFER_BYTES, openSharedFile } from './transport/shared-file.js';
 import { runScenario, type ScenarioResult } from '../sim/scenario.js';
 import type { ScenarioInput } from '../sim/options.js';
+import { quote } from './transport/user-text.js';
 
 export type { Summary, ReceiverSummary } from './cli/summary.js';
 export type { ReceiverReport, Reason, Status } from './cli/json.js';
@@ -163,7 +164,7 @@ export async function send(o: SendOptions): Promise<Summary> {
 
   const targets = await resolveTargets(o.hosts.map((h) => parseHostSpec(h)), o.port);
   const ownPort = targets.find((t) => t.port !== o.port);
-  check(multicast === undefined || ownPort === undefined, `host '${ownPort?.host}' has its own port, but with multicast every receiver listens on port ${o.port}`);
+  check(multicast === undefined || ownPort === undefined, `host ${quote(String(ownPort?.host))} has its own port, but with multicast every receiver listens on port ${o.port}`);
   const opened = openSharedFile(o.file, payloadBytes(o.mss), o.bufferBytes ?? DEFAULT_BUFFER_BYTES);
   const window = { ...asked, window: Math.min(asked.window, bufferSegments(opened.file)) };
   const sender: SenderOptions = { mss: o.mss, eof, mode, rto, giveUpMs, waitMs: o.waitMs ?? 5000, window, rateBitsPerSec: rate, multicast: multicast?.options };

@@ -42,8 +42,8 @@ export interface SendTask {
  */
 export type TaskEvent =
   | { type: 'timeout'; receiver: number; seq: number }
-  | { type: 'done'; receiver: number }
-  | { type: 'failed'; receiver: number; reason: FailReason }
+  | { type: 'done'; receiver: number; elapsedMs: number }
+  | { type: 'failed'; receiver: number; reason: FailReason; elapsedMs: number }
   | { type: 'end' };
 
 /** What a caller other than p2mpclient may watch (the benchmark probe): every event, and the group at the end. */
@@ -99,7 +99,9 @@ export function runSendTask(t: SendTask, watch: TaskWatch, post: (ev: TaskEvent)
         if (ev.type === 'timeout') post({ type: 'timeout', receiver, seq: ev.seq });
         else if (ev.type === 'done' || ev.type === 'failed') {
           finishedAt[ev.receiver] = performance.now();
-          post(ev.type === 'done' ? { type: 'done', receiver } : { type: 'failed', receiver, reason: ev.reason });
+          // The same elapsed time as the summary's (from the task's start), so the line and the table agree.
+          const elapsedMs = finishedAt[ev.receiver]! - started;
+          post(ev.type === 'done' ? { type: 'done', receiver, elapsedMs } : { type: 'failed', receiver, reason: ev.reason, elapsedMs });
         }
       },
       onFinished(errors, strays, strangers) {

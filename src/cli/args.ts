@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { MSS_MAX, MSS_MIN_EXCLUSIVE } from '../core/codec.js';
+import { quote } from '../transport/user-text.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -18,7 +19,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export class UsageError extends Error {}
 
 function integer(name: string, raw: string): number {
-  if (!/^[0-9]+$/.test(raw.trim())) throw new UsageError(`${name} must be an integer, got '${raw}'`);
+  if (!/^[0-9]+$/.test(raw.trim())) throw new UsageError(`${name} must be an integer, got ${quote(raw)}`);
   return Number(raw);
 }
 
@@ -30,7 +31,7 @@ export function parsePort(raw: string): number {
 
 export function parseLoss(raw: string): number {
   const p = /^\s*(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e-?[0-9]+)?\s*$/i.test(raw) ? Number(raw) : Number.NaN;
-  if (!(p >= 0 && p <= 1)) throw new UsageError(`P must be a probability with 0 <= P <= 1, got '${raw}'`);
+  if (!(p >= 0 && p <= 1)) throw new UsageError(`P must be a probability with 0 <= P <= 1, got ${quote(raw)}`);
   return p;
 }
 
@@ -45,19 +46,19 @@ export function parseMss(raw: string): number {
 /** A non-negative decimal option value (seconds, milliseconds). */
 export function parseDecimal(name: string, raw: string, { min = 0, positive = false } = {}): number {
   const v = /^\s*[0-9]*\.?[0-9]+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(v >= min) || (positive && v === 0)) throw new UsageError(`${name} must be a ${positive ? 'positive' : 'non-negative'} number, got '${raw}'`);
+  if (!(v >= min) || (positive && v === 0)) throw new UsageError(`${name} must be a ${positive ? 'positive' : 'non-negative'} number, got ${quote(raw)}`);
   return v;
 }
 
 /** A time option given in `unit`, returned in milliseconds; beyond what a timer can wait, it is refused. */
 export function parseTime(name: string, raw: string, unit: 's' | 'ms', { positive = false } = {}): number {
   const ms = parseDecimal(name, raw, { positive }) * (unit === 's' ? 1000 : 1);
-  if (ms > MAX_TIMER_MS) throw new UsageError(`${name} must be at most ${unit === 's' ? MAX_TIMER_MS / 1000 : MAX_TIMER_MS} ${unit === 's' ? 'seconds' : 'ms'} (about 24.8 days, the longest timer), got '${raw}'`);
+  if (ms > MAX_TIMER_MS) throw new UsageError(`${name} must be at most ${unit === 's' ? MAX_TIMER_MS / 1000 : MAX_TIMER_MS} ${unit === 's' ? 'seconds' : 'ms'} (about 24.8 days, the longest timer), got ${quote(raw)}`);
   return ms;
 }
 
 export function parseChoice<T extends string>(name: string, raw: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`${name} must be one of ${choices.join(', ')}, got '${raw}'`);
+  if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`${name} must be one of ${choices.join(', ')}, got ${quote(raw)}`);
   return raw as T;
 }
 

@@ -37,6 +37,7 @@ import type { MulticastSend } from '../transport/udp-multicast.js';
 import { Logger } from './log.js';
 import { formatSummary, summarize } from './summary.js';
 import { checkClassicOnly, wireChoice } from './wire-options.js';
+import { quote, shownName } from '../transport/user-text.js';
 
 interface ClientOptions {
   mode: string;
@@ -89,7 +90,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const giveUpMs = parseTime('--give-up', opts.giveUp, 's', { positive: true });
   const waitMs = parseTime('--wait', opts.wait, 's');
   const threads = opts.threads === undefined || multicast !== undefined ? defaultThreads(specs.length, mode) : parseDecimal('--threads', opts.threads, { positive: true });
-  if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got '${opts.threads}'`);
+  if (!Number.isInteger(threads)) throw new UsageError(`--threads must be a positive integer, got ${quote(String(opts.threads))}`);
   const bufferBytes = Math.floor(parseDecimal('--buffer', opts.buffer, { positive: true }) * 1024 * 1024);
   if (filePath === '-' && opts.hostsFile === '-') throw new UsageError('FILE - and --hosts-file - cannot both read stdin');
   const choice = wireChoice(opts);
@@ -99,11 +100,11 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   if (payload <= 0) throw new UsageError(`MSS ${mss} leaves no room for data with ${choice.mode === 'key' ? '--key' : '--verify'} (its segments need MSS > ${mss - payload})`);
   const asked = parseWindow(opts, multicast !== undefined);
   const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
-  if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got '${opts.rate}'`);
+  if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got ${quote(opts.rate)}`);
   const targets = await resolveTargets(specs, port);
   const ownPort = targets.find((t) => t.port !== port);
   if (multicast !== undefined && ownPort !== undefined) {
-    throw new UsageError(`HOST '${ownPort.host}' has its own port, but with --multicast every receiver listens on PORT ${port} (the group's datagrams go to ${multicast.send.group}:${port})`);
+    throw new UsageError(`HOST ${quote(ownPort.host)} has its own port, but with --multicast every receiver listens on PORT ${port} (the group's datagrams go to ${multicast.send.group}:${port})`);
   }
   let opened: OpenedFile;
   try {
@@ -120,7 +121,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const names = targets.map((t) => `${t.address}:${t.port ?? port}`).join(' ');
   const end = wireMode === undefined ? `eof ${eof}` : `--${wireMode}`;
   const via = multicast === undefined ? '' : ` via group ${multicast.send.group}:${port} (TTL ${multicast.send.ttl}, from ${multicast.send.interface ?? 'the default interface'})`;
-  log.log(`sending ${filePath} (${Number.isFinite(file.length) ? `${file.length} bytes` : 'size unknown'}) to ${names}${via}, MSS ${mss}, mode ${mode}, ${end}, ${threads} thread(s)`);
+  log.log(`sending ${shownName(filePath)} (${Number.isFinite(file.length) ? `${file.length} bytes` : 'size unknown'}) to ${names}${via}, MSS ${mss}, mode ${mode}, ${end}, ${threads} thread(s)`);
   events.record('start', { file: filePath, bytes: Number.isFinite(file.length) ? file.length : null, receivers: targets.map((t) => `${t.address}:${t.port ?? port}`) });
   // The END carries the SHA-256 the reader computes (opened.digest, filled in before the END may be sent).
   const wire: WireOptions | undefined =
@@ -187,7 +188,7 @@ const flag = (option: string): string => `--${option}`;
  * --multicast: its own default window, and SACK always (the group repairs from SACKs); no --cc.
  */
 function parseWindow(opts: ClientOptions, multicast: boolean): WindowOptions {
-  if (!/^[0-9]+$/.test(opts.window.trim()) || Number(opts.window) < 1) throw new UsageError(`--window must be a positive integer (segments), got '${opts.window}'`);
+  if (!/^[0-9]+$/.test(opts.window.trim()) || Number(opts.window) < 1) throw new UsageError(`--window must be a positive integer (segments), got ${quote(opts.window)}`);
   const cc = parseChoice('--cc', opts.cc, CC_MODES);
   if (!multicast) return { window: Number(opts.window), sack: opts.sack === true, cc };
   const conflict = multicastConflict({ cc }, flag);

@@ -4,7 +4,6 @@
 // (one JSON object a line, ISO timestamps, as UFTP's -S) and the log.
 
 import fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import type { Target } from '../transport/engine.js';
 import type { TaskEvent } from '../../workers/send-task.js';
 import { jsonLine, statusOf } from './json.js';
@@ -29,7 +28,6 @@ export class EventSink {
   /** Where the per-receiver lines go: stderr, or above the progress display. */
   stderr: LineWriter = toStderr;
 
-  private readonly started = performance.now();
   private finished = 0;
   private readonly fd: number | undefined;
   private readonly names: string[];
@@ -61,18 +59,18 @@ export class EventSink {
       this.o.log.log(`timeout, receiver ${name}, sequence number ${ev.seq}`);
       return;
     }
-    const secs = ((performance.now() - this.started) / 1000).toFixed(3);
+    const secs = (ev.elapsedMs / 1000).toFixed(3);
     const n = `[${++this.finished}/${this.names.length}]`;
     if (ev.type === 'done') {
       if (this.o.print) this.stderr(`p2mpclient: ${n} ${name} complete in ${secs} s\n`);
-      this.record('complete', { receiver: name, host, status: 'complete', reason: null, elapsedMs: Math.round(performance.now() - this.started) });
+      this.record('complete', { receiver: name, host, status: 'complete', reason: null, elapsedMs: Math.round(ev.elapsedMs) });
       this.o.log.log(`receiver ${name} complete in ${secs} s`);
     } else {
       const reason = ev.reason === 'aborted' ? 'interrupted' : ev.reason;
       const status = statusOf(reason);
       const text = REASON_TEXT[reason];
       if (this.o.print) this.stderr(`p2mpclient: ${n} ${name} ${status.toUpperCase()} after ${secs} s: ${text}\n`);
-      this.record(status, { receiver: name, host, status, reason, elapsedMs: Math.round(performance.now() - this.started) });
+      this.record(status, { receiver: name, host, status, reason, elapsedMs: Math.round(ev.elapsedMs) });
       this.o.log.log(`receiver ${name} ${status}: ${text}`);
     }
   }

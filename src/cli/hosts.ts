@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { Target } from '../transport/engine.js';
 import { describeError } from '../transport/fs-errors.js';
 import { parsePort, UsageError } from './args.js';
+import { quote } from '../transport/user-text.js';
 
 export interface HostSpec {
   host: string;
@@ -21,15 +22,15 @@ export interface HostSpec {
 export function parseHostSpec(raw: string, where?: string): HostSpec {
   const at = where === undefined ? '' : ` (${where})`;
   if (raw.trim() === '') throw new UsageError(`HOST must not be empty${at}`);
-  if (net.isIPv6(raw.replace(/^\[(.*)\](:\d*)?$/, '$1'))) throw new UsageError(`HOST '${raw}'${at} is an IPv6 address; only IPv4 is supported`);
+  if (net.isIPv6(raw.replace(/^\[(.*)\](:\d*)?$/, '$1'))) throw new UsageError(`HOST ${quote(raw)}${at} is an IPv6 address; only IPv4 is supported`);
   const m = /^([^:\s]+)(?::([^:\s]*))?$/.exec(raw);
-  if (m === null) throw new UsageError(`${where ?? 'HOST'}: '${raw}' is not HOST or HOST:PORT`);
+  if (m === null) throw new UsageError(`${where ?? 'HOST'}: ${quote(raw)} is not HOST or HOST:PORT`);
   let port: number | undefined;
   if (m[2] !== undefined) {
     try {
       port = parsePort(m[2]);
     } catch (err) {
-      throw new UsageError(`${where ?? 'HOST'}: '${raw}': ${(err as Error).message}`);
+      throw new UsageError(`${where ?? 'HOST'}: ${quote(raw)}: ${(err as Error).message}`);
     }
   }
   return { host: m[1]!, port, where };
@@ -41,7 +42,7 @@ export function readHostsFile(file: string): HostSpec[] {
   try {
     text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
-    throw new UsageError(`--hosts-file '${file}' cannot be read: ${describeError(err)}`);
+    throw new UsageError(`--hosts-file ${quote(file)} cannot be read: ${describeError(err)}`);
   }
   const name = file === '-' ? 'stdin' : file;
   const specs: HostSpec[] = [];
@@ -70,7 +71,7 @@ async function lookup(host: string, at: string): Promise<string[]> {
       () => true,
       () => false,
     );
-    throw new UsageError(`HOST '${host}'${at} ${v6 ? 'has only IPv6 addresses; only IPv4 is supported' : 'does not resolve to an IPv4 address'}`);
+    throw new UsageError(`HOST ${quote(host)}${at} ${v6 ? 'has only IPv6 addresses; only IPv4 is supported' : 'does not resolve to an IPv4 address'}`);
   }
 }
 
@@ -86,12 +87,12 @@ export async function resolveTargets(specs: HostSpec[], defaultPort: number): Pr
     const addresses = await lookup(spec.host, at);
     const address = addresses[0]!;
     const why = notAReceiver(address);
-    if (why !== undefined) throw new UsageError(`HOST '${spec.host}'${at}${spec.host === address ? '' : ` (${address})`} is ${why}`);
-    if (addresses.length > 1) process.stderr.write(`p2mpclient: HOST '${spec.host}' has ${addresses.length} IPv4 addresses (${addresses.join(', ')}); sending to ${address}\n`);
+    if (why !== undefined) throw new UsageError(`HOST ${quote(spec.host)}${at}${spec.host === address ? '' : ` (${address})`} is ${why}`);
+    if (addresses.length > 1) process.stderr.write(`p2mpclient: HOST ${quote(spec.host)} has ${addresses.length} IPv4 addresses (${addresses.join(', ')}); sending to ${address}\n`);
     const port = spec.port ?? defaultPort;
     const key = `${address}:${port}`;
     const twin = seen.get(key);
-    if (twin !== undefined) throw new UsageError(`HOST '${spec.host}'${at} is the same receiver as '${twin}' (${key})`);
+    if (twin !== undefined) throw new UsageError(`HOST ${quote(spec.host)}${at} is the same receiver as ${quote(twin)} (${key})`);
     seen.set(key, spec.host);
     targets.push({ host: spec.port === undefined ? spec.host : `${spec.host}:${port}`, address, port });
   }

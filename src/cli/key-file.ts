@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import { UsageError } from './args.js';
+import { quote } from '../transport/user-text.js';
 
 /** A key file is tiny; anything larger is not one (and is never read whole). */
 const MAX_KEY_FILE_BYTES = 256;
@@ -14,16 +15,16 @@ export function loadKeyFile(file: string): Uint8Array {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--key '${file}': ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be opened (${code})`}`);
+    throw new UsageError(`--key ${quote(file)}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be opened (${code})`}`);
   }
   try {
     // fstat of the open descriptor: the file checked is the file read.
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new UsageError(`--key '${file}' is not a regular file`);
+    if (!st.isFile()) throw new UsageError(`--key ${quote(file)} is not a regular file`);
     if ((st.mode & 0o077) !== 0) {
-      throw new UsageError(`--key '${file}' is accessible by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): run chmod 600 '${file}'`);
+      throw new UsageError(`--key ${quote(file)} is accessible by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): run chmod 600 ${quote(file)}`);
     }
-    if (st.size > MAX_KEY_FILE_BYTES) throw new UsageError(`--key '${file}' must hold 64 hex digits (a 256-bit key), but it is ${st.size} bytes`);
+    if (st.size > MAX_KEY_FILE_BYTES) throw new UsageError(`--key ${quote(file)} must hold 64 hex digits (a 256-bit key), but it is ${st.size} bytes`);
     const buf = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     return parseKey(file, buf.subarray(0, n).toString('latin1'));
@@ -36,7 +37,7 @@ export function loadKeyFile(file: string): Uint8Array {
 function parseKey(file: string, text: string): Uint8Array {
   const digits = text.replace(/\r?\n$/, '');
   if (!/^[0-9a-fA-F]{64}$/.test(digits)) {
-    throw new UsageError(`--key '${file}' must hold exactly 64 hex digits (a 256-bit key, e.g. from 'openssl rand -hex 32'), got ${describe(digits)}`);
+    throw new UsageError(`--key ${quote(file)} must hold exactly 64 hex digits (a 256-bit key, e.g. from 'openssl rand -hex 32'), got ${describe(digits)}`);
   }
   return new Uint8Array(Buffer.from(digits, 'hex'));
 }

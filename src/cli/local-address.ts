@@ -3,6 +3,7 @@
 
 import dgram from 'node:dgram';
 import { UsageError } from './args.js';
+import { quote } from '../transport/user-text.js';
 
 /** Probe `addr` with a throw-away socket on an ephemeral port; a usage error naming `option` if it cannot be bound. */
 export async function checkLocalAddress(option: string, addr: string): Promise<void> {
@@ -15,9 +16,9 @@ export async function checkLocalAddress(option: string, addr: string): Promise<v
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRNOTAVAIL') throw new UsageError(`${option} '${addr}' is not an IPv4 address of this host`);
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EINVAL') throw new UsageError(`${option} '${addr}' is not an IPv4 address (nor a name of one)`);
-    throw new UsageError(`${option} '${addr}': ${code ?? String(err)}`);
+    if (code === 'EADDRNOTAVAIL') throw new UsageError(`${option} ${quote(addr)} is not an IPv4 address of this host`);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EINVAL') throw new UsageError(`${option} ${quote(addr)} is not an IPv4 address (nor a name of one)`);
+    throw new UsageError(`${option} ${quote(addr)}: ${code ?? String(err)}`);
   } finally {
     probe.close();
   }

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import { UsageError } from './args.js';
+import { quote } from '../transport/user-text.js';
 
 /** Where a line for the terminal goes: stderr, or above the progress display while it is drawn. */
 export type LineWriter = (line: string) => void;
@@ -14,7 +15,7 @@ export function openAppend(option: string, file: string): number {
   try {
     return fs.openSync(file, 'a', 0o644);
   } catch (err) {
-    throw new UsageError(`${option} '${file}' cannot be opened: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError(`${option} ${quote(file)} cannot be opened: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }
 

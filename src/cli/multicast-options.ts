@@ -16,6 +16,7 @@ import type { MulticastSend } from '../transport/udp-multicast.js';
 import type { TaskResult } from '../../workers/send-task.js';
 import { UsageError } from './args.js';
 import type { MulticastSummary } from './summary.js';
+import { quote } from '../transport/user-text.js';
 
 export const DEFAULT_TTL = 1;
 
@@ -58,7 +59,7 @@ export const validFraction = (v: number): boolean => v >= 0 && v <= 1;
 /** The group address, checked; a warning to print when it is not administratively scoped and may leave the site. */
 export function parseGroup(raw: string, ttl: number): { group: string; warning: string | undefined } {
   const group = raw.trim();
-  if (!isIPv4(group)) throw new UsageError(`--multicast needs an IPv4 multicast address (224.0.0.0 to 239.255.255.255), got '${raw}'`);
+  if (!isIPv4(group)) throw new UsageError(`--multicast needs an IPv4 multicast address (224.0.0.0 to 239.255.255.255), got ${quote(raw)}`);
   const [a, b, c] = group.split('.').map(Number) as [number, number, number];
   if (a < 224 || a > 239) throw new UsageError(`--multicast ${group} is not a multicast address (224.0.0.0/4); for one receiver, name it as HOST`);
   if (a === 224 && b === 0 && c === 0) throw new UsageError(`--multicast ${group} is in 224.0.0.0/24, reserved for routing protocols and IGMP (RFC 5771): use a 239.x.y.z group`);
@@ -71,13 +72,13 @@ export function parseGroup(raw: string, ttl: number): { group: string; warning: 
 
 export function parseTtl(raw: string): number {
   const ttl = /^\s*[0-9]+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!validTtl(ttl)) throw new UsageError(`--ttl must be a whole number from 1 to 255 (router hops), got '${raw}'`);
+  if (!validTtl(ttl)) throw new UsageError(`--ttl must be a whole number from 1 to 255 (router hops), got ${quote(raw)}`);
   return ttl;
 }
 
 export function parseFraction(name: string, raw: string): number {
   const v = /^\s*[0-9]*\.?[0-9]+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!validFraction(v)) throw new UsageError(`${name} must be a fraction from 0 to 1, got '${raw}'`);
+  if (!validFraction(v)) throw new UsageError(`${name} must be a fraction from 0 to 1, got ${quote(raw)}`);
   return v;
 }
 

@@ -3,6 +3,7 @@
 
 import dns from 'node:dns/promises';
 import { UsageError } from './args.js';
+import { quote } from '../transport/user-text.js';
 
 /** Every IPv4 address HOST names; a usage error when it names none. */
 export async function resolveSenderHost(host: string): Promise<string[]> {
@@ -13,7 +14,7 @@ export async function resolveSenderHost(host: string): Promise<string[]> {
   } catch {
     /* reported below, in one line */
   }
-  throw new UsageError(`--sender '${host}' does not resolve to an IPv4 address`);
+  throw new UsageError(`--sender ${quote(host)} does not resolve to an IPv4 address`);
 }
 
 /** The receiver's filter: `from` is the driver's "address:port" key of a datagram's source. */

@@ -17,6 +17,7 @@ import { startLiveLine } from './receiver-progress.js';
 import { acceptOnlyFrom, resolveSenderHost } from './sender-host.js';
 import { otherModeNotice, receiverWire, wireChoice } from './wire-options.js';
 import { mbps } from './summary.js';
+import { checksumLine, quote, shownName } from '../transport/user-text.js';
 
 interface ServerOptions {
   bind?: string;
@@ -72,7 +73,7 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   if (opts.bind !== undefined) await checkLocalAddress('--bind', opts.bind);
   const multicast = parseMulticast(opts);
   const reorderSegments = parseDecimal('--reorder', opts.reorder);
-  if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got '${opts.reorder}'`);
+  if (!Number.isInteger(reorderSegments)) throw new UsageError(`--reorder must be a whole number of segments, got ${quote(opts.reorder)}`);
   const conflict = multicast === undefined ? undefined : receiverMulticastConflict({ interface: opts.interface, bind: opts.bind, reorderSegments }, (option) => `--${option}`);
   if (conflict !== undefined) throw new UsageError(conflict);
   if (multicast?.address !== undefined && multicast.address !== opts.bind) await checkLocalAddress('--interface', multicast.address);
@@ -80,16 +81,16 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   const idleTimeoutMs = parseTime('--idle-timeout', opts.idleTimeout, 's', { positive: true });
   const lingerMs = parseTime('--linger', opts.linger, 's');
   const count = parseDecimal('--count', opts.count);
-  if (!Number.isInteger(count)) throw new UsageError(`--count must be a whole number, got '${opts.count}'`);
+  if (!Number.isInteger(count)) throw new UsageError(`--count must be a whole number, got ${quote(opts.count)}`);
   if (count !== 1 && !toStdout && !pattern.includes('{n}')) {
-    process.stderr.write(`p2mpserver: note: FILE '${pattern}' has no {n}: each transfer replaces the one before (e.g. ${pattern}.{n} keeps them all)\n`);
+    process.stderr.write(`p2mpserver: note: FILE ${quote(pattern)} has no {n}: each transfer replaces the one before (e.g. ${shownName(`${pattern}.{n}`)} keeps them all)\n`);
   }
   const wire = wireChoice(opts);
   const acceptFrom = opts.sender === undefined ? undefined : acceptOnlyFrom(await resolveSenderHost(opts.sender));
   const quiet = opts.quiet === true || opts.json === true;
   const recvBufferBytes = Math.floor(parseDecimal('--rcvbuf', opts.rcvbuf, { positive: true }) * 1024);
   // SO_RCVBUF is a C int: Node refuses more than 2^31 - 1 bytes (the kernel caps it far lower, at net.core.rmem_max).
-  if (recvBufferBytes < 1 || recvBufferBytes > 2 ** 31 - 1) throw new UsageError(`--rcvbuf must be from 0.001 to ${Math.floor((2 ** 31 - 1) / 1024)} KiB, got '${opts.rcvbuf}'`);
+  if (recvBufferBytes < 1 || recvBufferBytes > 2 ** 31 - 1) throw new UsageError(`--rcvbuf must be from 0.001 to ${Math.floor((2 ** 31 - 1) / 1024)} KiB, got ${quote(opts.rcvbuf)}`);
   // With FILE - stdout carries the data: everything else goes to stderr.
   const report = (text: string): boolean => (toStdout ? process.stderr : process.stdout).write(text);
   const log = Logger.open('p2mpserver', opts);
@@ -101,6 +102,7 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
   // Transfers one after another (--count N, 0: until interrupted); each one's FILE is complete and atomic.
   for (let n = 1; count === 0 || n <= count; n++) {
     const file = toStdout ? '-' : fileFor(pattern, n);
+    const shown = shownName(file);
     if (n > 1 && !toStdout) checkFile(file);
     // A different seed for each transfer (seed, seed-2, seed-3...), so drops replay exactly transfer by transfer.
     const transferSeed = n === 1 ? seed : `${seed}-${n}`;
@@ -131,15 +133,15 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
       onBadMac: (from) => log.terminal(`p2mpserver: ignoring --key handshakes from ${from} that do not authenticate: does the sender use another key?\n`),
       onStaleFin: () => {
         log.terminal(
-          `p2mpserver: ignored a FIN before any data: ${file} already holds data, and a FIN carries no sequence number, so it may be the` +
+          `p2mpserver: ignored a FIN before any data: ${shown} already holds data, and a FIN carries no sequence number, so it may be the` +
             ` retransmitted end of an earlier transfer (to send an empty file over it, use --eof empty); still waiting\n`,
         );
       },
       onListening: (address, boundPort) => {
         const group = multicast === undefined ? '' : ` and group ${multicast.group}:${boundPort} (joined on ${multicast.address ?? 'the default interface'})`;
         const where = `${address}:${boundPort}${group}`;
-        process.stderr.write(`p2mpserver: listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}\n`);
-        log.log(`listening on ${where}, writing ${toStdout ? 'stdout' : file}, P=${lossRate}, seed ${transferSeed}`);
+        process.stderr.write(`p2mpserver: listening on ${where}, writing ${toStdout ? 'stdout' : shown}, P=${lossRate}, seed ${transferSeed}\n`);
+        log.log(`listening on ${where}, writing ${toStdout ? 'stdout' : shown}, P=${lossRate}, seed ${transferSeed}`);
         if (opts.progress && !opts.json && process.stderr.isTTY && !process.env.CI) {
           const line = startLiveLine(() => run!.stats(), where); // read on its interval, once `run` is set
           live.line = line;
@@ -164,19 +166,19 @@ async function main(portRaw: string, pattern: string, pRaw: string, opts: Server
     } else if (r.ok) {
       const secs = r.elapsedMs / 1000;
       report(
-        `Received ${file}: ${s.bytes} bytes in ${s.segments} segments from ${r.peer} in ${secs.toFixed(3)} s` +
+        `Received ${shown}: ${s.bytes} bytes in ${s.segments} segments from ${r.peer} in ${secs.toFixed(3)} s` +
           ` (${r.elapsedMs > 0 ? mbps(s.bytes, r.elapsedMs).toFixed(2) : '-'} Mbit/s); drops ${s.drops}, bad checksums ${s.badChecksums},` +
           ` duplicates ${s.duplicates}, ignored ${s.ignored}, seed ${transferSeed}\n` +
-          `SHA-256 ${r.sha256}  ${file}\n`,
+          checksumLine('SHA-256 ', r.sha256, file),
       );
     }
-    if (r.ok) log.log(`transfer ${n} complete: ${file}, ${s.bytes} bytes from ${r.peer} in ${(r.elapsedMs / 1000).toFixed(3)} s, SHA-256 ${r.sha256}`);
-    if (r.ok && signal !== undefined) process.stderr.write(`p2mpserver: ${signal} while lingering; ${file} was written completely\n`);
+    if (r.ok) log.log(`transfer ${n} complete: ${shown}, ${s.bytes} bytes from ${r.peer} in ${(r.elapsedMs / 1000).toFixed(3)} s, SHA-256 ${r.sha256}`);
+    if (r.ok && signal !== undefined) process.stderr.write(`p2mpserver: ${signal} while lingering; ${shown} was written completely\n`);
     else if (!r.ok && r.reason === 'cannot-listen') {
       process.stderr.write(`p2mpserver: ${r.message}\n`);
       log.log(`transfer ${n} ${r.reason}: ${r.message}`);
     } else if (!r.ok) {
-      const kept = toStdout ? `${s.bytes} bytes already written to stdout` : `${file} not written`;
+      const kept = toStdout ? `${s.bytes} bytes already written to stdout` : `${shown} not written`;
       process.stderr.write(`p2mpserver: ${r.message}; ${kept} (seed ${transferSeed})\n`);
       log.log(`transfer ${n} ${r.reason}: ${r.message}`);
     }

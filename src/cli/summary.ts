@@ -8,6 +8,7 @@ import { CLASSIC_WINDOW, type WindowOptions, type WindowStats } from '../core/wi
 import { noAnswerReason } from './wire-options.js';
 import type { FlowResult } from '../../workers/send-task.js';
 import { JSON_SCHEMA, statusOf, type Reason, type Status } from './json.js';
+import { checksumLine, shownName } from '../transport/user-text.js';
 
 export interface SummaryInput {
   results: FlowResult[];
@@ -320,8 +321,8 @@ export function formatSummary(s: Summary): string {
     (windowed(w) ? `, window ${w.window}${w.sack ? ', sack' : ''}${w.cc !== 'none' ? `, cc ${w.cc}` : ''}` : '') +
     (s.rateBitsPerSec !== null ? `, rate ${s.rateBitsPerSec / 1e6} Mbit/s` : '');
   const head =
-    `Sent ${s.file}: ${s.bytes} bytes${s.status === 'interrupted' ? ' (interrupted)' : ''}\n` +
+    `Sent ${shownName(s.file)}: ${s.bytes} bytes${s.status === 'interrupted' ? ' (interrupted)' : ''}\n` +
     `MSS ${s.mss} (${s.payloadBytes} data bytes per segment), mode ${s.mode}, ${end}${extras}${s.multicast === null ? '' : `, multicast ${s.multicast.group}`}\n` +
-    `SHA-256 ${s.sha256 ?? '-'}  ${s.file}\n`;
+    checksumLine('SHA-256 ', s.sha256 ?? '-', s.file);
   return `${head}${table(rows)}\n${counters}${fast}${sent}${failures}`;
 }

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from './fs-errors.js';
+import { quote } from './user-text.js';
 
 /** FILE cannot be written atomically; the message is one line naming it. */
 export class OutputError extends Error {}
@@ -65,28 +66,28 @@ function resolveTarget(file: string): string {
       p = path.resolve(path.dirname(p), fs.readlinkSync(p));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new OutputError(`FILE '${file}': directory ${dir} does not exist`);
-      if (code === 'ENOTDIR') throw new OutputError(`FILE '${file}': ${dir} is not a directory`);
-      throw new OutputError(`FILE '${file}': ${describeError(err)}`);
+      if (code === 'ENOENT') throw new OutputError(`FILE ${quote(file)}: directory ${dir} does not exist`);
+      if (code === 'ENOTDIR') throw new OutputError(`FILE ${quote(file)}: ${dir} is not a directory`);
+      throw new OutputError(`FILE ${quote(file)}: ${describeError(err)}`);
     }
   }
-  throw new OutputError(`FILE '${file}': too many levels of symbolic links (a symlink loop)`);
+  throw new OutputError(`FILE ${quote(file)}: too many levels of symbolic links (a symlink loop)`);
 }
 
 /** Refuse, with one line naming FILE, everything that cannot be replaced atomically; say what will be. */
 export function checkOutput(file: string): OutputTarget {
   // 'out/' or 'out/.' can only ever be a directory: catch it now, not when the finished file is renamed.
   if (file === '') throw new OutputError('FILE must not be empty');
-  if (/\/$/.test(file) || ['.', '..'].includes(path.basename(file))) throw new OutputError(`FILE '${file}' names a directory, not a file`);
+  if (/\/$/.test(file) || ['.', '..'].includes(path.basename(file))) throw new OutputError(`FILE ${quote(file)} names a directory, not a file`);
   const nameBytes = Buffer.byteLength(path.basename(file));
-  if (nameBytes > NAME_MAX) throw new OutputError(`FILE '${file}': file name too long (${nameBytes} bytes; at most ${NAME_MAX})`);
+  if (nameBytes > NAME_MAX) throw new OutputError(`FILE ${quote(file)}: file name too long (${nameBytes} bytes; at most ${NAME_MAX})`);
   const target = resolveTarget(file);
   const dir = path.dirname(target);
   const via = target === path.resolve(file) ? '' : ` (a symlink to ${target})`;
   try {
     fs.accessSync(dir, fs.constants.W_OK);
   } catch {
-    throw new OutputError(`FILE '${file}'${via}: directory ${dir} is not writable`);
+    throw new OutputError(`FILE ${quote(file)}${via}: directory ${dir} is not writable`);
   }
   // access(2) grants root every directory, even where no file can be created (/proc, /sys): create the temporary
   // file's name once and remove it, so that such a FILE is refused now, not when the first segment arrives.
@@ -95,18 +96,18 @@ export function checkOutput(file: string): OutputTarget {
     fs.closeSync(fs.openSync(probe, 'wx'));
     fs.rmSync(probe, { force: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(`FILE '${file}'${via}: no file can be created in ${dir}: ${describeError(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(`FILE ${quote(file)}${via}: no file can be created in ${dir}: ${describeError(err)}`);
   }
   let st: fs.Stats | undefined;
   try {
     st = fs.statSync(target, { throwIfNoEntry: false });
   } catch (err) {
-    throw new OutputError(`FILE '${file}'${via}: ${describeError(err)}`);
+    throw new OutputError(`FILE ${quote(file)}${via}: ${describeError(err)}`);
   }
-  if (st?.isDirectory()) throw new OutputError(`FILE '${file}'${via} is a directory`);
+  if (st?.isDirectory()) throw new OutputError(`FILE ${quote(file)}${via} is a directory`);
   const kind = st === undefined ? undefined : KINDS.find(([is]) => is(st))?.[1];
-  if (kind !== undefined) throw new OutputError(`FILE '${file}'${via} is ${kind}, not a regular file: refusing to replace it`);
-  if (st !== undefined && isMountPoint(target, st)) throw new OutputError(`FILE '${file}'${via} is a mount point: it cannot be replaced (write to a path beside it)`);
+  if (kind !== undefined) throw new OutputError(`FILE ${quote(file)}${via} is ${kind}, not a regular file: refusing to replace it`);
+  if (st !== undefined && isMountPoint(target, st)) throw new OutputError(`FILE ${quote(file)}${via} is a mount point: it cannot be replaced (write to a path beside it)`);
   return { file, path: target, holdsData: (st?.size ?? 0) > 0 };
 }
 

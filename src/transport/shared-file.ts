@@ -13,6 +13,7 @@ import type { EofMode } from '../core/options.js';
 import { sendableSegments, type FileSource } from '../core/segments.js';
 import { describeError } from './fs-errors.js';
 import type { SharedState } from './shared-state.js';
+import { quote } from './user-text.js';
 
 export interface SharedFile {
   buffer: SharedArrayBuffer;
@@ -40,7 +41,7 @@ export class FileReadError extends Error {}
 
 function describe(path: string, err: unknown): FileReadError {
   if (err instanceof FileReadError) return err;
-  return new FileReadError(`FILE '${path}' cannot be read: ${describeError(err)}`);
+  return new FileReadError(`FILE ${quote(path)} cannot be read: ${describeError(err)}`);
 }
 
 /**
@@ -57,7 +58,7 @@ function readToEnd(fd: number, path: string, limit: number): Buffer {
     if (n === 0) return Buffer.concat(chunks, total);
     chunks.push(chunk.subarray(0, n));
     total += n;
-    if (total > limit) throw new FileReadError(`FILE '${path}' has no size of its own (a /proc or /sys file?) and holds more than the ${limit}-byte buffer (--buffer): copy it to a regular file first`);
+    if (total > limit) throw new FileReadError(`FILE ${quote(path)} has no size of its own (a /proc or /sys file?) and holds more than the ${limit}-byte buffer (--buffer): copy it to a regular file first`);
   }
 }
 
@@ -152,7 +153,7 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
   };
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new FileReadError(`FILE '${path}' is not a regular file`);
+    if (!st.isFile()) throw new FileReadError(`FILE ${quote(path)} is not a regular file`);
     // A ring of at least one segment; a file no larger than that ring is simply held whole.
     const ringBytes = Math.max(1, Math.floor(bufferLimit / payloadBytes)) * payloadBytes;
     const whole = st.blocks === 0 && st.size <= ringBytes ? readToEnd(fd, path, ringBytes) : undefined;
@@ -176,7 +177,7 @@ export function openSharedFile(path: string, payloadBytes: number, bufferLimit =
         const at = pos % bufferBytes;
         const want = Math.min(toByte - pos, bufferBytes - at);
         const n = fs.readSync(fd, ring, at, want, pos);
-        if (n === 0) throw new FileReadError(`FILE '${path}' shrank while being read`);
+        if (n === 0) throw new FileReadError(`FILE ${quote(path)} shrank while being read`);
         hash.update(ring.subarray(at, at + n));
         pos += n;
         hashedTo = pos;

@@ -220,6 +220,35 @@ describe('JSON: one line, the documented keys on both sides, whatever the outcom
     const r = await recv!.done;
     expect(r.stdout).toContain(`SHA-256 ${hash}  ${receivedFile(sub, '127.0.0.6')}\n`);
   });
+
+  it('a file name with a newline: errors name it in one line, both SHA-256 lines pass `sha256sum -c`, and each receiver\'s complete line gives the table\'s time', async () => {
+    const { sub, src } = fixture('newline', 20_000);
+    const input = path.join(sub, 'in\nput');
+    fs.renameSync(src, input);
+    const missing = await run(CLIENT, ['127.0.0.6', '7399', path.join(sub, 'no\nsuch'), '500']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`p2mpclient: FILE '${sub}/no\\nsuch' cannot be read: no such file or directory (ENOENT); see --help\n`);
+    const port = await freePort();
+    const output = path.join(sub, 'out\nput');
+    const recv = start(SERVER, ['--bind', '127.0.0.6', String(port), output, '0']);
+    const recv2 = start(SERVER, ['--bind', '127.0.0.7', String(port), `${output}2`, '0']);
+    await Promise.all([recv.ready, recv2.ready]);
+    expect(recv.output()).toContain(`writing '${sub}/out\\nput', P=0`);
+    const c = await run(CLIENT, ['127.0.0.6', '127.0.0.7', String(port), input, '500']);
+    expect(c.code).toBe(0);
+    const r = await recv.done;
+    await recv2.done;
+    const shaLine = (out: string): string => out.split('\n').find((l) => l.startsWith('SHA-256 '))!.slice('SHA-256 '.length);
+    const check = spawnSync('sha256sum', ['-c'], { input: `${shaLine(c.stdout)}\n${shaLine(r.stdout)}\n`, encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(r.stdout).toContain(`Received '${sub}/out\\nput': 20000 bytes`);
+    for (const host of ['127.0.0.6', '127.0.0.7']) {
+      const line = new RegExp(`^p2mpclient: \\[\\d/2\\] ${host.replace(/\./g, '\\.')}:${port} complete in (\\d+\\.\\d{3}) s$`, 'm').exec(c.stderr);
+      const row = new RegExp(`^${host.replace(/\./g, '\\.')}\\s.*\\s(\\d+\\.\\d{3})\\s+[\\d.]+$`, 'm').exec(c.stdout);
+      expect(line?.[1], c.stderr).toBeDefined();
+      expect(line?.[1]).toBe(row?.[1]);
+    }
+  });
 });
 
 describe('receivers from a hosts file, receivers on their own ports', () => {
