@@ -129,6 +129,7 @@ function program(io: CliIo): Command {
     .option('--replay <json>', 'run exactly this scenario (a ScenarioInput JSON, e.g. a property counterexample); other run options are ignored')
     .option('--json', 'print one JSON object', false)
     .option('--no-wall', 'omit wall-clock figures (output then depends only on seed and options)')
+    .addHelpText('after', '\nExit status: 0 ok, 1 an invariant was violated, 2 bad arguments, 3 the run did not terminate\n(liveness deadline or --max-events). docs/SIMULATOR.md has the model, the properties and the output.')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 }
