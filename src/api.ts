@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from './core/codec.js';
 import { DEFAULT_REPAIR_GROUP_FRACTION } from './core/multicast.js';
+import { rateTooLow } from './core/pacer.js';
 import { EOF_MODES, MODES, type EofMode, type Mode, type SenderOptions } from './core/options.js';
 import { RTO_DEFAULTS, type RtoConfig } from './core/rto.js';
 import { CC_MODES, type CcMode, type WindowOptions } from './core/window.js';
@@ -131,6 +132,44 @@ function checkPort(port: number): void {
   check(Number.isInteger(port) && port > 1024 && port <= 65535, `port must be an integer in (1024, 65535], got ${port}`);
 }
 
+function checkFile(file: unknown): void {
+  check(typeof file === 'string' && file !== '', `file must be a path (a non-empty string), got ${String(file)}`);
+}
+
+function checkFlag(name: string, v: unknown): void {
+  check(v === undefined || typeof v === 'boolean', `${name} must be true or false, got ${String(v)}`);
+}
+
+/**
+ * The caller's callbacks, run so that an exception in one stops the run instead of unwinding through the
+ * protocol loop (where it would crash the process, or be taken for a disk error): the first error is kept, the
+ * run is stopped on the next turn of the event loop (not from inside the loop that called back), later calls
+ * are skipped, and the promise rejects with that error.
+ */
+class Callbacks {
+  private failure: { error: unknown } | undefined;
+  /** Set once the run exists (a callback may come before: onListening). */
+  stop: () => void = () => {};
+
+  wrap<A extends unknown[]>(cb: ((...args: A) => void) | undefined): ((...args: A) => void) | undefined {
+    if (cb === undefined) return undefined;
+    return (...args) => {
+      if (this.failure !== undefined) return;
+      try {
+        cb(...args);
+      } catch (error) {
+        this.failure = { error };
+        setImmediate(() => this.stop());
+      }
+    };
+  }
+
+  /** Throw the callback's error, if one threw. */
+  rethrow(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+}
+
 function checkMs(name: string, v: number | undefined, positive = true): void {
   if (v === undefined) return;
   check(Number.isFinite(v) && (positive ? v > 0 : v >= 0) && v <= 2 ** 31 - 1, `${name} must be a ${positive ? 'positive' : 'non-negative'} number of ms up to 2^31 - 1, got ${v}`);
@@ -139,7 +178,11 @@ function checkMs(name: string, v: number | undefined, positive = true): void {
 /** Send a file to every host; resolves with the same summary as `p2mpclient --json`. */
 export async function send(o: SendOptions): Promise<Summary> {
   check(Array.isArray(o.hosts) && o.hosts.length > 0, 'hosts must name at least one receiver');
+  check(o.hosts.every((h) => typeof h === 'string'), 'hosts must be strings (names or IPv4 addresses, optionally HOST:PORT)');
   checkPort(o.port);
+  checkFile(o.file);
+  checkFlag('sack', o.sack);
+  check(o.bufferBytes === undefined || (Number.isInteger(o.bufferBytes) && o.bufferBytes > 0), `bufferBytes must be a positive integer, got ${o.bufferBytes}`);
   check(Number.isInteger(o.mss) && o.mss > MSS_MIN_EXCLUSIVE && o.mss <= MSS_MAX, `mss must be an integer in (${MSS_MIN_EXCLUSIVE}, ${MSS_MAX}], got ${o.mss}`);
   const mode = o.mode ?? (o.multicast === undefined ? 'independent' : 'lockstep');
   const eof = o.eof ?? 'empty';
@@ -160,6 +203,8 @@ export async function send(o: SendOptions): Promise<Summary> {
   check(CC_MODES.includes(asked.cc), `cc must be one of ${CC_MODES.join(', ')}`);
   const rate = o.rateBitsPerSec;
   check(rate === undefined || (Number.isFinite(rate) && rate > 0), `rateBitsPerSec must be a positive number, got ${rate}`);
+  const slow = rate === undefined ? undefined : rateTooLow(rate, o.mss, giveUpMs);
+  check(slow === undefined, `rateBitsPerSec ${rate} ${slow}`);
   const multicast = o.multicast === undefined ? undefined : await sendMulticast(o.multicast, o.port);
 
   const targets = await resolveTargets(o.hosts.map((h) => parseHostSpec(h)), o.port);
@@ -168,12 +213,15 @@ export async function send(o: SendOptions): Promise<Summary> {
   const opened = openSharedFile(o.file, payloadBytes(o.mss), o.bufferBytes ?? DEFAULT_BUFFER_BYTES);
   const window = { ...asked, window: Math.min(asked.window, bufferSegments(opened.file)) };
   const sender: SenderOptions = { mss: o.mss, eof, mode, rto, giveUpMs, waitMs: o.waitMs ?? 5000, window, rateBitsPerSec: rate, multicast: multicast?.options };
-  const run = startEngine({ targets, port: o.port, file: opened.file, advanceBuffer: opened.advance, sender, threads, multicast: multicast?.send, onEvent: o.onEvent });
+  const callbacks = new Callbacks();
+  const run = startEngine({ targets, port: o.port, file: opened.file, advanceBuffer: opened.advance, sender, threads, multicast: multicast?.send, onEvent: callbacks.wrap(o.onEvent) });
   const abort = (): void => run.abort();
+  callbacks.stop = abort;
   if (o.signal?.aborted) abort();
   o.signal?.addEventListener('abort', abort, { once: true });
   try {
     const done = await run.done;
+    callbacks.rethrow();
     const { results, elapsedMs, readError, datagramsSent, strangers } = done;
     const sha256 = readError === undefined ? opened.sha256() : undefined;
     const fileBytes = opened.size() ?? opened.file.length;
@@ -217,8 +265,11 @@ async function sendMulticast(m: SendMulticastOptions, port: number): Promise<{ s
 /** Receive one file; resolves with the same report as `p2mpserver --json`. */
 export async function receive(o: ReceiveOptions): Promise<ReceiverReport> {
   checkPort(o.port);
+  checkFile(o.file);
+  checkFlag('sack', o.sack);
   const lossRate = o.lossRate ?? 0;
-  check(lossRate >= 0 && lossRate <= 1, `lossRate must be in [0, 1], got ${lossRate}`);
+  check(typeof lossRate === 'number' && lossRate >= 0 && lossRate <= 1, `lossRate must be a number in [0, 1], got ${String(lossRate)}`);
+  check(o.seed === undefined || typeof o.seed === 'string', `seed must be a string, got ${String(o.seed)}`);
   checkMs('idleTimeoutMs', o.idleTimeoutMs);
   checkMs('lingerMs', o.lingerMs, false);
   const reorderSegments = o.reorderSegments ?? DEFAULT_REORDER_SEGMENTS;
@@ -234,7 +285,9 @@ export async function receive(o: ReceiveOptions): Promise<ReceiverReport> {
     if (conflict !== undefined) check(false, conflict);
     if (m.interface !== undefined) await checkLocalAddress('multicast.interface', m.interface);
   }
+  if (o.bind !== undefined && m?.interface === undefined) await checkLocalAddress('bind', o.bind);
   const seed = o.seed ?? String(randomInt(2 ** 31));
+  const callbacks = new Callbacks();
   const run = startReceiver({
     port: o.port,
     bind,
@@ -248,14 +301,17 @@ export async function receive(o: ReceiveOptions): Promise<ReceiverReport> {
     // Multicast answers with SACKs: its sender reads them (src/core/multicast.ts).
     sack: o.sack === true || m !== undefined,
     recvBufferBytes,
-    onLoss: o.onLoss ?? (() => {}),
-    onListening: o.onListening ?? (() => {}),
+    onLoss: callbacks.wrap(o.onLoss) ?? (() => {}),
+    onListening: callbacks.wrap(o.onListening) ?? (() => {}),
   });
   const abort = (): void => run.interrupt();
+  callbacks.stop = abort;
   if (o.signal?.aborted) abort();
   o.signal?.addEventListener('abort', abort, { once: true });
   try {
-    return receiverReport(await run.done, { file: o.file, transfer: 1, seed, lossRate, wire: 'classic' });
+    const result = await run.done;
+    callbacks.rethrow();
+    return receiverReport(result, { file: o.file, transfer: 1, seed, lossRate, wire: 'classic' });
   } finally {
     o.signal?.removeEventListener('abort', abort);
   }

@@ -10,7 +10,7 @@ import { DEFAULT_REPAIR_GROUP_FRACTION } from '../core/multicast.js';
 import { EOF_MODES, MODES, type EofMode, type Mode, type MulticastOptions, type SenderOptions, type WireOptions } from '../core/options.js';
 import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
-import { parseRate } from '../core/pacer.js';
+import { parseRate, rateTooLow } from '../core/pacer.js';
 import { CC_MODES, type WindowOptions } from '../core/window.js';
 import { defaultThreads, startEngine } from '../transport/engine.js';
 import { bufferSegments, DEFAULT_BUFFER_BYTES, FileReadError, openSharedFile, openSharedStream, type OpenedFile } from '../transport/shared-file.js';
@@ -101,6 +101,8 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const asked = parseWindow(opts, multicast !== undefined);
   const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
   if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got ${quote(opts.rate)}`);
+  const slow = rateBitsPerSec === undefined ? undefined : rateTooLow(rateBitsPerSec, mss, giveUpMs);
+  if (slow !== undefined) throw new UsageError(`--rate ${quote(String(opts.rate))} ${slow}`);
   const targets = await resolveTargets(specs, port);
   const ownPort = targets.find((t) => t.port !== port);
   if (multicast !== undefined && ownPort !== undefined) {

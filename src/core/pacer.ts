@@ -16,6 +16,20 @@ export function parseRate(text: string): number | undefined {
   return Number.isFinite(bits) && bits > 0 ? bits : undefined;
 }
 
+/**
+ * Why `bitsPerSecond` is too low to pace segments of `mss` bytes for a sender with this give-up time, or
+ * undefined. One segment taking longer than the give-up time at the rate would leave a receiver without a
+ * datagram for longer than the sender itself allows a receiver to stay silent (and longer than receivers'
+ * idle timeouts, in time): a transfer that cannot work, however long it is left to run.
+ */
+export function rateTooLow(bitsPerSecond: number, mss: number, giveUpMs: number): string | undefined {
+  const bits = (mss + PACER_OVERHEAD_BYTES) * 8;
+  const ms = (bits * 1000) / bitsPerSecond;
+  if (ms <= giveUpMs) return undefined;
+  const seconds = (x: number): string => (x >= 1e5 ? x.toExponential(2) : String(Number(x.toPrecision(3))));
+  return `is too low: one ${mss}-byte segment takes ${seconds(ms / 1000)} s at that rate, longer than the give-up time (${seconds(giveUpMs / 1000)} s); it must be at least ${Math.ceil((bits * 1000) / giveUpMs)} bit/s`;
+}
+
 export class Pacer {
   /** When the bucket would be empty again if nothing else were sent (ms, the caller's clock). */
   private tat = Number.NEGATIVE_INFINITY;

@@ -43,3 +43,49 @@ describe('library: the window options', () => {
     await expect(receive({ port: 7999, file: path.join(dir, 'x'), reorderSegments: -1 })).rejects.toThrow(/reorderSegments/);
   });
 });
+
+describe('library: a caller mistake is an error, never a crash, a hang or a replaced file', () => {
+  it('options of the wrong type or out of range reject with a RangeError naming the option', async () => {
+    const base = { hosts: ['127.0.0.2'], port: 7999, file: '/nonexistent', mss: 500 };
+    await expect(send({ ...base, hosts: [123 as never] })).rejects.toThrow(/hosts must be strings/);
+    await expect(send({ ...base, file: undefined as never })).rejects.toThrow(/file must be a path/);
+    await expect(send({ ...base, sack: 'yes' as never })).rejects.toThrow(/sack must be true or false/);
+    for (const bufferBytes of [0, -1, Number.NaN, 'abc' as never]) await expect(send({ ...base, bufferBytes })).rejects.toThrow(/bufferBytes must be a positive integer/);
+    const at = { port: 7999, file: path.join(dir, 'never') };
+    await expect(receive({ ...at, lossRate: '0.3' as never })).rejects.toThrow(/lossRate must be a number/);
+    await expect(receive({ ...at, seed: 5 as never })).rejects.toThrow(/seed must be a string/);
+    await expect(receive({ ...at, file: undefined as never })).rejects.toThrow(/file must be a path/);
+    await expect(receive({ ...at, bind: '999.1.1.1' })).rejects.toThrow(/bind '999\.1\.1\.1' is not an IPv4 address/);
+    expect(fs.existsSync(at.file)).toBe(false);
+  });
+
+  it('a rate too low to send one segment within the give-up time is refused, not left to run for years', async () => {
+    const base = { hosts: ['127.0.0.2'], port: 7999, file: '/nonexistent', mss: 1000 };
+    await expect(send({ ...base, rateBitsPerSec: 0.001, giveUpMs: 2000 })).rejects.toThrow(/rateBitsPerSec 0\.001 is too low: .* at least 4112 bit\/s/);
+    // At the bound itself the rate is allowed (the rejection above is about the rate, so no other check fails first).
+    await expect(send({ ...base, rateBitsPerSec: 4112, giveUpMs: 2000 })).rejects.toThrow(/cannot be read/);
+  });
+
+  it('a callback that throws stops the run and the promise rejects with its error; an existing FILE stays as it was', async () => {
+    const src = path.join(dir, 'cb-src.bin');
+    writeSeededFile(src, 200_000, 'api-callbacks');
+    const port = await freePort(['127.0.0.2']);
+    const out = path.join(dir, 'cb-out.bin');
+    fs.writeFileSync(out, 'the good old file');
+    // onListening throws: receive() rejects, and its socket is closed (a sender finds nobody listening).
+    await expect(receive({ port, bind: '127.0.0.2', file: out, onListening: () => { throw new Error('boom in onListening'); } })).rejects.toThrow('boom in onListening');
+    const nobody = await send({ hosts: ['127.0.0.2'], port, file: src, mss: 1000, giveUpMs: 1000, waitMs: 0 });
+    expect(nobody.ok).toBe(false);
+    // onLoss throws at the first drop: the receiver stops, its temporary file is removed.
+    const failing = receive({ port, bind: '127.0.0.2', file: out, lossRate: 0.2, seed: 'cb', idleTimeoutMs: 2000, onLoss: () => { throw new Error('boom in onLoss'); } });
+    const sender = send({ hosts: ['127.0.0.2'], port, file: src, mss: 1000, giveUpMs: 1000 });
+    await expect(failing).rejects.toThrow('boom in onLoss');
+    await sender;
+    // onEvent throws at the sender's first timeout: send() rejects, the process lives on.
+    const recv = receive({ port, bind: '127.0.0.2', file: out, lossRate: 0.2, seed: 'cb2', idleTimeoutMs: 1000 });
+    await expect(send({ hosts: ['127.0.0.2'], port, file: src, mss: 1000, onEvent: () => { throw new Error('boom in onEvent'); } })).rejects.toThrow('boom in onEvent');
+    await recv.catch(() => undefined);
+    expect(fs.readFileSync(out, 'utf8')).toBe('the good old file');
+    expect(fs.readdirSync(dir).filter((f) => f.includes('cb-out') && f !== 'cb-out.bin')).toEqual([]);
+  });
+});
