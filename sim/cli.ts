@@ -2,7 +2,9 @@
 // `npm run sim`: one simulated transfer, printed for people (or --json for machines). Wall time is read here,
 // and only here, to report simulator speed; --no-wall leaves it out so equal seeds print equal bytes.
 
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { usageLine } from '../src/cli/args.js';
+import { multicastConflict } from '../src/cli/multicast-options.js';
 import { packageVersion } from '../src/cli/help.js';
 import { EOF_MODES, MODES, type EofMode, type Mode } from '../src/core/options.js';
 import { RTO_DEFAULTS } from '../src/core/rto.js';
@@ -20,7 +22,7 @@ import {
   type CrashSpec,
   type SlowGroup,
 } from './args.js';
-import { DEFAULT_LINK, DEFAULT_OPTIONS, type ScenarioInput } from './options.js';
+import { DEFAULT_LINK, DEFAULT_OPTIONS, MAX_SCENARIO_RECEIVERS, MIN_FIXED_RTO_MS, type ScenarioInput } from './options.js';
 import { formatText, summarize } from './report.js';
 import { scenarioProblems } from './problems.js';
 import { runScenario } from './scenario.js';
@@ -85,7 +87,7 @@ export const EXIT_NOT_TERMINATED = 3;
 
 function program(io: CliIo): Command {
   const d = DEFAULT_OPTIONS;
-  return new Command()
+  const cmd: Command = new Command()
     .name('p2mpsim')
     .version(`p2mpsim ${packageVersion()}`, '-V, --version', 'print the program name and version, and exit')
     .description('Deterministic discrete-event simulation of one P2MP-FTP transfer (virtual time, seeded faults). Also `npm run sim --` in a checkout.')
@@ -131,7 +133,9 @@ function program(io: CliIo): Command {
     .option('--no-wall', 'omit wall-clock figures (output then depends only on seed and options)')
     .addHelpText('after', '\nExit status: 0 ok, 1 an invariant was violated, 2 bad arguments, 3 the run did not terminate\n(liveness deadline or --max-events). docs/SIMULATOR.md has the model, the properties and the output.')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    // Commander's own complaints in the form of every other usage error: `p2mpsim: <what is wrong>; see --help`.
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (str, write) => write(usageLine(cmd, str)) });
+  return cmd;
 }
 
 function rateOf(text: string): number {
@@ -140,15 +144,43 @@ function rateOf(text: string): number {
   return bits;
 }
 
-function toInput(c: CliOptions, windowGiven: boolean): ScenarioInput {
-  if (c.replay !== undefined) return JSON.parse(c.replay) as ScenarioInput;
-  const fixed = c.rto === 'adaptive' ? null : parseDuration(c.rto);
+/** --rto: `adaptive`, or a fixed timeout as a duration (as --delay: no exponent, so `1e3` is refused, not read as 1). */
+function rtoOf(text: string): number | null {
+  if (text === 'adaptive') return null;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    throw new RangeError(`--rto must be adaptive or a duration (e.g. 200, 200ms, 1.5s), got ${quote(text)}`);
+  }
+  if (ms < MIN_FIXED_RTO_MS) throw new RangeError(`--rto must be at least ${MIN_FIXED_RTO_MS} ms (the sender's timer granularity), got ${quote(text)}`);
+  return ms;
+}
+
+/** --replay: the JSON text; its shape and values are checked where every scenario is (resolveOptions). */
+function replayed(text: string): ScenarioInput {
+  try {
+    return JSON.parse(text) as ScenarioInput;
+  } catch (e) {
+    throw new RangeError(`--replay is not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function toInput(c: CliOptions, cmd: Command): ScenarioInput {
+  if (c.replay !== undefined) return replayed(c.replay);
+  const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+  // As p2mpclient refuses them: --multicast is lockstep and runs no congestion response.
+  const conflict = c.multicast ? multicastConflict({ mode: given('mode') ? c.mode : undefined, cc: given('cc') ? c.cc : undefined }, (option) => `--${option}`) : undefined;
+  if (conflict !== undefined) throw new RangeError(conflict);
+  // Named here as the option, before --slow builds a per-receiver array of a count that will be refused anyway.
+  if (c.receivers > MAX_SCENARIO_RECEIVERS) throw new RangeError(`--receivers must be at most ${MAX_SCENARIO_RECEIVERS} (the memory of one run grows with it), got ${c.receivers}`);
+  const fixed = rtoOf(c.rto);
   const link = { jitterMs: c.jitter, duplicate: c.dup, corrupt: c.corrupt, bandwidthMbps: c.bandwidth, queuePackets: c.queue, delayMs: c.delay };
   return {
     seed: /^\d{1,15}$/.test(c.seed) ? Number(c.seed) : c.seed,
     receivers: c.receivers,
-    mode: c.mode,
-    window: c.multicast && !windowGiven ? MULTICAST_DEFAULT_WINDOW : c.window,
+    mode: c.multicast ? 'lockstep' : c.mode,
+    window: c.multicast && !given('window') ? MULTICAST_DEFAULT_WINDOW : c.window,
     sack: c.sack,
     multicast: c.multicast,
     repairGroupFraction: c.repairGroup,
@@ -177,16 +209,27 @@ function toInput(c: CliOptions, windowGiven: boolean): ScenarioInput {
 
 /** Run the CLI on `argv` (arguments only, no node/script), writing through `io`; returns the exit code. */
 export function main(argv: readonly string[], io: CliIo): number {
-  let input: ScenarioInput;
-  let c: CliOptions;
+  const cmd = program(io);
   try {
-    const cmd = program(io).parse([...argv], { from: 'user' });
-    c = cmd.opts<CliOptions>();
-    input = toInput(c, cmd.getOptionValueSource('window') === 'cli');
+    cmd.parse([...argv], { from: 'user' });
   } catch (e) {
+    // Commander has printed its one line (outputError), or the help or version.
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    io.err(`${e instanceof Error ? e.message : String(e)}\n`);
+    throw e;
+  }
+  const usage = (message: string): number => {
+    io.err(usageLine(cmd, message));
     return EXIT_USAGE;
+  };
+  const c = cmd.opts<CliOptions>();
+  let input: ScenarioInput;
+  try {
+    input = toInput(c, cmd);
+  } catch (e) {
+    // Values checked after parsing (--rto, --slow against --receivers, --replay's JSON): commander printed
+    // nothing for these, so each is printed here, one line.
+    if (e instanceof InvalidArgumentError || e instanceof RangeError) return usage(e.message);
+    throw e;
   }
   let result;
   const started = performance.now();
@@ -195,9 +238,9 @@ export function main(argv: readonly string[], io: CliIo): number {
     // checks every written byte against the file).
     result = runScenario(input, false);
   } catch (e) {
+    // resolveOptions refuses a scenario that cannot run with a RangeError naming the option.
     if (!(e instanceof RangeError)) throw e;
-    io.err(`${e.message}\n`);
-    return EXIT_USAGE;
+    return usage(e.message);
   }
   const ms = performance.now() - started;
   const summary = summarize(result, c.wall ? { ms, eventsPerSecond: result.eventsProcessed / (ms / 1000) } : undefined);

@@ -19,7 +19,7 @@ export function scenarioProblems(result: ScenarioResult): string[] {
     }
     if (x.senderStatus !== 'done') problems.push(`receiver ${x.index}: sender ${x.senderStatus}${x.failReason ? ` (${x.failReason})` : ''}`);
     if (x.completedAtMs === undefined) problems.push(`receiver ${x.index} never wrote the end of file (status ${x.receiverStatus})`);
-    if (!x.fileMatches) problems.push(`receiver ${x.index}: file differs (${x.received?.length ?? '?'} of ${result.file.length} bytes)`);
+    if (!x.fileMatches) problems.push(`receiver ${x.index}: file differs (${x.writtenBytes} of ${result.file.length} bytes written)`);
     if (x.committed && !x.fileMatches) problems.push(`receiver ${x.index} COMMITTED a wrong file`);
     if (x.ackForUnsent !== 0 && result.options.corruptScope === 'checked') {
       problems.push(`receiver ${x.index}: sender counted ${x.ackForUnsent} ACKs for unsent segments`);

@@ -43,7 +43,10 @@ export interface Summary {
   completionMs: number | null;
   endMs: number;
   complete: number;
+  /** Given up on, except as `unconfirmed`. */
   failed: number;
+  /** Every data segment acknowledged, only the end of file not (p2mpclient's `unconfirmed` status, reason eof-unconfirmed). */
+  unconfirmed: number;
   crashed: number;
   spread: { completionMs: Spread | null; retransmissions: Spread; timeouts: Spread };
   receivers: ReceiverSummary[];
@@ -63,8 +66,10 @@ export interface AnalyticSummary {
   expectedMs: number;
   /** Standard deviation of that figure for one run. */
   stdDevMs: number;
-  /** The matching measured figure (mean receiver completion, or total completion). */
+  /** The matching measured figure (mean receiver completion, or total completion); null when the run did not give it. */
   measuredMs: number | null;
+  /** Receivers both figures are over: independent, those that did not crash; lockstep, all (one barrier). */
+  over: number;
   caveats: string[];
 }
 
@@ -73,23 +78,32 @@ function spread(values: number[]): Spread {
   return { min: s[0] ?? 0, median: s.length ? s[(s.length - 1) >> 1]! : 0, max: s[s.length - 1] ?? 0 };
 }
 
+/** As p2mpclient tells them apart (src/cli/json.ts statusOf): the data arrived, only its end was not confirmed. */
+const isUnconfirmed = (x: SimReceiverResult): boolean => x.senderStatus === 'failed' && x.failReason === 'eof-unconfirmed';
+
 function statusOf(x: SimReceiverResult): string {
+  if (isUnconfirmed(x)) return `unconfirmed (eof-unconfirmed)${x.crashed ? ', crashed' : ''}`;
   if (x.senderStatus === 'failed') return `failed (${x.failReason ?? '?'})${x.crashed ? ', crashed' : ''}`;
   if (x.senderStatus === 'done') return x.fileMatches ? 'done' : 'done, FILE DIFFERS';
   return x.crashed ? 'sending, crashed' : 'sending';
 }
 
 function analyticSummary(result: ScenarioResult, a: AnalyticExpectation): AnalyticSummary {
-  const done = result.receivers.filter((x) => x.doneAtMs !== undefined);
   if (a.mode === 'independent') {
-    const n = a.moments.length;
-    const expectedMs = a.moments.reduce((s, m) => s + m.meanMs, 0) / n;
-    const variance = a.moments.reduce((s, m) => s + m.varianceMs2, 0) / (n * n);
-    const measuredMs = done.length === n ? done.reduce((s, x) => s + x.doneAtMs!, 0) / n : null;
-    return { expectedMs, stdDevMs: Math.sqrt(variance), measuredMs, caveats: a.caveats };
+    // Independent flows do not wait for each other, so the receivers that did not crash are a fair sample: both
+    // figures are over them. A run cut short (or an honest receiver failed) measures nothing: the finished would
+    // be the fast ones.
+    const survivors = result.receivers.filter((x) => !x.crashed);
+    // Every receiver crashed: the expectation of all of them, and nothing measured.
+    const honest = survivors.length > 0 ? survivors : result.receivers;
+    const n = honest.length;
+    const expectedMs = honest.reduce((s, x) => s + a.moments[x.index]!.meanMs, 0) / n;
+    const variance = honest.reduce((s, x) => s + a.moments[x.index]!.varianceMs2, 0) / (n * n);
+    const measuredMs = survivors.length > 0 && honest.every((x) => x.doneAtMs !== undefined) ? honest.reduce((s, x) => s + x.doneAtMs!, 0) / n : null;
+    return { expectedMs, stdDevMs: Math.sqrt(variance), measuredMs, over: n, caveats: a.caveats };
   }
   const m = a.moments[0]!;
-  return { expectedMs: m.meanMs, stdDevMs: Math.sqrt(m.varianceMs2), measuredMs: result.completionMs ?? null, caveats: a.caveats };
+  return { expectedMs: m.meanMs, stdDevMs: Math.sqrt(m.varianceMs2), measuredMs: result.completionMs ?? null, over: result.receivers.length, caveats: a.caveats };
 }
 
 export function summarize(result: ScenarioResult, wall?: Wall): Summary {
@@ -104,7 +118,8 @@ export function summarize(result: ScenarioResult, wall?: Wall): Summary {
     completionMs: result.completionMs ?? null,
     endMs: result.endMs,
     complete: xs.filter((x) => x.senderStatus === 'done' && x.fileMatches).length,
-    failed: xs.filter((x) => x.senderStatus === 'failed').length,
+    failed: xs.filter((x) => x.senderStatus === 'failed' && !isUnconfirmed(x)).length,
+    unconfirmed: xs.filter(isUnconfirmed).length,
     crashed: xs.filter((x) => x.crashed).length,
     spread: {
       completionMs: done.length ? spread(done) : null,
@@ -174,13 +189,16 @@ export function formatText(s: Summary): string {
   const out: string[] = [`p2mp-ftp simulator  seed=${s.seed}`, ...optionsText(s.options, s.segmentsPerReceiver)];
   const n = s.receivers.length;
   const end = s.stoppedBy === 'all-terminal' ? '' : ` -- STOPPED: ${s.stoppedBy} at ${secs(s.endMs)}`;
-  out.push(`result   ${s.complete}/${n} receivers complete, ${s.failed} failed; completion ${secs(s.completionMs)} (virtual)${end}`);
+  const unconfirmed = s.unconfirmed > 0 ? `, ${s.unconfirmed} unconfirmed` : '';
+  out.push(`result   ${s.complete}/${n} receivers complete, ${s.failed} failed${unconfirmed}; completion ${secs(s.completionMs)} (virtual)${end}`);
   if (n <= LIST_ALL_UP_TO) {
     out.push(HEADER, ...s.receivers.map(row));
   } else {
     const c = s.spread.completionMs;
     const sp = (x: Spread, f: (v: number) => string): string => `${f(x.min)} / ${f(x.median)} / ${f(x.max)}`;
-    out.push(`receivers (min / median / max of ${n}):`);
+    // Completion exists only for receivers whose sender finished; the counters are over every receiver.
+    const finished = s.receivers.filter((x) => x.completionMs !== null).length;
+    out.push(`receivers (min / median / max of ${n}${finished < n ? `; completion of the ${finished} done` : ''}):`);
     out.push(`  completion       ${c ? sp(c, secs) : '-'}`);
     out.push(`  retransmissions  ${sp(s.spread.retransmissions, String)}`);
     out.push(`  timeouts         ${sp(s.spread.timeouts, String)}`);
@@ -198,7 +216,7 @@ export function formatText(s: Summary): string {
   if (m) out.push(`multicast data ${w.dataSent} = ${m.groupSent} new to the group + ${m.groupRepairs} group repairs + ${m.unicastRepairs} unicast repairs`);
   if (s.analytic) {
     const a = s.analytic;
-    const what = s.options.mode === 'independent' ? 'mean receiver completion' : 'completion';
+    const what = s.options.mode === 'independent' ? `mean receiver completion${a.over < n ? ` (the ${a.over} not crashed)` : ''}` : 'completion';
     out.push(`analytic ${what}: expected ${secs(a.expectedMs)} (sd ${secs(a.stdDevMs)}), measured ${secs(a.measuredMs)}`);
     for (const c of a.caveats) out.push(`         caveat: ${c}`);
   }

@@ -41,6 +41,8 @@ export interface SimReceiverResult {
   lossServiceDrops: number;
   badChecksums: number;
   receiverDuplicates: number;
+  /** How far into the file the receiver wrote (bytes; the whole file length once complete). */
+  writtenBytes: number;
   /** The bytes the receiver wrote, in file order (undefined when runScenario was asked not to keep them). */
   received: Uint8Array | undefined;
   /** The receiver committed its file (renamed it onto FILE, in a real run). */
@@ -74,7 +76,12 @@ export interface ScenarioResult {
   endMs: number;
   stoppedBy: StopReason;
   deadlineMs: number;
-  /** Every non-crashed receiver's transfer is done and its file is byte-identical. */
+  /**
+   * The run terminated (stoppedBy 'all-terminal'), at least one receiver did not crash, and every receiver that
+   * did not crash is done (its sender accepted the last ACK, it wrote the end of file, its file is byte-identical).
+   * Crashed receivers are not asked about (their senders give up on them); so a run where every receiver crashed,
+   * or one cut short by the deadline or the event budget, is not complete. violationCount is separate.
+   */
   allComplete: boolean;
   wire: WireStats;
   /** Multicast: the sender's group sends and repairs by kind; null for unicast. */
@@ -240,6 +247,7 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
       lossServiceDrops: rx.stats.drops,
       badChecksums: rx.stats.badChecksums,
       receiverDuplicates: rx.stats.duplicates,
+      writtenBytes: observer.writtenBytes[r]!,
       received,
       committed: committed[r]!,
       fileMatches: observer.wroteWholeFile(r) && (received === undefined || Buffer.compare(received, file) === 0),
@@ -247,7 +255,11 @@ export function runScenario(input: ScenarioInput = {}, keepReceived = true): Sce
   });
   const linkTotal = (key: 'sent' | 'dropped' | 'duplicated' | 'corrupted'): number =>
     net.downs.reduce((a, l) => a + l.stats[key], 0) + net.ups.reduce((a, l) => a + l.stats[key], 0);
-  const allComplete = results.every((x) => x.crashed || (x.senderStatus === 'done' && x.completedAtMs !== undefined && x.fileMatches));
+  // Not vacuous: an all-crashed run, or one stopped with a crashed receiver's sender still sending, is not complete.
+  const allComplete =
+    stoppedBy === 'all-terminal' &&
+    results.some((x) => !x.crashed) &&
+    results.every((x) => x.crashed || (x.senderStatus === 'done' && x.completedAtMs !== undefined && x.fileMatches));
   return {
     options: o,
     file,

@@ -95,7 +95,7 @@ function ignoreClosedOutput(): void {
 }
 
 /** One line for a user mistake: the program's name, what is wrong, and where to look. */
-function usageLine(program: Command, message: string): string {
+export function usageLine(program: Command, message: string): string {
   const text = message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
   return `${program.name()}: ${text}; see --help\n`;
 }
