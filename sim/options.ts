@@ -118,8 +118,9 @@ export const DEFAULT_OPTIONS: ScenarioOptions = {
 export const MAX_SCENARIO_RECEIVERS = 100_000;
 
 /**
- * The smallest fixed RTO (ms): the real sender's timer granularity (G, RTO_DEFAULTS.granularityMs), so nothing a
- * real run could do is refused (the properties draw 20..400 ms). A fixed RTO never backs off, so each receiver
+ * The smallest fixed RTO (ms), a limit of the simulator only: the sender's clock granularity (G,
+ * RTO_DEFAULTS.granularityMs), below which its timer cannot tell deadlines apart anyway (p2mpclient --timeout takes
+ * less; the properties draw 20..400 ms). A fixed RTO never backs off, so each receiver
  * has about RTT / RTO copies in flight: 1e-6 ms put ten million events in the queue per receiver on a 10 ms link
  * (~110 bytes each) and exhausted memory; at this floor it is RTT / 0.1 ms, a figure the user chose the delay of.
  */

@@ -8,7 +8,7 @@ import seedrandom from 'seedrandom';
 import { MSS_MAX, MSS_MIN_EXCLUSIVE, payloadBytes } from './core/codec.js';
 import { DEFAULT_REPAIR_GROUP_FRACTION } from './core/multicast.js';
 import { rateTooLow } from './core/pacer.js';
-import { EOF_MODES, MODES, type EofMode, type Mode, type SenderOptions } from './core/options.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, EOF_MODES, MODES, type EofMode, type Mode, type SenderOptions } from './core/options.js';
 import { RTO_DEFAULTS, type RtoConfig } from './core/rto.js';
 import { CC_MODES, type CcMode, type WindowOptions } from './core/window.js';
 import { resolveTargets, parseHostSpec } from './cli/hosts.js';
@@ -203,7 +203,7 @@ export async function send(o: SendOptions): Promise<Summary> {
   check(CC_MODES.includes(asked.cc), `cc must be one of ${CC_MODES.join(', ')}`);
   const rate = o.rateBitsPerSec;
   check(rate === undefined || (Number.isFinite(rate) && rate > 0), `rateBitsPerSec must be a positive number, got ${rate}`);
-  const slow = rate === undefined ? undefined : rateTooLow(rate, o.mss, giveUpMs);
+  const slow = rate === undefined ? undefined : rateTooLow(rate, o.mss, o.multicast === undefined ? o.hosts.length : 1, DEFAULT_IDLE_TIMEOUT_MS);
   check(slow === undefined, `rateBitsPerSec ${rate} ${slow}`);
   const multicast = o.multicast === undefined ? undefined : await sendMulticast(o.multicast, o.port);
 
@@ -285,6 +285,7 @@ export async function receive(o: ReceiveOptions): Promise<ReceiverReport> {
     if (conflict !== undefined) check(false, conflict);
     if (m.interface !== undefined) await checkLocalAddress('multicast.interface', m.interface);
   }
+  check(o.bind === undefined || typeof o.bind === 'string', `bind must be an IPv4 address or a host name, got ${String(o.bind)}`);
   if (o.bind !== undefined && m?.interface === undefined) await checkLocalAddress('bind', o.bind);
   const seed = o.seed ?? String(randomInt(2 ** 31));
   const callbacks = new Callbacks();
@@ -295,7 +296,7 @@ export async function receive(o: ReceiveOptions): Promise<ReceiverReport> {
     file: o.file,
     lossRate,
     random: seedrandom(seed),
-    idleTimeoutMs: o.idleTimeoutMs ?? 30_000,
+    idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     lingerMs: o.lingerMs ?? 2000,
     reorderSegments,
     // Multicast answers with SACKs: its sender reads them (src/core/multicast.ts).

@@ -8,11 +8,12 @@ import { tempDir } from '../harness/files.js';
 import { checksumLine, quote, shownName } from '../src/transport/user-text.js';
 
 describe('user text in program lines', () => {
-  it('quote escapes newlines, tabs, other controls and backslashes, so a message stays one line and unambiguous', () => {
+  it('quote escapes newlines, tabs, other controls, backslashes and quotes C-style, so a message stays one line and unambiguous', () => {
     expect(quote('plain name.bin')).toBe("'plain name.bin'");
     expect(quote('a\nb')).toBe("'a\\nb'");
     expect(quote('a\\nb')).toBe("'a\\\\nb'"); // a backslash and an n: not the same name as the one above
-    expect(quote('t\tr\re\x1b[31m\x7f\u2028')).toBe("'t\\tr\\re\\u001b[31m\\u007f\\u2028'");
+    expect(quote('t\tr\re\x1b[31m\x7f\x85\u2028')).toBe("'t\\tr\\re\\x1b[31m\\x7f\\x85\\u2028'");
+    expect(quote("it's")).toBe("'it\\'s'"); // the quote that would end the quoted name is escaped too
     expect(quote('naïve ✓')).toBe("'naïve ✓'");
     for (const s of ['x\ny', 'x\u0085y', 'x\u2029y']) expect(quote(s)).not.toMatch(/[\n\u0085\u2029]/);
   });
@@ -20,8 +21,9 @@ describe('user text in program lines', () => {
   it('shownName leaves a plain name as it is and quotes one that needs escaping, every time', () => {
     expect(shownName('out/file.bin')).toBe('out/file.bin');
     expect(shownName('two\nlines')).toBe("'two\\nlines'");
-    expect(shownName('two\nlines')).toBe("'two\\nlines'"); // the global pattern's state does not leak between calls
+    expect(shownName('two\nlines')).toBe("'two\\nlines'"); // the same answer on every call
     expect(shownName('plain')).toBe('plain');
+    expect(shownName("it's")).toBe("it's"); // unquoted, a quote is no ambiguity
   });
 
   it('checksumLine writes what sha256sum writes, and `sha256sum -c` reads it back for names with newlines and backslashes', () => {

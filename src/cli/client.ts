@@ -7,7 +7,7 @@ import { payloadBytes } from '../core/codec.js';
 import { randomBytes } from 'node:crypto';
 import { TRAILER_BYTES } from '../core/extension.js';
 import { DEFAULT_REPAIR_GROUP_FRACTION } from '../core/multicast.js';
-import { EOF_MODES, MODES, type EofMode, type Mode, type MulticastOptions, type SenderOptions, type WireOptions } from '../core/options.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, EOF_MODES, MODES, type EofMode, type Mode, type MulticastOptions, type SenderOptions, type WireOptions } from '../core/options.js';
 import { NONCE_SEED_BYTES } from '../core/seal.js';
 import { RTO_DEFAULTS, type RtoConfig } from '../core/rto.js';
 import { parseRate, rateTooLow } from '../core/pacer.js';
@@ -73,7 +73,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const fixed = opts.hostsFile === undefined ? 4 : 3;
   if (args.length < fixed) throw new UsageError(`expected ${fixed === 4 ? 'HOST... ' : '[HOST...] '}PORT FILE MSS, got ${args.length} argument(s)`);
   const specs = [...args.slice(0, -3).map((h) => parseHostSpec(h)), ...fromFile];
-  if (specs.length === 0) throw new UsageError(`no receivers: --hosts-file ${opts.hostsFile} names no host`);
+  if (specs.length === 0) throw new UsageError(`no receivers: --hosts-file ${shownName(String(opts.hostsFile))} names no host`);
   const [portRaw, filePath, mssRaw] = args.slice(-3) as [string, string, string];
   const port = parsePort(portRaw);
   const mss = parseMss(mssRaw);
@@ -101,7 +101,7 @@ async function main(args: string[], opts: ClientOptions): Promise<void> {
   const asked = parseWindow(opts, multicast !== undefined);
   const rateBitsPerSec = opts.rate === undefined ? undefined : parseRate(opts.rate);
   if (opts.rate !== undefined && rateBitsPerSec === undefined) throw new UsageError(`--rate must be bits per second with an optional k, M or G (e.g. 100M), got ${quote(opts.rate)}`);
-  const slow = rateBitsPerSec === undefined ? undefined : rateTooLow(rateBitsPerSec, mss, giveUpMs);
+  const slow = rateBitsPerSec === undefined ? undefined : rateTooLow(rateBitsPerSec, mss, multicast === undefined ? specs.length : 1, DEFAULT_IDLE_TIMEOUT_MS);
   if (slow !== undefined) throw new UsageError(`--rate ${quote(String(opts.rate))} ${slow}`);
   const targets = await resolveTargets(specs, port);
   const ownPort = targets.find((t) => t.port !== port);

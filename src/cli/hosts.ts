@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { Target } from '../transport/engine.js';
 import { describeError } from '../transport/fs-errors.js';
 import { parsePort, UsageError } from './args.js';
-import { quote } from '../transport/user-text.js';
+import { quote, shownName } from '../transport/user-text.js';
 
 export interface HostSpec {
   host: string;
@@ -44,7 +44,7 @@ export function readHostsFile(file: string): HostSpec[] {
   } catch (err) {
     throw new UsageError(`--hosts-file ${quote(file)} cannot be read: ${describeError(err)}`);
   }
-  const name = file === '-' ? 'stdin' : file;
+  const name = file === '-' ? 'stdin' : shownName(file);
   const specs: HostSpec[] = [];
   text.split('\n').forEach((line, i) => {
     const entry = line.replace(/#.*/, '').trim();

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import seedrandom from 'seedrandom';
 import { checkOutput, OutputError } from '../transport/atomic-output.js';
 import { DEFAULT_RCVBUF_BYTES, DEFAULT_REORDER_SEGMENTS, startReceiver, type ReceiveRun } from '../transport/receiver-driver.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../core/options.js';
 import { StdoutSink } from '../transport/stdout-sink.js';
 import { catchInterrupt, EXIT_FAILED, EXIT_OK, exitCodeFor, parseDecimal, parseLoss, parsePort, parseTime, runProgram, UsageError } from './args.js';
 import { describeProgram } from './help.js';
@@ -215,7 +216,7 @@ const program = describeProgram(new Command('p2mpserver').usage('[options] PORT 
   .argument('<P>')
   .option('--bind <addr>', 'bind one IPv4 address instead of all (several receivers can then share PORT on one host)')
   .option('--seed <n>', 'seed for the loss service, so drops are reproducible (default: random, printed)')
-  .option('--idle-timeout <seconds>', 'give up a started transfer after this long without a valid segment', '30')
+  .option('--idle-timeout <seconds>', 'give up a started transfer after this long without a valid segment', String(DEFAULT_IDLE_TIMEOUT_MS / 1000))
   .option('--linger <seconds>', 'after end of file, keep re-ACKing a retransmitted end of file this long', '2')
   .option('--count <n>', 'serve n transfers one after another, 0 for no limit', '1')
   .option('-v, --verbose', 'timestamped lines about each transfer on stderr')

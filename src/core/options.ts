@@ -10,6 +10,9 @@ export const MODES: readonly Mode[] = ['independent', 'lockstep'];
 
 /** End-of-file convention the sender emits (see README, wire format). */
 export type EofMode = 'empty' | 'fin' | 'last';
+
+/** A receiver's idle timeout by default (p2mpserver --idle-timeout): a started transfer silent this long is given up. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 export const EOF_MODES: readonly EofMode[] = ['empty', 'fin', 'last'];
 
 export interface SenderOptions {

@@ -17,17 +17,19 @@ export function parseRate(text: string): number | undefined {
 }
 
 /**
- * Why `bitsPerSecond` is too low to pace segments of `mss` bytes for a sender with this give-up time, or
- * undefined. One segment taking longer than the give-up time at the rate would leave a receiver without a
- * datagram for longer than the sender itself allows a receiver to stay silent (and longer than receivers'
- * idle timeouts, in time): a transfer that cannot work, however long it is left to run.
+ * Why `bitsPerSecond` is too low to pace segments of `mss` bytes to `receivers` (1 for a multicast group: one
+ * transmission serves them all), or undefined. While the pacer holds a segment the sender waits for nobody (its
+ * give-up time does not run), but every receiver gives up after its idle timeout without a segment: each gets
+ * one every `receivers` segment times on average, so that gap must stay well inside the receivers' default idle
+ * timeout (half of it, leaving room for retransmissions and uneven turns), or the transfer cannot complete.
  */
-export function rateTooLow(bitsPerSecond: number, mss: number, giveUpMs: number): string | undefined {
-  const bits = (mss + PACER_OVERHEAD_BYTES) * 8;
-  const ms = (bits * 1000) / bitsPerSecond;
-  if (ms <= giveUpMs) return undefined;
-  const seconds = (x: number): string => (x >= 1e5 ? x.toExponential(2) : String(Number(x.toPrecision(3))));
-  return `is too low: one ${mss}-byte segment takes ${seconds(ms / 1000)} s at that rate, longer than the give-up time (${seconds(giveUpMs / 1000)} s); it must be at least ${Math.ceil((bits * 1000) / giveUpMs)} bit/s`;
+export function rateTooLow(bitsPerSecond: number, mss: number, receivers: number, receiverIdleMs: number): string | undefined {
+  const bits = (mss + PACER_OVERHEAD_BYTES) * 8 * receivers;
+  const gapMs = (bits * 1000) / bitsPerSecond;
+  if (gapMs <= receiverIdleMs / 2) return undefined;
+  const seconds = (ms: number): string => (ms >= 1e8 ? (ms / 1000).toExponential(2) : String(Number((ms / 1000).toPrecision(3))));
+  const each = receivers === 1 ? 'the receiver' : `each of ${receivers} receivers`;
+  return `is too low: ${each} would get a ${mss}-byte segment only every ${seconds(gapMs)} s, and receivers give up after ${seconds(receiverIdleMs)} s without one (p2mpserver --idle-timeout); it must be at least ${Math.ceil((bits * 1000 * 2) / receiverIdleMs)} bit/s`;
 }
 
 export class Pacer {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from './fs-errors.js';
-import { quote } from './user-text.js';
+import { quote, shownName } from './user-text.js';
 
 /** FILE cannot be written atomically; the message is one line naming it. */
 export class OutputError extends Error {}
@@ -66,8 +66,8 @@ function resolveTarget(file: string): string {
       p = path.resolve(path.dirname(p), fs.readlinkSync(p));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new OutputError(`FILE ${quote(file)}: directory ${dir} does not exist`);
-      if (code === 'ENOTDIR') throw new OutputError(`FILE ${quote(file)}: ${dir} is not a directory`);
+      if (code === 'ENOENT') throw new OutputError(`FILE ${quote(file)}: directory ${shownName(dir)} does not exist`);
+      if (code === 'ENOTDIR') throw new OutputError(`FILE ${quote(file)}: ${shownName(dir)} is not a directory`);
       throw new OutputError(`FILE ${quote(file)}: ${describeError(err)}`);
     }
   }
@@ -83,11 +83,11 @@ export function checkOutput(file: string): OutputTarget {
   if (nameBytes > NAME_MAX) throw new OutputError(`FILE ${quote(file)}: file name too long (${nameBytes} bytes; at most ${NAME_MAX})`);
   const target = resolveTarget(file);
   const dir = path.dirname(target);
-  const via = target === path.resolve(file) ? '' : ` (a symlink to ${target})`;
+  const via = target === path.resolve(file) ? '' : ` (a symlink to ${shownName(target)})`;
   try {
     fs.accessSync(dir, fs.constants.W_OK);
   } catch {
-    throw new OutputError(`FILE ${quote(file)}${via}: directory ${dir} is not writable`);
+    throw new OutputError(`FILE ${quote(file)}${via}: directory ${shownName(dir)} is not writable`);
   }
   // access(2) grants root every directory, even where no file can be created (/proc, /sys): create the temporary
   // file's name once and remove it, so that such a FILE is refused now, not when the first segment arrives.
@@ -96,7 +96,7 @@ export function checkOutput(file: string): OutputTarget {
     fs.closeSync(fs.openSync(probe, 'wx'));
     fs.rmSync(probe, { force: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(`FILE ${quote(file)}${via}: no file can be created in ${dir}: ${describeError(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(`FILE ${quote(file)}${via}: no file can be created in ${shownName(dir)}: ${describeError(err)}`);
   }
   let st: fs.Stats | undefined;
   try {

@@ -10,6 +10,7 @@ import { describeError } from './fs-errors.js';
 import { ReceiverLoop, type Sink } from './receiver-loop.js';
 import { UdpReceiverTransport } from './udp.js';
 import { UdpMulticastReceiverTransport } from './udp-multicast.js';
+import { shownName } from './user-text.js';
 
 /** 1024 segments: a window of up to 1024 recovers any single loss in one round trip; at most 2 MiB held (MSS 2048). */
 export const DEFAULT_REORDER_SEGMENTS = 1024;
@@ -127,7 +128,7 @@ export function startReceiver(o: ReceiverOptions): ReceiveRun {
       sink.discard();
       if (end.reason === 'write-error') {
         const target = committed || !(sink instanceof AtomicOutput) ? o.file : sink.tempPath;
-        settle({ ok: false, reason: end.reason, stats, message: `cannot write ${target}: ${describeError(end.error)}` });
+        settle({ ok: false, reason: end.reason, stats, message: `cannot write ${shownName(target)}: ${describeError(end.error)}` });
       } else if (end.reason === 'digest-mismatch') {
         settle({ ok: false, reason: end.reason, stats, message: mismatch });
       } else if (end.reason === 'idle-timeout') {

@@ -45,7 +45,7 @@ describe('library: the window options', () => {
 });
 
 describe('library: a caller mistake is an error, never a crash, a hang or a replaced file', () => {
-  it('options of the wrong type or out of range reject with a RangeError naming the option', async () => {
+  it('options of the wrong type or out of range reject naming the option (a RangeError, or the programs\' one-line message)', async () => {
     const base = { hosts: ['127.0.0.2'], port: 7999, file: '/nonexistent', mss: 500 };
     await expect(send({ ...base, hosts: [123 as never] })).rejects.toThrow(/hosts must be strings/);
     await expect(send({ ...base, file: undefined as never })).rejects.toThrow(/file must be a path/);
@@ -56,14 +56,18 @@ describe('library: a caller mistake is an error, never a crash, a hang or a repl
     await expect(receive({ ...at, seed: 5 as never })).rejects.toThrow(/seed must be a string/);
     await expect(receive({ ...at, file: undefined as never })).rejects.toThrow(/file must be a path/);
     await expect(receive({ ...at, bind: '999.1.1.1' })).rejects.toThrow(/bind '999\.1\.1\.1' is not an IPv4 address/);
+    await expect(receive({ ...at, bind: 5 as never })).rejects.toThrow(/bind must be an IPv4 address/);
     expect(fs.existsSync(at.file)).toBe(false);
   });
 
-  it('a rate too low to send one segment within the give-up time is refused, not left to run for years', async () => {
+  it('a rate at which receivers would wait longer than half their default idle timeout for each segment is refused, not left to fail', async () => {
     const base = { hosts: ['127.0.0.2'], port: 7999, file: '/nonexistent', mss: 1000 };
-    await expect(send({ ...base, rateBitsPerSec: 0.001, giveUpMs: 2000 })).rejects.toThrow(/rateBitsPerSec 0\.001 is too low: .* at least 4112 bit\/s/);
-    // At the bound itself the rate is allowed (the rejection above is about the rate, so no other check fails first).
-    await expect(send({ ...base, rateBitsPerSec: 4112, giveUpMs: 2000 })).rejects.toThrow(/cannot be read/);
+    await expect(send({ ...base, rateBitsPerSec: 0.001 })).rejects.toThrow(/rateBitsPerSec 0\.001 is too low: the receiver would get a 1000-byte segment only every .* at least 549 bit\/s/);
+    // At the bound the rate is allowed (the rejection is then about the file, so no rate check came first).
+    await expect(send({ ...base, rateBitsPerSec: 549 })).rejects.toThrow(/cannot be read/);
+    // Ten receivers share the rate: each waits ten segment times.
+    const ten = Array.from({ length: 10 }, (_, i) => `127.0.0.${i + 2}`);
+    await expect(send({ ...base, hosts: ten, rateBitsPerSec: 549 * 9 })).rejects.toThrow(/each of 10 receivers .* at least 5483 bit\/s/);
   });
 
   it('a callback that throws stops the run and the promise rejects with its error; an existing FILE stays as it was', async () => {

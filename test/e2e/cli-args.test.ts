@@ -74,7 +74,7 @@ describe('p2mpclient rejects bad arguments with one line and exit 2', () => {
     ['bad --timeout', ['--timeout', '0', '127.0.0.2', '7000', src, '500'], /--timeout/],
     ['bad --give-up', ['--give-up', 'x', '127.0.0.2', '7000', src, '500'], /--give-up/],
     ['bad --threads', ['--threads', '1.5', '127.0.0.2', '7000', src, '500'], /--threads/],
-    ['a --rate too low for one segment within --give-up', ['--rate', '0.001', '--give-up', '2', '127.0.0.2', '7000', src, '1000'], /--rate '0\.001' is too low: .* at least 4112 bit\/s/],
+    ['a --rate at which the receiver would wait longer than half its idle timeout for a segment', ['--rate', '0.001', '127.0.0.2', '7000', src, '1000'], /--rate '0\.001' is too low: .* at least 549 bit\/s/],
   ];
   for (const [what, args, names] of cases) it(what, async () => expectUsageError(await run(CLIENT, args), names));
 });

@@ -228,6 +228,9 @@ describe('JSON: one line, the documented keys on both sides, whatever the outcom
     const missing = await run(CLIENT, ['127.0.0.6', '7399', path.join(sub, 'no\nsuch'), '500']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`p2mpclient: FILE '${sub}/no\\nsuch' cannot be read: no such file or directory (ENOENT); see --help\n`);
+    const noDir = await run(SERVER, ['7399', path.join(sub, 'no\nsuch', 'out'), '0']);
+    expect(noDir.code).toBe(2);
+    expect(noDir.stderr).toBe(`p2mpserver: FILE '${sub}/no\\nsuch/out': directory '${sub}/no\\nsuch' does not exist; see --help\n`);
     const port = await freePort();
     const output = path.join(sub, 'out\nput');
     const recv = start(SERVER, ['--bind', '127.0.0.6', String(port), output, '0']);
