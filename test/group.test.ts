@@ -3,7 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encodeAck } from '../src/core/codec.js';
 import { GroupSender, type GroupConfig, type Transmit } from '../src/core/group.js';
+import { KeyReceiverWire } from '../src/core/receiver-wire.js';
+import type { FileSource } from '../src/core/segments.js';
 import { fileBytes } from '../harness/files.js';
+import { wireReceiver, writtenBytes } from './flow-harness.js';
+import { hex } from './support.js';
 
 const RTO = { minMs: 5, maxMs: 2000, initialMs: 100, granularityMs: 1 };
 
@@ -127,5 +131,58 @@ describe('group sender', () => {
     expect(g.flows.map((f) => f.failReason)).toEqual(['aborted', 'aborted', 'aborted']);
     expect(g.pollTimeout()).toBeUndefined();
     expect(drainTransmit(g, 1)).toEqual([]);
+  });
+});
+
+describe('group sender: --key with a window seals ahead', () => {
+  const psk = new Uint8Array(32).fill(1);
+  // MSS 64 on the --key wire: 40 payload bytes a segment; 100 data segments and the END.
+  const file = fileBytes(4000, 11);
+  const PAYLOAD = 40;
+
+  /** One receiver (buffering up to N), every datagram answered at once; the sender's loop order: transmit, prepare, then the replies. */
+  function run(window: number, bufferEnd: number) {
+    let highestRead = 0;
+    const source: FileSource = {
+      length: file.length,
+      subarray: (start, end) => {
+        highestRead = Math.max(highestRead, Math.min(end, file.length));
+        return file.subarray(start, end);
+      },
+    };
+    const g = new GroupSender({
+      receivers: 1, file: source, mss: 64, eof: 'empty', mode: 'independent', rto: RTO, giveUpMs: 10_000,
+      window: { window, sack: false, cc: 'none' },
+      wire: { mode: 'key', digest: new Uint8Array(32), key: { psk, ns: new Uint8Array(16).fill(2) } },
+    });
+    const rx = wireReceiver(new KeyReceiverWire(psk, new Uint8Array(16).fill(3)), window);
+    g.setBufferEnd(bufferEnd);
+    let sealedInTransmit = 0;
+    let replies: Uint8Array[] = [];
+    for (let now = 0; now < 1000 && !g.finished; now++) {
+      for (const r of replies) g.handleDatagram(now, 0, r);
+      const before = g.segments.encoded;
+      const sent = drainTransmit(g, now);
+      sealedInTransmit += g.segments.encoded - before;
+      g.prepare();
+      expect(highestRead).toBeLessThanOrEqual(Math.min(bufferEnd, 100) * PAYLOAD);
+      replies = sent.flatMap((t) => rx.handle(now, t.bytes));
+      if (sent.length === 0 && replies.length === 0) break; // waiting at the file buffer's gate
+    }
+    return { g, rx, sealedInTransmit };
+  }
+
+  it('a lossless transfer seals every segment once, each before the ACK that lets it go (none while transmitting)', () => {
+    const { g, rx, sealedInTransmit } = run(16, Number.POSITIVE_INFINITY);
+    expect(g.finished).toBe(true);
+    expect(hex(writtenBytes(rx))).toBe(hex(file));
+    expect(g.segments.encoded).toBe(g.total);
+    expect(sealedInTransmit).toBe(0);
+  });
+
+  it('never reads a segment beyond the loaded file buffer', () => {
+    const { g } = run(16, 30);
+    expect(g.finished).toBe(false);
+    expect(g.flows[0]!.acked).toBe(30);
   });
 });

@@ -24,6 +24,12 @@ export type Flow = SenderFlow | WindowFlow;
 
 /** Datagrams the pacer lets go back to back after an idle spell (a few keep the loop from a timer per datagram). */
 const PACER_BURST_DATAGRAMS = 4;
+/**
+ * --key with a window: segments a flow seals ahead of the newest it sent (its window's worth, at most this; a
+ * quarter of SegmentSource's cache). Sealed in a run while the burst just sent crosses the wire, a segment costs
+ * less than sealed between two sends (BENCHMARKS.md, "Sealing a window ahead"). Stop-and-wait seals one.
+ */
+const SEAL_AHEAD = 64;
 
 export interface GroupConfig extends SenderOptions {
   receivers: number;
@@ -103,6 +109,9 @@ export class GroupSender {
   /** --key: sealing is worth moving off the round trip (see prepare); flows that sent since the last prepare. */
   private readonly sealed: boolean;
   private readonly toPrepare: number[] = [];
+  private readonly sealAhead: number;
+  /** Per flow: the segments below this one were sealed ahead already (the next prepare starts there). */
+  private readonly sealedTo: Float64Array;
   private readonly mcast: Multicast | undefined;
 
   constructor(cfg: GroupConfig) {
@@ -119,6 +128,8 @@ export class GroupSender {
     }
     const classic = m === undefined && w.window === 1 && !w.sack && w.cc === 'none';
     this.window = w.window;
+    this.sealAhead = Math.min(w.window, SEAL_AHEAD);
+    this.sealedTo = new Float64Array(cfg.receivers);
     this.pacer = cfg.rateBitsPerSec === undefined ? undefined : new Pacer(cfg.rateBitsPerSec, PACER_BURST_DATAGRAMS * cfg.mss);
     const flows: Flow[] = [];
     for (let r = 0; r < cfg.receivers; r++) {
@@ -269,17 +280,20 @@ export class GroupSender {
   }
 
   /**
-   * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segment each
-   * flow will send next for the first time (after the one in flight with stop-and-wait, after the newest sent
-   * with a window) and the ACK it expects, so sealing is off the round trip (stop-and-wait would otherwise
-   * wait for it). Only loaded segments are read; the cache makes the later pollTransmit a lookup.
+   * Work that can wait until the datagrams just polled are on the wire: with --key, seal the segments each
+   * flow will send next for the first time (the one after the one in flight with stop-and-wait, up to a
+   * window's worth after the newest sent with a window) and the ACK it expects, so sealing is off the round
+   * trip (stop-and-wait would otherwise wait for it). Only loaded segments are read; the cache makes the
+   * later pollTransmit a lookup.
    */
   prepare(): void {
     for (let r = this.toPrepare.pop(); r !== undefined; r = this.toPrepare.pop()) {
       const flow = this.flows[r]!;
       flow.prepare();
       const next = flow.nextNew;
-      if (next < this.total && next < this.bufferEnd) this.segments.segment(next);
+      const end = Math.min(next + this.sealAhead, this.total, this.bufferEnd);
+      for (let i = Math.max(next, this.sealedTo[r]!); i < end; i++) this.segments.segment(i);
+      if (end > this.sealedTo[r]!) this.sealedTo[r] = end;
     }
   }
 
